@@ -1,0 +1,45 @@
+import { defineConfig, devices } from '@playwright/test';
+import { BASE_URL, chromiumLaunchOptions, describeBrowser, PREVIEW_PORT } from './e2e/browser';
+
+// e2e tests run against the production build (`vite build`, then `vite preview`), in Chromium
+// with WebGPU: a real GPU when there is one, else SwiftShader on the CPU (see e2e/browser.ts).
+// `npm run test:e2e` finds or installs the browser first (scripts/ensure-chromium.mjs).
+
+const isCI = !!process.env.CI;
+
+// The config is loaded by the runner and again by every worker: log once.
+if (process.env.TEST_WORKER_INDEX === undefined) console.log(`e2e: ${describeBrowser()}`);
+
+export default defineConfig({
+  testDir: 'e2e',
+  outputDir: 'test-results',
+  // WebGPU on SwiftShader compiles shaders slowly (the first training step alone takes ~12 s).
+  timeout: 180_000,
+  expect: { timeout: 30_000 },
+  workers: 1,
+  retries: 0,
+  fullyParallel: false,
+  forbidOnly: isCI,
+  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
+  use: {
+    baseURL: BASE_URL,
+    // Kept under test-results/; tests may also save their own via artifactPath() (e2e/artifacts).
+    screenshot: 'on',
+    trace: 'retain-on-failure',
+  },
+  projects: [
+    {
+      name: 'chromium',
+      use: {
+        ...devices['Desktop Chrome'],
+        launchOptions: chromiumLaunchOptions(),
+      },
+    },
+  ],
+  webServer: {
+    command: `npx vite preview --port ${PREVIEW_PORT} --strictPort`,
+    url: BASE_URL,
+    reuseExistingServer: !isCI,
+    timeout: 60_000,
+  },
+});
