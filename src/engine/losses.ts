@@ -1,0 +1,179 @@
+/**
+ * Loss terms of fine-grained manifold distillation (Hao et al., NeurIPS 2022), in the
+ * official code's form: element means per term, averaged over layer pairs.
+ * Spec: ../shared/docs/manifold-distillation.md. Exports are named in interfaces.md.
+ */
+import * as tf from './tf';
+
+/** Floor on a token's norm, as torch.nn.functional.normalize uses. */
+const NORM_EPS = 1e-12;
+
+export interface SampleOptions {
+  /** Number of tokens in the random-sampled term (K). */
+  k: number;
+  /** K flat token indices in [0, B*N); replaces the random draw so the term is reproducible. */
+  sampleIndices?: Int32Array | tf.Tensor1D;
+}
+
+export interface ManifoldTerms {
+  intra: tf.Scalar;
+  inter: tf.Scalar;
+  random: tf.Scalar;
+}
+
+export interface RelationMaps {
+  /** [B, N, N]: patch-to-patch cosine similarity within each image. */
+  intra: tf.Tensor3D;
+  /** [N, B, B]: image-to-image cosine similarity at each patch position. */
+  inter: tf.Tensor3D;
+  /** [K, K]: cosine similarity between K tokens drawn from the whole batch. */
+  random: tf.Tensor2D;
+}
+
+/** Scales every token to unit length over channels, so relation entries are cosines. */
+export function normalizeTokens(tokens: tf.Tensor3D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const norm = tokens.square().sum(-1, true).sqrt().maximum(NORM_EPS); // [B, N, 1]
+    return tokens.div(norm) as tf.Tensor3D;
+  });
+}
+
+/**
+ * K distinct indices in [0, total), uniformly, by a partial Fisher-Yates shuffle.
+ * Drawn on the CPU from the run's seeded generator, so the sample is reproducible and
+ * costs one K-element upload per layer pair.
+ */
+export function randomSampleIndices(total: number, k: number, rng: () => number): Int32Array {
+  if (!Number.isInteger(k) || k < 1) throw new Error(`K must be a positive integer, got ${k}.`);
+  if (k > total) {
+    throw new Error(
+      `K = ${k} is larger than the ${total} tokens in the batch (B*N); lower K or raise the batch.`,
+    );
+  }
+  const pool = new Int32Array(total);
+  for (let i = 0; i < total; i++) pool[i] = i;
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(rng() * (total - i));
+    const t = pool[i]!;
+    pool[i] = pool[j]!;
+    pool[j] = t;
+  }
+  return pool.slice(0, k);
+}
+
+function sampleTensor(total: number, opts: SampleOptions): tf.Tensor1D {
+  const { k, sampleIndices } = opts;
+  if (sampleIndices === undefined) return tf.tensor1d(randomSampleIndices(total, k, Math.random), 'int32');
+  const n = sampleIndices instanceof Int32Array ? sampleIndices.length : sampleIndices.shape[0];
+  if (n !== k) throw new Error(`sampleIndices has ${n} entries but K is ${k}.`);
+  if (sampleIndices instanceof Int32Array) {
+    for (const i of sampleIndices) {
+      if (i < 0 || i >= total) throw new Error(`sample index ${i} is outside [0, ${total}).`);
+    }
+    return tf.tensor1d(sampleIndices, 'int32');
+  }
+  if (sampleIndices.dtype !== 'int32')
+    throw new Error(`sampleIndices must be int32, got ${sampleIndices.dtype}.`);
+  return sampleIndices.clone();
+}
+
+/** The three relation maps of one set of patch tokens [B, N, D]: what the losses compare. */
+export function relationMatrices(tokens: tf.Tensor3D, opts: SampleOptions): RelationMaps {
+  if (tokens.rank !== 3) throw new Error(`relationMatrices expects tokens [B, N, D], got [${tokens.shape}].`);
+  const [b, n, d] = tokens.shape;
+  return tf.tidy(() => {
+    const f = normalizeTokens(tokens); // [B, N, D]
+    const intra = tf.matMul(f, f, false, true) as tf.Tensor3D; // [B, N, N]
+    const fByPos = f.transpose([1, 0, 2]) as tf.Tensor3D; // [N, B, D]
+    const inter = tf.matMul(fByPos, fByPos, false, true) as tf.Tensor3D; // [N, B, B]
+    // Selecting rows with a one-hot matmul instead of tf.gather: gather's gradient needs
+    // UnsortedSegmentSum, which the wasm backend lacks.
+    const pick = tf.oneHot(sampleTensor(b * n, opts), b * n).toFloat(); // [K, B*N]
+    const fk = tf.matMul(pick, f.reshape([b * n, d])); // [K, D]
+    const random = tf.matMul(fk, fk, false, true) as tf.Tensor2D; // [K, K]
+    return { intra, inter, random };
+  });
+}
+
+/**
+ * Intra-image, inter-image and random-sampled terms for one layer pair. Student [B, N, Ds]
+ * and teacher [B, N, Dt] are patch tokens only; widths may differ because only cosine maps
+ * are compared. Both models use the same K token indices.
+ */
+export function manifoldTerms(
+  student: tf.Tensor3D,
+  teacher: tf.Tensor3D,
+  opts: SampleOptions,
+): ManifoldTerms {
+  if (student.rank !== 3 || teacher.rank !== 3) {
+    throw new Error(
+      `manifoldTerms expects [B, N, D] tokens, got student [${student.shape}], teacher [${teacher.shape}].`,
+    );
+  }
+  if (student.shape[0] !== teacher.shape[0] || student.shape[1] !== teacher.shape[1]) {
+    throw new Error(
+      `student [${student.shape}] and teacher [${teacher.shape}] must have the same batch and patch count (B, N).`,
+    );
+  }
+  const [b, n] = student.shape;
+  return tf.tidy(() => {
+    // One index tensor for both models: the sample must be the same tokens on each side.
+    const idx = sampleTensor(b * n, opts);
+    const s = relationMatrices(student, { k: opts.k, sampleIndices: idx });
+    const t = relationMatrices(teacher, { k: opts.k, sampleIndices: idx });
+    return {
+      intra: tf.squaredDifference(s.intra, t.intra).mean() as tf.Scalar,
+      inter: tf.squaredDifference(s.inter, t.inter).mean() as tf.Scalar,
+      random: tf.squaredDifference(s.random, t.random).mean() as tf.Scalar,
+    };
+  });
+}
+
+export interface KdOptions {
+  /** Softmax temperature; the soft loss is scaled by tau^2 so gradients keep their size. */
+  tau: number;
+  kind: 'soft' | 'hard';
+}
+
+/**
+ * Knowledge distillation. soft: KL(softmax(t/tau) || softmax(s/tau)) * tau^2, batch mean.
+ * hard: cross-entropy of the student against the teacher's argmax (DeiT hard distillation).
+ */
+export function kdLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, opts: KdOptions): tf.Scalar {
+  if (!tf.util.arraysEqual(studentLogits.shape, teacherLogits.shape)) {
+    throw new Error(
+      `kdLoss: student logits [${studentLogits.shape}] and teacher logits [${teacherLogits.shape}] differ.`,
+    );
+  }
+  return tf.tidy(() => {
+    if (opts.kind === 'hard') {
+      const target = teacherLogits.argMax(-1) as tf.Tensor1D;
+      return crossEntropy(studentLogits, target);
+    }
+    const logPs = tf.logSoftmax(studentLogits.div(opts.tau)); // [B, C]
+    const logPt = tf.logSoftmax(teacherLogits.div(opts.tau)); // [B, C]
+    const kl = logPt.exp().mul(logPt.sub(logPs)).sum(-1); // [B]
+    return kl.mean().mul(opts.tau * opts.tau) as tf.Scalar;
+  });
+}
+
+export interface CrossEntropyOptions {
+  /** Mass moved from the true class to a uniform spread over all classes (0 = none). */
+  labelSmoothing?: number;
+}
+
+/** Mean softmax cross-entropy of logits [B, C] against int32 labels [B]. */
+export function crossEntropy(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  opts: CrossEntropyOptions = {},
+): tf.Scalar {
+  const eps = opts.labelSmoothing ?? 0;
+  const classes = logits.shape[1];
+  return tf.tidy(() => {
+    const logP = tf.logSoftmax(logits); // [B, C]
+    const onehot = tf.oneHot(labels.toInt(), classes).toFloat(); // [B, C]
+    const target = eps > 0 ? onehot.mul(1 - eps).add(eps / classes) : onehot;
+    return target.mul(logP).sum(-1).mean().neg() as tf.Scalar;
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * The distillation objective of one batch:
+ *   total = wCe*CE + wKd*KD + wMd * mean over layer pairs of (wIntra*intra + wInter*inter + wRandom*random)
+ * A term whose weight is 0 is not computed at all, so "CE only" costs what plain training costs.
+ */
+
+import type { LayerPair, LossConfig } from './config';
+import { crossEntropy, kdLoss, manifoldTerms } from './losses';
+import * as tf from './tf';
+import type { Vit, VitOutput } from './vit';
+
+export const LOSS_TERMS = ['ce', 'kd', 'intra', 'inter', 'random'] as const;
+export type LossTerm = (typeof LOSS_TERMS)[number];
+
+/** What the teacher contributes, computed outside the student's gradient tape. */
+export interface TeacherTargets {
+  /** Teacher logits used for KD [B, classes]. */
+  logits: tf.Tensor2D;
+  /** Patch tokens [B, N, Dt] of the teacher block of each layer pair, in pair order. */
+  tokens: tf.Tensor3D[];
+}
+
+export interface ObjectiveValue {
+  /** The weighted sum the optimizer minimises. */
+  total: tf.Scalar;
+  /** Unweighted value of each active term (relation terms averaged over layer pairs). */
+  terms: Partial<Record<LossTerm, tf.Scalar>>;
+}
+
+/** Terms that enter the total with a non-zero weight, in LOSS_TERMS order. */
+export function activeTerms(loss: LossConfig): LossTerm[] {
+  const md = loss.wMd > 0;
+  const weight: Record<LossTerm, number> = {
+    ce: loss.wCe,
+    kd: loss.wKd,
+    intra: md ? loss.wIntra : 0,
+    inter: md ? loss.wInter : 0,
+    random: md ? loss.wRandom : 0,
+  };
+  return LOSS_TERMS.filter((t) => weight[t] > 0);
+}
+
+/** The teacher's side of the objective for the given layer pairs. Call inside tf.tidy. */
+export function teacherTargets(teacher: Vit, out: VitOutput, pairs: LayerPair[]): TeacherTargets {
+  return {
+    logits: teacher.predictLogits(out),
+    tokens: pairs.map(([, t]) => {
+      const block = out.blocks[t];
+      if (!block)
+        throw new Error(
+          `Layer pair uses teacher block ${t}, but the teacher has ${out.blocks.length} blocks.`,
+        );
+      return teacher.patchTokens(block);
+    }),
+  };
+}
+
+/**
+ * The objective for a student forward pass. With a distillation token, KD trains the
+ * distillation head and CE the cls head (DeiT); otherwise both act on the one head.
+ * `sampleIndices` holds the K token indices of the random-sampled term for each layer pair.
+ */
+export function distillationObjective(
+  student: Vit,
+  out: VitOutput,
+  target: TeacherTargets,
+  labels: tf.Tensor1D,
+  loss: LossConfig,
+  pairs: LayerPair[],
+  sampleIndices: tf.Tensor1D[],
+): ObjectiveValue {
+  const active = new Set(activeTerms(loss));
+  const terms: Partial<Record<LossTerm, tf.Scalar>> = {};
+  const parts: tf.Scalar[] = [];
+
+  if (active.has('ce')) {
+    terms.ce = crossEntropy(out.logits, labels, { labelSmoothing: loss.labelSmoothing });
+    parts.push(terms.ce.mul(loss.wCe));
+  }
+  if (active.has('kd')) {
+    terms.kd = kdLoss(out.distLogits ?? out.logits, target.logits, { tau: loss.tau, kind: loss.kd });
+    parts.push(terms.kd.mul(loss.wKd));
+  }
+  if (active.has('intra') || active.has('inter') || active.has('random')) {
+    const perPair = pairs.map(([s], i) => {
+      const block = out.blocks[s];
+      if (!block)
+        throw new Error(
+          `Layer pair uses student block ${s}, but the student has ${out.blocks.length} blocks.`,
+        );
+      return manifoldTerms(student.patchTokens(block), target.tokens[i]!, {
+        k: loss.k,
+        sampleIndices: sampleIndices[i]!,
+      });
+    });
+    // stack + mean, not addN: addN of 8 or more tensors is wrong on tfjs's WebGPU backend.
+    const mean = (key: 'intra' | 'inter' | 'random') =>
+      tf.stack(perPair.map((p) => p[key])).mean() as tf.Scalar;
+    let md: tf.Scalar | null = null;
+    for (const [key, w] of [
+      ['intra', loss.wIntra],
+      ['inter', loss.wInter],
+      ['random', loss.wRandom],
+    ] as const) {
+      if (!active.has(key)) continue;
+      terms[key] = mean(key);
+      const weighted = terms[key].mul(w) as tf.Scalar;
+      md = md ? (md.add(weighted) as tf.Scalar) : weighted;
+    }
+    if (md) parts.push(md.mul(loss.wMd));
+  }
+  if (!parts.length) throw new Error('Every loss weight is 0: give at least one term a positive weight.');
+  return { total: parts.reduce((a, b) => a.add(b)) as tf.Scalar, terms };
+}

@@ -1,0 +1,115 @@
+/**
+ * AdamW (Loshchilov & Hutter), with global-norm gradient clipping and a warmup + cosine
+ * schedule. TF.js ships Adam without decoupled weight decay, and its Adam makes the
+ * learning rate a constant: here the rate is a per-step input so the schedule never rebuilds
+ * anything, and the moments are plain variables a checkpoint can save.
+ */
+
+import type { OptimConfig } from './config';
+import * as tf from './tf';
+import type { NamedVariable } from './vit';
+
+export interface AdamWState {
+  step: number;
+  m: tf.Tensor[];
+  v: tf.Tensor[];
+}
+
+export class AdamW {
+  readonly params: NamedVariable[];
+  private readonly cfg: OptimConfig;
+  private readonly m: tf.Variable[];
+  private readonly v: tf.Variable[];
+  /** Constant scalars made once: a JS number in an op would upload a new scalar per use. */
+  private readonly beta1: tf.Scalar;
+  private readonly beta2: tf.Scalar;
+  private readonly oneMinusBeta1: tf.Scalar;
+  private readonly oneMinusBeta2: tf.Scalar;
+  /** Updates applied so far (Adam's t). */
+  step = 0;
+
+  constructor(params: NamedVariable[], cfg: OptimConfig) {
+    this.params = params;
+    this.cfg = cfg;
+    const zeros = (p: NamedVariable) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false));
+    this.m = params.map(zeros);
+    this.v = params.map(zeros);
+    this.beta1 = tf.keep(tf.scalar(cfg.beta1));
+    this.beta2 = tf.keep(tf.scalar(cfg.beta2));
+    this.oneMinusBeta1 = tf.keep(tf.scalar(1 - cfg.beta1));
+    this.oneMinusBeta2 = tf.keep(tf.scalar(1 - cfg.beta2));
+  }
+
+  /**
+   * Applies one update from gradients given in the order of `params`, at learning rate lr.
+   * A parameter without a gradient (not on the loss's path) is left alone, as in PyTorch.
+   * Everything stays on the device: the clip factor is a tensor, never read back.
+   */
+  apply(grads: (tf.Tensor | undefined)[], lr: number): void {
+    if (grads.length !== this.params.length) {
+      throw new Error(`AdamW.apply got ${grads.length} gradients for ${this.params.length} parameters.`);
+    }
+    this.step += 1;
+    const { beta1, beta2, eps, weightDecay, gradClip } = this.cfg;
+    // Bias corrections folded into the step size, as in the Adam paper's Algorithm 1 tail.
+    const stepSize = (lr * Math.sqrt(1 - beta2 ** this.step)) / (1 - beta1 ** this.step);
+    tf.tidy(() => {
+      // Three scalars a step: the only per-step uploads the optimizer makes.
+      const stepSizeT = tf.scalar(stepSize);
+      const epsHatT = tf.scalar(eps * Math.sqrt(1 - beta2 ** this.step));
+      const decayT = tf.scalar(lr * weightDecay);
+      const present = grads.filter((g): g is tf.Tensor => g !== undefined);
+      const scale = gradClip > 0 && present.length ? clipScale(present, gradClip) : null;
+      this.params.forEach((p, i) => {
+        const raw = grads[i];
+        if (!raw) return;
+        const g = scale ? raw.mul(scale) : raw;
+        const m = this.m[i]!;
+        const v = this.v[i]!;
+        m.assign(m.mul(this.beta1).add(g.mul(this.oneMinusBeta1)));
+        v.assign(v.mul(this.beta2).add(g.square().mul(this.oneMinusBeta2)));
+        let next = p.variable.sub(m.div(v.sqrt().add(epsHatT)).mul(stepSizeT));
+        if (p.decay && weightDecay > 0) next = next.sub(p.variable.mul(decayT));
+        p.variable.assign(next);
+      });
+    });
+  }
+
+  /** Copies of the moments and step count, for checkpoints. */
+  getState(): AdamWState {
+    return { step: this.step, m: this.m.map((t) => t.clone()), v: this.v.map((t) => t.clone()) };
+  }
+
+  setState(state: AdamWState): void {
+    if (state.m.length !== this.m.length || state.v.length !== this.v.length) {
+      throw new Error(`Optimizer state has ${state.m.length} slots, the model needs ${this.m.length}.`);
+    }
+    this.step = state.step;
+    state.m.forEach((t, i) => {
+      this.m[i]!.assign(t);
+    });
+    state.v.forEach((t, i) => {
+      this.v[i]!.assign(t);
+    });
+  }
+
+  dispose(): void {
+    for (const t of [...this.m, ...this.v, this.beta1, this.beta2, this.oneMinusBeta1, this.oneMinusBeta2])
+      t.dispose();
+  }
+}
+
+/** min(1, maxNorm / ||g||) over all gradients together, as torch.nn.utils.clip_grad_norm_. */
+function clipScale(grads: tf.Tensor[], maxNorm: number): tf.Scalar {
+  // stack + sum, not addN: addN of 8 or more tensors is wrong on tfjs's WebGPU backend.
+  const sumSq = tf.stack(grads.map((g) => g.square().sum())).sum(); // scalar
+  return tf.minimum(1, tf.div(maxNorm, sumSq.sqrt().add(1e-6))) as tf.Scalar;
+}
+
+/** Linear warmup to the peak rate, then cosine decay to zero at the last step. */
+export function learningRateAt(step: number, cfg: OptimConfig): number {
+  if (cfg.warmupSteps > 0 && step < cfg.warmupSteps) return (cfg.lr * (step + 1)) / cfg.warmupSteps;
+  const span = Math.max(1, cfg.steps - cfg.warmupSteps);
+  const progress = Math.min(1, (step - cfg.warmupSteps) / span);
+  return 0.5 * cfg.lr * (1 + Math.cos(Math.PI * progress));
+}

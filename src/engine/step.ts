@@ -1,0 +1,104 @@
+/**
+ * One training step of each phase. Nothing here reads from the device: a step returns a
+ * metrics vector that the caller reads asynchronously, every few steps, in one transfer.
+ */
+
+import type { LayerPair, LossConfig } from './config';
+import { crossEntropy } from './losses';
+import { activeTerms, distillationObjective, type LossTerm, teacherTargets } from './objective';
+import type { AdamW } from './optim';
+import * as tf from './tf';
+import type { Vit } from './vit';
+
+export type MetricName = LossTerm | 'total' | 'accuracy';
+
+/** Names of a step's metrics vector, in order. */
+export function distillMetricNames(loss: LossConfig): MetricName[] {
+  return [...activeTerms(loss), 'total', 'accuracy'];
+}
+
+export const TEACHER_METRIC_NAMES: MetricName[] = ['ce', 'total', 'accuracy'];
+
+export interface Batch {
+  /** Normalised images [B, H, W, C]. */
+  images: tf.Tensor4D;
+  /** Class labels [B], int32. */
+  labels: tf.Tensor1D;
+}
+
+export interface DistillStepInput {
+  student: Vit;
+  teacher: Vit;
+  optimizer: AdamW;
+  loss: LossConfig;
+  pairs: LayerPair[];
+  /** Learning rate of this step (from the schedule). */
+  lr: number;
+  /** K token indices for each layer pair's random-sampled term, drawn from the run's seed. */
+  sampleIndices: Int32Array[];
+}
+
+/**
+ * Teacher forward (outside the tape, so the teacher is frozen by construction), student
+ * forward and backward, AdamW on the student's variables only.
+ * Returns [...active terms, total, accuracy] (see distillMetricNames); the caller disposes it.
+ */
+export function distillStep(input: DistillStepInput, batch: Batch): tf.Tensor1D {
+  const { student, teacher, optimizer, loss, pairs } = input;
+  return tf.tidy(() => {
+    const target = teacherTargets(teacher, teacher.apply(batch.images), pairs);
+    const idx = input.sampleIndices.map((a) => tf.tensor1d(a, 'int32'));
+    let metrics: tf.Tensor1D | null = null;
+    const { grads } = tf.variableGrads(
+      () => {
+        const out = student.apply(batch.images);
+        const obj = distillationObjective(student, out, target, batch.labels, loss, pairs, idx);
+        const names = activeTerms(loss);
+        const acc = batchAccuracy(student.predictLogits(out), batch.labels);
+        metrics = tf.keep(tf.stack([...names.map((n) => obj.terms[n]!), obj.total, acc]) as tf.Tensor1D);
+        return obj.total;
+      },
+      optimizer.params.map((p) => p.variable),
+    );
+    optimizer.apply(
+      optimizer.params.map((p) => grads[p.variable.name]),
+      input.lr,
+    );
+    return metrics!;
+  });
+}
+
+export interface TeacherStepInput {
+  teacher: Vit;
+  optimizer: AdamW;
+  labelSmoothing: number;
+  lr: number;
+}
+
+/** Supervised step of the teacher phase. Returns [ce, total, accuracy]. */
+export function teacherStep(input: TeacherStepInput, batch: Batch): tf.Tensor1D {
+  const { teacher, optimizer } = input;
+  return tf.tidy(() => {
+    let metrics: tf.Tensor1D | null = null;
+    const { grads } = tf.variableGrads(
+      () => {
+        const out = teacher.apply(batch.images);
+        const ce = crossEntropy(out.logits, batch.labels, { labelSmoothing: input.labelSmoothing });
+        const acc = batchAccuracy(teacher.predictLogits(out), batch.labels);
+        metrics = tf.keep(tf.stack([ce, ce, acc]) as tf.Tensor1D);
+        return ce;
+      },
+      optimizer.params.map((p) => p.variable),
+    );
+    optimizer.apply(
+      optimizer.params.map((p) => grads[p.variable.name]),
+      input.lr,
+    );
+    return metrics!;
+  });
+}
+
+/** Fraction of the batch whose argmax matches the label (a scalar on the device). */
+export function batchAccuracy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => logits.argMax(-1).equal(labels.toInt()).toFloat().mean() as tf.Scalar);
+}

@@ -1,0 +1,105 @@
+/**
+ * Helpers shared by the engine's unit tests (not used by the engine itself). Plain
+ * TypeScript with no Node or DOM APIs, so it type-checks under every tsconfig that
+ * includes src/engine.
+ */
+import type { VitConfig } from './config';
+import * as tf from './tf';
+
+/** mulberry32: a tiny seeded PRNG, independent of the engine's seedrandom streams. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Uniform values in [lo, hi), stored as float32 (what tfjs holds). */
+export function uniform(rng: () => number, count: number, lo = -1, hi = 1): Float32Array {
+  return Float32Array.from({ length: count }, () => lo + (hi - lo) * rng());
+}
+
+/** Standard-normal values times `scale` (Box-Muller), stored as float32. */
+export function gaussian(rng: () => number, count: number, scale = 1): Float32Array {
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    const u1 = 1 - rng();
+    const u2 = rng();
+    out[i] = scale * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  }
+  return out;
+}
+
+/** A batch of images in [-1, 1) and labels cycling through the classes, from a seeded PRNG. */
+export function randomBatch(
+  rng: () => number,
+  cfg: VitConfig,
+  batch: number,
+): { images: tf.Tensor4D; labels: tf.Tensor1D } {
+  const { imageSize: s, channels: c, numClasses } = cfg;
+  const images = tf.tensor4d(uniform(rng, batch * s * s * c), [batch, s, s, c]);
+  const labels = tf.tensor1d(
+    Int32Array.from({ length: batch }, () => Math.floor(rng() * numClasses)),
+    'int32',
+  );
+  return { images, labels };
+}
+
+/** Copies of the current values of some variables (independent of later assigns). */
+export function snapshot(vars: tf.Variable[]): Float32Array[] {
+  return vars.map((v) => Float32Array.from(v.dataSync() as Float32Array));
+}
+
+/** Largest |a - b| / max(|b|, floor) over two equally long arrays. */
+export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-12): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!) / Math.max(Math.abs(b[i]!), floor);
+    if (!(d <= worst)) worst = d; // NaN propagates as the worst value
+  }
+  return worst;
+}
+
+/** Largest |a - b| over two equally long arrays. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (!(d <= worst)) worst = d;
+  }
+  return worst;
+}
+
+/** A tiny teacher: 16x16 images in 4x4 patches (16 patch tokens), width 32, 2 blocks. */
+export const TINY_TEACHER: VitConfig = {
+  imageSize: 16,
+  patchSize: 4,
+  channels: 3,
+  dModel: 32,
+  nLayers: 2,
+  nHeads: 2,
+  mlpRatio: 2,
+  numClasses: 5,
+  distillToken: false,
+};
+
+/** A tiny student: half the teacher's width, with a distillation token. */
+export const TINY_STUDENT: VitConfig = { ...TINY_TEACHER, dModel: 16, distillToken: true };
+
+/**
+ * Runs `fn` inside tf.tidy and returns its plain (non-tensor) result: every tensor made
+ * inside is disposed. Read values out with dataSync / arraySync before returning.
+ */
+export function scoped<T>(fn: () => T): T {
+  let result: T | undefined;
+  tf.tidy(() => {
+    result = fn();
+  });
+  return result as T;
+}

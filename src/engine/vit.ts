@@ -1,0 +1,308 @@
+/**
+ * A small vision transformer (ViT / DeiT), written top-down in plain TF.js ops so it runs
+ * and differentiates on every backend (webgpu, webgl, wasm, cpu).
+ *
+ *   image [B, H, W, C]
+ *   -> patch embedding (stride-P convolution)       [B, N, D]
+ *   -> prepend cls (and distillation) token, add learned position embedding
+ *   -> nLayers x pre-norm block: x += MHSA(LN(x)); x += MLP(LN(x))
+ *   -> final LayerNorm -> linear head on the cls token (and the distillation token)
+ *
+ * The forward pass also returns every block's output (the residual stream after the block,
+ * before the final LayerNorm), which is what the relation terms compare.
+ */
+
+import { patchCount, prefixTokenCount, type VitConfig, vitConfigProblems } from './config';
+import { makeRng, type Rng, truncatedNormal } from './random';
+import * as tf from './tf';
+
+/** timm's LayerNorm epsilon for ViT (tf.layers' default of 1e-3 would differ from PyTorch). */
+const LN_EPS = 1e-6;
+/** timm / DeiT initialise weights, tokens and position embedding with trunc_normal(std=.02). */
+const INIT_STD = 0.02;
+
+export interface BlockParams {
+  ln1Gamma: tf.Variable; // [D]
+  ln1Beta: tf.Variable; // [D]
+  qkvW: tf.Variable; // [D, 3D]
+  qkvB: tf.Variable; // [3D]
+  projW: tf.Variable; // [D, D]
+  projB: tf.Variable; // [D]
+  ln2Gamma: tf.Variable; // [D]
+  ln2Beta: tf.Variable; // [D]
+  fc1W: tf.Variable; // [D, mlpRatio*D]
+  fc1B: tf.Variable; // [mlpRatio*D]
+  fc2W: tf.Variable; // [mlpRatio*D, D]
+  fc2B: tf.Variable; // [D]
+}
+
+export interface VitParams {
+  patchW: tf.Variable; // [P, P, C, D]
+  patchB: tf.Variable; // [D]
+  clsToken: tf.Variable; // [1, 1, D]
+  distToken: tf.Variable | null; // [1, 1, D]
+  posEmbed: tf.Variable; // [1, prefix + N, D]
+  blocks: BlockParams[];
+  normGamma: tf.Variable; // [D]
+  normBeta: tf.Variable; // [D]
+  headW: tf.Variable; // [D, classes]
+  headB: tf.Variable; // [classes]
+  distHeadW: tf.Variable | null; // [D, classes]
+  distHeadB: tf.Variable | null; // [classes]
+}
+
+export interface VitOutput {
+  /** Class logits of the cls head [B, classes]. */
+  logits: tf.Tensor2D;
+  /** Logits of the distillation head [B, classes], when the model has a distillation token. */
+  distLogits: tf.Tensor2D | null;
+  /** Residual stream after each block, all tokens (prefix first) [B, prefix + N, D]. */
+  blocks: tf.Tensor3D[];
+}
+
+/** A named parameter: the name is stable and used by checkpoints. */
+export interface NamedVariable {
+  name: string;
+  variable: tf.Variable;
+  /** Decoupled weight decay applies to weight matrices only, as in timm / DeiT. */
+  decay: boolean;
+}
+
+export class Vit {
+  readonly config: VitConfig;
+  readonly params: VitParams;
+
+  private constructor(config: VitConfig, params: VitParams) {
+    this.config = config;
+    this.params = params;
+  }
+
+  /** A freshly initialised model; the same seed gives the same weights on every backend. */
+  static create(config: VitConfig, seed: number, trainable = true): Vit {
+    const problems = vitConfigProblems(config);
+    if (problems.length) throw new Error(`Invalid ViT config: ${problems.join('; ')}.`);
+    return new Vit(config, initParams(config, makeRng(seed, 'vit-init'), trainable));
+  }
+
+  /** Parameters in a fixed order with stable names (checkpoint keys, optimizer slots). */
+  namedVariables(): NamedVariable[] {
+    return listParams(this.params);
+  }
+
+  variables(): tf.Variable[] {
+    return this.namedVariables().map((p) => p.variable);
+  }
+
+  parameterCount(): number {
+    return this.variables().reduce((n, v) => n + v.size, 0);
+  }
+
+  /** Forward pass on images [B, H, W, C] (already normalised). Wrap callers in tf.tidy. */
+  apply(images: tf.Tensor4D): VitOutput {
+    const cfg = this.config;
+    const p = this.params;
+    const [batch, height, width, channels] = images.shape;
+    if (height !== cfg.imageSize || width !== cfg.imageSize || channels !== cfg.channels) {
+      throw new Error(
+        `ViT expects images [B, ${cfg.imageSize}, ${cfg.imageSize}, ${cfg.channels}], got [${images.shape}].`,
+      );
+    }
+    const d = cfg.dModel;
+
+    const patches = linear(patchify(images, cfg.patchSize), p.patchW.reshape([-1, d]), p.patchB); // [B, N, D]
+    const prefix = [p.clsToken, ...(p.distToken ? [p.distToken] : [])].map((t) => tf.tile(t, [batch, 1, 1])); // [B, 1, D] each
+    let x = tf.concat([...prefix, patches], 1).add(p.posEmbed) as tf.Tensor3D; // [B, T, D]
+
+    const blocks: tf.Tensor3D[] = [];
+    for (const block of p.blocks) {
+      x = x.add(attention(layerNorm(x, block.ln1Gamma, block.ln1Beta), block, cfg.nHeads)) as tf.Tensor3D;
+      x = x.add(mlp(layerNorm(x, block.ln2Gamma, block.ln2Beta), block)) as tf.Tensor3D;
+      blocks.push(x);
+    }
+
+    const out = layerNorm(x, p.normGamma, p.normBeta); // [B, T, D]
+    const token = (i: number) => out.slice([0, i, 0], [batch, 1, d]).reshape([batch, d]) as tf.Tensor2D; // [B, D]
+    const logits = linear(token(0), p.headW, p.headB) as tf.Tensor2D; // [B, classes]
+    const distLogits =
+      p.distHeadW && p.distHeadB ? (linear(token(1), p.distHeadW, p.distHeadB) as tf.Tensor2D) : null;
+    return { logits, distLogits, blocks };
+  }
+
+  /** Logits used for prediction: DeiT averages the cls and distillation heads. */
+  predictLogits(out: VitOutput): tf.Tensor2D {
+    return out.distLogits ? (out.logits.add(out.distLogits).div(2) as tf.Tensor2D) : out.logits;
+  }
+
+  /** Patch tokens of a block output [B, prefix + N, D] -> [B, N, D] (cls / distillation dropped). */
+  patchTokens(blockOutput: tf.Tensor3D): tf.Tensor3D {
+    const prefix = prefixTokenCount(this.config);
+    return blockOutput.slice([0, prefix, 0], [-1, -1, -1]);
+  }
+
+  dispose(): void {
+    for (const v of this.variables()) v.dispose();
+  }
+}
+
+/** Parameter count of a config without building it (for the memory estimate and the UI). */
+export function countParameters(cfg: VitConfig): number {
+  const d = cfg.dModel;
+  const h = cfg.mlpRatio * d;
+  const prefix = prefixTokenCount(cfg);
+  const heads = cfg.distillToken ? 2 : 1;
+  const embed =
+    cfg.patchSize * cfg.patchSize * cfg.channels * d + d + prefix * d + (prefix + patchCount(cfg)) * d;
+  const block = 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + 2 * d + (d * h + h) + (h * d + d);
+  return embed + cfg.nLayers * block + 2 * d + heads * (d * cfg.numClasses + cfg.numClasses);
+}
+
+/**
+ * Rough bytes a training step holds at its peak: weights, gradients and two AdamW moments,
+ * plus the activations the backward pass keeps (per block: the LayerNorm inputs and outputs,
+ * q, k, v, attention scores before and after softmax, the MLP's hidden layer before and
+ * after GELU). Used to refuse configs that cannot fit before a run starts.
+ */
+export function estimateTrainingBytes(cfg: VitConfig, batch: number): number {
+  const t = prefixTokenCount(cfg) + patchCount(cfg);
+  const d = cfg.dModel;
+  const hidden = cfg.mlpRatio * d;
+  const perBlockPerImage = t * (10 * d + 2 * hidden) + 2 * cfg.nHeads * t * t;
+  const activations = batch * cfg.nLayers * perBlockPerImage;
+  return 4 * (4 * countParameters(cfg) + activations);
+}
+
+/**
+ * Cuts images [B, H, W, C] into flattened P x P patches [B, N, P*P*C], row-major over the
+ * grid, each patch in (row, column, channel) order: a stride-P convolution with kernel
+ * [P, P, C, D] is this followed by a matmul. Done with a rank-4 transpose, because the wasm
+ * backend has no gradient for conv2d's filter.
+ */
+function patchify(images: tf.Tensor4D, p: number): tf.Tensor3D {
+  const [b, h, w, c] = images.shape;
+  const gh = h / p;
+  const gw = w / p;
+  return images
+    .reshape([b * gh, p, gw, p * c]) // [B*gh, P (rows), gw, P*C]
+    .transpose([0, 2, 1, 3]) // [B*gh, gw, P, P*C]
+    .reshape([b, gh * gw, p * p * c]);
+}
+
+function layerNorm(x: tf.Tensor3D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor3D {
+  const { mean, variance } = tf.moments(x, -1, true); // [B, T, 1] each
+  return x.sub(mean).mul(variance.add(LN_EPS).rsqrt()).mul(gamma).add(beta) as tf.Tensor3D;
+}
+
+/** x [..., in] @ w [in, out] + b, flattening leading axes into one matmul. */
+function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const inDim = x.shape[x.rank - 1]!;
+  const outDim = w.shape[1]!;
+  const flat = x.reshape([-1, inDim]);
+  return tf
+    .matMul(flat as tf.Tensor2D, w as tf.Tensor2D)
+    .add(b)
+    .reshape([...x.shape.slice(0, -1), outDim]);
+}
+
+function attention(x: tf.Tensor3D, p: BlockParams, nHeads: number): tf.Tensor3D {
+  const [b, t, d] = x.shape;
+  const dh = d / nHeads;
+  const qkv = linear(x, p.qkvW, p.qkvB).reshape([b, t, 3, nHeads, dh]).transpose([2, 0, 3, 1, 4]); // [3, B, H, T, dh]
+  const [q, k, v] = tf.unstack(qkv).map((m) => m.reshape([b * nHeads, t, dh]) as tf.Tensor3D); // [B*H, T, dh]
+  const scores = tf.matMul(q!, k!, false, true).mul(1 / Math.sqrt(dh)); // [B*H, T, T]
+  const mixed = tf.matMul(tf.softmax(scores), v!); // [B*H, T, dh]
+  const merged = mixed.reshape([b, nHeads, t, dh]).transpose([0, 2, 1, 3]).reshape([b, t, d]); // [B, T, D]
+  return linear(merged, p.projW, p.projB) as tf.Tensor3D;
+}
+
+/** Exact (erf) GELU, as PyTorch's nn.GELU() default. */
+function gelu(x: tf.Tensor): tf.Tensor {
+  return x.mul(0.5).mul(tf.erf(x.mul(Math.SQRT1_2)).add(1));
+}
+
+function mlp(x: tf.Tensor3D, p: BlockParams): tf.Tensor3D {
+  return linear(gelu(linear(x, p.fc1W, p.fc1B)), p.fc2W, p.fc2B) as tf.Tensor3D;
+}
+
+function initParams(cfg: VitConfig, rng: Rng, trainable: boolean): VitParams {
+  const d = cfg.dModel;
+  const hidden = cfg.mlpRatio * d;
+  // tidy disposes the initial tensors; variables survive a tidy.
+  const normal = (shape: number[]) =>
+    tf.tidy(() =>
+      tf.variable(
+        tf.tensor(
+          truncatedNormal(
+            shape.reduce((a, b) => a * b, 1),
+            INIT_STD,
+            rng,
+          ),
+          shape,
+        ),
+        trainable,
+      ),
+    );
+  const fill = (shape: number[], value: number) =>
+    tf.tidy(() => tf.variable(tf.fill(shape, value), trainable));
+  const tokens = prefixTokenCount(cfg) + patchCount(cfg);
+  return {
+    patchW: normal([cfg.patchSize, cfg.patchSize, cfg.channels, d]),
+    patchB: fill([d], 0),
+    clsToken: normal([1, 1, d]),
+    distToken: cfg.distillToken ? normal([1, 1, d]) : null,
+    posEmbed: normal([1, tokens, d]),
+    blocks: Array.from({ length: cfg.nLayers }, () => ({
+      ln1Gamma: fill([d], 1),
+      ln1Beta: fill([d], 0),
+      qkvW: normal([d, 3 * d]),
+      qkvB: fill([3 * d], 0),
+      projW: normal([d, d]),
+      projB: fill([d], 0),
+      ln2Gamma: fill([d], 1),
+      ln2Beta: fill([d], 0),
+      fc1W: normal([d, hidden]),
+      fc1B: fill([hidden], 0),
+      fc2W: normal([hidden, d]),
+      fc2B: fill([d], 0),
+    })),
+    normGamma: fill([d], 1),
+    normBeta: fill([d], 0),
+    headW: normal([d, cfg.numClasses]),
+    headB: fill([cfg.numClasses], 0),
+    distHeadW: cfg.distillToken ? normal([d, cfg.numClasses]) : null,
+    distHeadB: cfg.distillToken ? fill([cfg.numClasses], 0) : null,
+  };
+}
+
+function listParams(p: VitParams): NamedVariable[] {
+  const out: NamedVariable[] = [];
+  const add = (name: string, variable: tf.Variable | null, decay = false) => {
+    if (variable) out.push({ name, variable, decay });
+  };
+  add('patch_embed/kernel', p.patchW, true);
+  add('patch_embed/bias', p.patchB);
+  add('cls_token', p.clsToken);
+  add('dist_token', p.distToken);
+  add('pos_embed', p.posEmbed);
+  p.blocks.forEach((b, i) => {
+    const at = `blocks/${i}`;
+    add(`${at}/norm1/gamma`, b.ln1Gamma);
+    add(`${at}/norm1/beta`, b.ln1Beta);
+    add(`${at}/attn/qkv/kernel`, b.qkvW, true);
+    add(`${at}/attn/qkv/bias`, b.qkvB);
+    add(`${at}/attn/proj/kernel`, b.projW, true);
+    add(`${at}/attn/proj/bias`, b.projB);
+    add(`${at}/norm2/gamma`, b.ln2Gamma);
+    add(`${at}/norm2/beta`, b.ln2Beta);
+    add(`${at}/mlp/fc1/kernel`, b.fc1W, true);
+    add(`${at}/mlp/fc1/bias`, b.fc1B);
+    add(`${at}/mlp/fc2/kernel`, b.fc2W, true);
+    add(`${at}/mlp/fc2/bias`, b.fc2B);
+  });
+  add('norm/gamma', p.normGamma);
+  add('norm/beta', p.normBeta);
+  add('head/kernel', p.headW, true);
+  add('head/bias', p.headB);
+  add('head_dist/kernel', p.distHeadW, true);
+  add('head_dist/bias', p.distHeadB);
+  return out;
+}
