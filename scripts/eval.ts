@@ -1,0 +1,58 @@
+/**
+ * npm run eval -- --checkpoint <dir> --data <dir | archive.tar.gz | synthetic> [--limit N] [--backend wasm|cpu]
+ *   [--model <role>]
+ * Prints {"testAccuracy": 0.xx, "count": N} on stdout for the checkpoint's trained model.
+ */
+import { decodeCheckpoint } from '../src/engine/checkpoint';
+import { DeviceImageSet } from '../src/engine/data/gpu-data';
+import { evaluateAccuracy } from '../src/engine/evaluate';
+import { parseCli, positiveInt, runCli, startNodeBackend, UsageError } from './lib/cli';
+import { loadDatasetArg, readCheckpointDir } from './lib/node-files';
+
+const USAGE =
+  'npm run eval -- --checkpoint <dir> --data <dir|archive.tar.gz|synthetic> [--limit N] [--backend wasm|cpu] [--model ROLE]';
+
+async function main(): Promise<void> {
+  const args = parseCli(
+    process.argv.slice(2),
+    {
+      checkpoint: { type: 'string' },
+      data: { type: 'string' },
+      limit: { type: 'string' },
+      backend: { type: 'string' },
+      model: { type: 'string' },
+    },
+    USAGE,
+  );
+  if (!args.checkpoint) throw new UsageError(`--checkpoint is required. Usage: ${USAGE}`);
+  if (!args.data) throw new UsageError(`--data is required. Usage: ${USAGE}`);
+  const limit = positiveInt(args.limit, 'limit');
+  const backendChoice = args.backend ?? 'wasm';
+  if (backendChoice !== 'wasm' && backendChoice !== 'cpu')
+    throw new UsageError('--backend must be wasm or cpu');
+
+  const saved = await readCheckpointDir(args.checkpoint);
+  await startNodeBackend(backendChoice);
+  const dataset = await loadDatasetArg(args.data, 0);
+  const role = args.model ?? saved.manifest.primary;
+  const decoded = await decodeCheckpoint(saved.manifest, saved.weights, false);
+  const model = decoded.models.get(role);
+  if (!model) {
+    throw new UsageError(
+      `checkpoint has no model "${role}" (it has: ${[...decoded.models.keys()].join(', ')})`,
+    );
+  }
+  if (model.model.config.numClasses !== dataset.classNames.length) {
+    throw new UsageError(
+      `the model predicts ${model.model.config.numClasses} classes but ${dataset.name} has ${dataset.classNames.length}`,
+    );
+  }
+  const test = new DeviceImageSet(dataset.test, saved.manifest.normalization);
+  const count = Math.min(limit ?? test.count, test.count);
+  const [accuracy] = await evaluateAccuracy([model.model], test, 100, count);
+  process.stdout.write(`${JSON.stringify({ testAccuracy: accuracy, count })}\n`);
+  test.dispose();
+  for (const m of decoded.models.values()) m.model.dispose();
+}
+
+runCli('eval', main);

@@ -1,0 +1,107 @@
+/**
+ * Shared command-line plumbing: argument parsing with one-line errors (exit 2), the
+ * Node-side backend start-up, and a progress line with ETA on stderr.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { type ActiveBackend, tryBackend } from '../../src/engine/backend';
+
+/** A problem with what the user gave us: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function parseCli<T extends ParseArgsConfig['options']>(argv: string[], options: T, usage: string) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new UsageError(`${msg}. Usage: ${usage}`);
+  }
+}
+
+/** Runs a CLI main: usage and data errors print one line and exit 2; bugs print a stack. */
+export function runCli(name: string, main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    if (err instanceof UsageError || (err instanceof Error && isInputError(err))) {
+      process.stderr.write(`${name}: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
+}
+
+/** Errors raised by validation of files, configs or checkpoints: the user's input, not a bug. */
+function isInputError(err: Error): boolean {
+  return (
+    /^(Invalid|Unknown preset|Not a checkpoint|Checkpoint|Missing|No such|Cannot|The (teacher|student))/.test(
+      err.message,
+    ) || err.name === 'DataError'
+  );
+}
+
+export function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+export function nonNegativeInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--${flag} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+/** The wasm backend (cpu as fallback), as the CLI promises. */
+export async function startNodeBackend(choice: 'wasm' | 'cpu' = 'wasm'): Promise<ActiveBackend> {
+  const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
+  const setup = { wasmPaths: `${wasmDir}${path.sep}` };
+  const skipped = [];
+  for (const name of choice === 'wasm' ? (['wasm', 'cpu'] as const) : (['cpu'] as const)) {
+    const reason = await tryBackend(name, setup);
+    if (reason === null) return { name, adapter: null, skipped };
+    skipped.push({ name, reason });
+    process.stderr.write(`${reason}; falling back\n`);
+  }
+  throw new Error(`No backend could start: ${skipped.map((s) => s.reason).join('; ')}`);
+}
+
+function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '--:--';
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
+}
+
+/** A progress bar with ETA on stderr: redrawn in place on a terminal, one line per update otherwise. */
+export class Progress {
+  private readonly start = performance.now();
+  private readonly tty = process.stderr.isTTY;
+  constructor(
+    private readonly total: number,
+    private readonly first = 0,
+  ) {}
+
+  update(done: number, detail: string): void {
+    const elapsed = (performance.now() - this.start) / 1000;
+    const rate = (done - this.first) / Math.max(elapsed, 1e-9);
+    const eta = (this.total - done) / rate;
+    const width = 24;
+    const filled = Math.round((width * done) / this.total);
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+    const line = `${bar} ${done}/${this.total} ${formatDuration(elapsed)} ETA ${formatDuration(eta)} ${detail}`;
+    process.stderr.write(this.tty ? `\r\x1b[2K${line}` : `${line}\n`);
+  }
+
+  end(): void {
+    if (this.tty) process.stderr.write('\n');
+  }
+}

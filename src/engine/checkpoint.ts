@@ -1,0 +1,203 @@
+/**
+ * Checkpoints in TF.js's weights format: a JSON manifest (model.json) next to one binary
+ * weights file, as tf.io writes them, so the app, the CLI and tf.io handlers all read them.
+ * A checkpoint holds the models, the optimizer moments, the config and the trainer's
+ * position (step, epoch order, generator states), enough to continue exactly.
+ */
+import type { RunConfig, VitConfig } from './config';
+import type { Normalization } from './data/gpu-data';
+import { AdamW, type AdamWState } from './optim';
+import * as tf from './tf';
+import { Vit } from './vit';
+
+export const CHECKPOINT_FORMAT = 'manifold-kd-playground/checkpoint';
+export const CHECKPOINT_VERSION = 1;
+export const WEIGHTS_FILE = 'weights.bin';
+
+export type Phase = 'teacher' | 'student';
+
+/** Where the trainer was: restoring it gives the batches and samples it would have drawn. */
+export interface TrainerPosition {
+  step: number;
+  epoch: number;
+  cursor: number;
+  /** seedrandom states of the data-order, augmentation and sample generators. */
+  rng: { order: object; augment: object; sample: object };
+}
+
+export interface ModelEntry {
+  /** 'teacher', 'student' or a baseline's name. */
+  role: string;
+  config: VitConfig;
+  /** Whether its optimizer state is in the checkpoint (trained models only). */
+  optimizerStep: number | null;
+}
+
+export interface CheckpointManifest {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  phase: Phase;
+  /** The model evaluated by default: the one this phase trains. */
+  primary: string;
+  config: RunConfig;
+  normalization: Normalization;
+  /** Name of the dataset trained on and its class names. */
+  dataset: { name: string; classNames: string[] };
+  models: ModelEntry[];
+  /** Loss settings of baseline students, by name. */
+  baselines: { name: string; loss: RunConfig['loss'] }[];
+  position: TrainerPosition | null;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+}
+
+export interface EncodedCheckpoint {
+  manifest: CheckpointManifest;
+  weights: ArrayBuffer;
+}
+
+export interface CheckpointModel {
+  role: string;
+  model: Vit;
+  optimizer: AdamW | null;
+}
+
+export interface CheckpointInput {
+  phase: Phase;
+  primary: string;
+  config: RunConfig;
+  normalization: Normalization;
+  dataset: { name: string; classNames: string[] };
+  models: CheckpointModel[];
+  baselines: { name: string; loss: RunConfig['loss'] }[];
+  position: TrainerPosition | null;
+  /** The current epoch's order, saved as an int32 weight. */
+  epochOrder: Int32Array | null;
+}
+
+/** Serialises models, optimizer state and position. Reads the device once per tensor. */
+export async function encodeCheckpoint(input: CheckpointInput): Promise<EncodedCheckpoint> {
+  const named: { name: string; tensor: tf.Tensor }[] = [];
+  const temporaries: tf.Tensor[] = [];
+  const models: ModelEntry[] = [];
+  for (const { role, model, optimizer } of input.models) {
+    for (const p of model.namedVariables()) named.push({ name: `${role}/${p.name}`, tensor: p.variable });
+    let optimizerStep: number | null = null;
+    if (optimizer) {
+      const state = optimizer.getState();
+      temporaries.push(...state.m, ...state.v);
+      optimizer.params.forEach((p, i) => {
+        named.push({ name: `optimizer/${role}/m/${p.name}`, tensor: state.m[i]! });
+        named.push({ name: `optimizer/${role}/v/${p.name}`, tensor: state.v[i]! });
+      });
+      optimizerStep = state.step;
+    }
+    models.push({ role, config: model.config, optimizerStep });
+  }
+  if (input.epochOrder) {
+    const order = tf.tensor1d(input.epochOrder, 'int32');
+    temporaries.push(order);
+    named.push({ name: 'trainer/order', tensor: order });
+  }
+  try {
+    const { data, specs } = await tf.io.encodeWeights(named);
+    const manifest: CheckpointManifest = {
+      format: CHECKPOINT_FORMAT,
+      version: CHECKPOINT_VERSION,
+      phase: input.phase,
+      primary: input.primary,
+      config: input.config,
+      normalization: input.normalization,
+      dataset: input.dataset,
+      models,
+      baselines: input.baselines,
+      position: input.position,
+      weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
+    };
+    return { manifest, weights: data };
+  } finally {
+    tf.dispose(temporaries);
+  }
+}
+
+export interface DecodedCheckpoint {
+  manifest: CheckpointManifest;
+  models: Map<string, CheckpointModel>;
+  epochOrder: Int32Array | null;
+}
+
+/** Checks a parsed model.json before anything is built from it. */
+export function validateManifest(json: unknown): CheckpointManifest {
+  const m = json as Partial<CheckpointManifest> | null;
+  if (!m || typeof m !== 'object' || m.format !== CHECKPOINT_FORMAT) {
+    throw new Error(`Not a checkpoint of this app (model.json has no "format": "${CHECKPOINT_FORMAT}").`);
+  }
+  if (m.version !== CHECKPOINT_VERSION) {
+    throw new Error(
+      `Checkpoint version ${m.version} is not supported (this app reads version ${CHECKPOINT_VERSION}).`,
+    );
+  }
+  if (!Array.isArray(m.models) || !m.models.length || !Array.isArray(m.weightsManifest) || !m.config) {
+    throw new Error('Checkpoint model.json is incomplete (models, config or weightsManifest missing).');
+  }
+  return m as CheckpointManifest;
+}
+
+/**
+ * Rebuilds models (and, with `withOptimizers`, their AdamW state, with the hyper-parameters
+ * of the saved config) from a manifest and its weights.
+ */
+export async function decodeCheckpoint(
+  manifest: CheckpointManifest,
+  weights: ArrayBuffer,
+  withOptimizers = true,
+): Promise<DecodedCheckpoint> {
+  const specs = manifest.weightsManifest.flatMap((g) => g.weights);
+  const expectedBytes = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  if (weights.byteLength !== expectedBytes) {
+    throw new Error(
+      `Checkpoint weights file has ${weights.byteLength} bytes, model.json describes ${expectedBytes}: the files do not belong together or one is truncated.`,
+    );
+  }
+  const tensors = tf.io.decodeWeights(weights, specs);
+  const models = new Map<string, CheckpointModel>();
+  try {
+    for (const entry of manifest.models) {
+      const model = Vit.create(entry.config, 0);
+      for (const p of model.namedVariables()) {
+        const t = tensors[`${entry.role}/${p.name}`];
+        if (!t) throw new Error(`Checkpoint lacks weight "${entry.role}/${p.name}".`);
+        if (!tf.util.arraysEqual(t.shape, p.variable.shape)) {
+          throw new Error(
+            `Checkpoint weight "${entry.role}/${p.name}" has shape [${t.shape}], the model needs [${p.variable.shape}].`,
+          );
+        }
+        p.variable.assign(t);
+      }
+      let optimizer: AdamW | null = null;
+      if (withOptimizers && entry.optimizerStep !== null) {
+        optimizer = new AdamW(model.namedVariables(), manifest.config.optim);
+        const state: AdamWState = {
+          step: entry.optimizerStep,
+          m: optimizer.params.map((p) => tensors[`optimizer/${entry.role}/m/${p.name}`]!),
+          v: optimizer.params.map((p) => tensors[`optimizer/${entry.role}/v/${p.name}`]!),
+        };
+        if (state.m.some((t) => !t) || state.v.some((t) => !t)) {
+          throw new Error(`Checkpoint lacks optimizer state for "${entry.role}".`);
+        }
+        optimizer.setState(state);
+      }
+      models.set(entry.role, { role: entry.role, model, optimizer });
+    }
+    const order = tensors['trainer/order'];
+    const epochOrder = order ? Int32Array.from(await order.data()) : null;
+    return { manifest, models, epochOrder };
+  } catch (err) {
+    for (const m of models.values()) {
+      m.model.dispose();
+      m.optimizer?.dispose();
+    }
+    throw err;
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Test accuracy on the device: each batch adds its correct-prediction counts to a running
+ * total there; the total is read once at the end, never per sample or per batch.
+ */
+import type { DeviceImageSet } from './data/gpu-data';
+import * as tf from './tf';
+import type { Vit } from './vit';
+
+/** Accuracy (0..1) of each model on the first `limit` images of a set (default: all). */
+export async function evaluateAccuracy(
+  models: Vit[],
+  set: DeviceImageSet,
+  batch: number,
+  limit = set.count,
+): Promise<number[]> {
+  const count = Math.min(limit, set.count);
+  if (count <= 0 || !models.length) return models.map(() => Number.NaN);
+  let correct: tf.Tensor1D = tf.zeros([models.length]);
+  for (let start = 0; start < count; start += batch) {
+    const size = Math.min(batch, count - start);
+    const next = tf.tidy(() => {
+      const indices = tf.range(start, start + size, 1, 'int32') as tf.Tensor1D;
+      const images = set.images(indices);
+      const labels = set.batchLabels(indices);
+      const hits = models.map(
+        (m) => m.predictLogits(m.apply(images)).argMax(-1).equal(labels).toFloat().sum() as tf.Scalar,
+      );
+      return correct.add(tf.stack(hits)) as tf.Tensor1D;
+    });
+    correct.dispose();
+    correct = next;
+  }
+  const totals = await correct.data(); // GPU→CPU sync point
+  correct.dispose();
+  return Array.from(totals, (c) => c / count);
+}

@@ -1,0 +1,374 @@
+/**
+ * One training run: the teacher phase (CE on labels) or the student phase (the
+ * distillation objective against a frozen teacher, optionally with baseline students
+ * trained on the very same batches). The same class runs in the worker and in Node.
+ *
+ * Cadence: trainStep() only enqueues device work and keeps each step's metrics vector on
+ * the device; readMetrics() fetches all pending vectors in one transfer. Nothing in a step
+ * waits for the device.
+ */
+import {
+  type DecodedCheckpoint,
+  type EncodedCheckpoint,
+  encodeCheckpoint,
+  type Phase,
+  type TrainerPosition,
+} from './checkpoint';
+import { effectiveLayerPairs, type LayerPair, type LossConfig, patchCount, type RunConfig } from './config';
+import { assertValidConfig } from './config-schema';
+import type { Dataset } from './data/dataset';
+import {
+  type AugmentConfig,
+  augmentBatch,
+  channelStats,
+  DeviceImageSet,
+  EpochSampler,
+  type Normalization,
+  STANDARD_AUGMENT,
+} from './data/gpu-data';
+import { evaluateAccuracy } from './evaluate';
+import { randomSampleIndices } from './losses';
+import { AdamW, learningRateAt } from './optim';
+import { makeRng, restoreRng, type StatefulRng } from './random';
+import { distillMetricNames, distillStep, type MetricName, TEACHER_METRIC_NAMES, teacherStep } from './step';
+import * as tf from './tf';
+import { Vit } from './vit';
+
+/** A student being trained: the main one is named 'student', baselines by their own names. */
+export interface StudentRun {
+  name: string;
+  loss: LossConfig;
+  model: Vit;
+  optimizer: AdamW;
+}
+
+export interface BaselineSpec {
+  name: string;
+  /** Loss settings layered over the run's loss (e.g. { wKd: 0, wMd: 0, wCe: 1 } for CE only). */
+  loss: Partial<LossConfig>;
+}
+
+export interface TrainerOptions {
+  config: RunConfig;
+  phase: Phase;
+  dataset: Dataset;
+  /** The trained teacher, required in the student phase; the trainer never updates it. */
+  teacher?: Vit;
+  baselines?: BaselineSpec[];
+  augment?: AugmentConfig;
+  /** Continue from a checkpoint of the same phase (models, optimizers, position). */
+  resume?: DecodedCheckpoint;
+}
+
+/** One step's metrics for one model. */
+export type MetricValues = Partial<Record<MetricName, number>>;
+
+export interface MetricRow {
+  step: number;
+  epoch: number;
+  lr: number;
+  /** The trained model's metrics: the teacher's in the teacher phase, the student's otherwise. */
+  values: MetricValues;
+  /** Baseline students' metrics by name. */
+  baselines: Record<string, MetricValues>;
+}
+
+export interface EvalResult {
+  step: number;
+  /** Test accuracy (0..1) by model role: 'teacher', 'student', baseline names. */
+  accuracy: Record<string, number>;
+  count: number;
+}
+
+/** Test images per evaluation batch: large batches mean fewer dispatches (small models are dispatch-bound). */
+const EVAL_BATCH = 250;
+
+interface PendingStep {
+  step: number;
+  epoch: number;
+  lr: number;
+  /** Per trained model, in order: its name, metric names and the vector on the device. */
+  parts: { name: string; names: MetricName[]; values: tf.Tensor1D }[];
+}
+
+export class Trainer {
+  readonly config: RunConfig;
+  readonly phase: Phase;
+  readonly datasetInfo: { name: string; classNames: string[] };
+  readonly normalization: Normalization;
+  readonly teacher: Vit;
+  /** Present in the teacher phase only. */
+  readonly teacherOptimizer: AdamW | null;
+  readonly students: StudentRun[];
+  readonly pairs: LayerPair[];
+  step = 0;
+  private readonly train: DeviceImageSet;
+  private readonly test: DeviceImageSet;
+  private readonly sampler: EpochSampler;
+  private readonly augment: AugmentConfig;
+  private readonly orderRng: StatefulRng;
+  private readonly augmentRng: StatefulRng;
+  private readonly sampleRng: StatefulRng;
+  private pending: PendingStep[] = [];
+
+  constructor(opts: TrainerOptions) {
+    const config = assertValidConfig(opts.config);
+    const { dataset, phase, resume } = opts;
+    const classes = dataset.classNames.length;
+    for (const [role, m] of [
+      ['teacher', config.teacher],
+      ['student', config.student],
+    ] as const) {
+      if (m.numClasses !== classes) {
+        throw new Error(
+          `The ${role} has ${m.numClasses} outputs but ${dataset.name} has ${classes} classes.`,
+        );
+      }
+      if (m.imageSize !== dataset.train.imageSize) {
+        throw new Error(
+          `The ${role} expects ${m.imageSize}px images; ${dataset.name} has ${dataset.train.imageSize}px.`,
+        );
+      }
+    }
+    if (resume && resume.manifest.phase !== phase) {
+      throw new Error(`Cannot continue a ${resume.manifest.phase}-phase checkpoint in the ${phase} phase.`);
+    }
+    this.config = config;
+    this.phase = phase;
+    this.datasetInfo = { name: dataset.name, classNames: dataset.classNames };
+    this.normalization = resume?.manifest.normalization ?? channelStats(dataset.train);
+    this.augment = opts.augment ?? STANDARD_AUGMENT;
+    this.pairs = effectiveLayerPairs(config.loss, config.student, config.teacher);
+
+    const position = resume?.manifest.position ?? null;
+    this.orderRng = position ? restoreRng(position.rng.order) : makeRng(config.seed, 'data-order');
+    this.augmentRng = position ? restoreRng(position.rng.augment) : makeRng(config.seed, 'augment');
+    this.sampleRng = position ? restoreRng(position.rng.sample) : makeRng(config.seed, 'random-sample');
+    this.step = position?.step ?? 0;
+
+    this.train = new DeviceImageSet(dataset.train, this.normalization);
+    this.test = new DeviceImageSet(dataset.test, this.normalization);
+    this.sampler = new EpochSampler(
+      dataset.train.count,
+      config.optim.batch,
+      this.orderRng,
+      position && resume?.epochOrder
+        ? { epoch: position.epoch, cursor: position.cursor, order: resume.epochOrder }
+        : undefined,
+    );
+
+    if (phase === 'teacher') {
+      const saved = resume?.models.get('teacher');
+      this.teacher = saved?.model ?? Vit.create(config.teacher, config.seed);
+      this.teacherOptimizer = saved?.optimizer ?? new AdamW(this.teacher.namedVariables(), config.optim);
+      this.students = [];
+    } else {
+      if (!opts.teacher)
+        throw new Error('The student phase needs a trained teacher: train one first or load a checkpoint.');
+      if (JSON.stringify(opts.teacher.config) !== JSON.stringify(config.teacher)) {
+        throw new Error(
+          "The loaded teacher does not match the config's teacher shape; use the teacher's own config.",
+        );
+      }
+      this.teacher = opts.teacher;
+      this.teacherOptimizer = null;
+      const specs = [{ name: 'student', loss: {} }, ...(opts.baselines ?? [])];
+      const names = new Set<string>();
+      this.students = specs.map((spec) => {
+        if (names.has(spec.name) || spec.name === 'teacher')
+          throw new Error(`Duplicate model name "${spec.name}".`);
+        names.add(spec.name);
+        const saved = resume?.models.get(spec.name);
+        // Every student starts from the same weights, so curves differ only by their loss.
+        const model = saved?.model ?? Vit.create(config.student, config.seed + 1);
+        return {
+          name: spec.name,
+          loss: { ...config.loss, ...spec.loss },
+          model,
+          optimizer: saved?.optimizer ?? new AdamW(model.namedVariables(), config.optim),
+        };
+      });
+    }
+  }
+
+  get epoch(): number {
+    return this.sampler.epoch;
+  }
+
+  get stepsPerEpoch(): number {
+    return this.sampler.stepsPerEpoch;
+  }
+
+  /** Steps this phase runs: teacherSteps for the teacher, steps for the students. */
+  get totalSteps(): number {
+    return this.phase === 'teacher' ? this.config.optim.teacherSteps : this.config.optim.steps;
+  }
+
+  /** Replaces the schedule's rate while set (a manual override; tests use it to force divergence). */
+  learningRateOverride: number | null = null;
+
+  /** Learning rate the next step will use (warmup, then cosine over this phase's steps). */
+  get learningRate(): number {
+    return (
+      this.learningRateOverride ?? learningRateAt(this.step, { ...this.config.optim, steps: this.totalSteps })
+    );
+  }
+
+  /** Changes a student's loss weights from the next step on; optimizer state is kept. */
+  setLoss(name: string, loss: Partial<LossConfig>): void {
+    const run = this.students.find((s) => s.name === name);
+    if (!run) throw new Error(`No student named "${name}" in this run.`);
+    run.loss = { ...run.loss, ...loss };
+  }
+
+  /** Runs one step of every trained model on the same batch; nothing is read back. */
+  trainStep(): void {
+    const lr = this.learningRate;
+    const epoch = this.sampler.epoch;
+    const indices = this.sampler.next();
+    const batch = tf.tidy(() => {
+      const raw = this.train.images(indices);
+      return {
+        images: augmentBatch(raw, this.augment, this.augmentRng),
+        labels: this.train.batchLabels(indices),
+      };
+    });
+    indices.dispose();
+    const parts: PendingStep['parts'] = [];
+    try {
+      if (this.phase === 'teacher') {
+        const values = teacherStep(
+          {
+            teacher: this.teacher,
+            optimizer: this.teacherOptimizer!,
+            labelSmoothing: this.config.loss.labelSmoothing,
+            lr,
+          },
+          batch,
+        );
+        parts.push({ name: 'teacher', names: TEACHER_METRIC_NAMES, values });
+      } else {
+        const tokens = this.config.optim.batch * patchCount(this.config.student);
+        for (const run of this.students) {
+          const sampleIndices = this.pairs.map(() =>
+            randomSampleIndices(tokens, Math.min(run.loss.k, tokens), this.sampleRng),
+          );
+          const values = distillStep(
+            {
+              student: run.model,
+              teacher: this.teacher,
+              optimizer: run.optimizer,
+              loss: run.loss,
+              pairs: this.pairs,
+              lr,
+              sampleIndices,
+            },
+            batch,
+          );
+          parts.push({ name: run.name, names: distillMetricNames(run.loss), values });
+        }
+      }
+    } finally {
+      tf.dispose([batch.images, batch.labels]);
+    }
+    this.pending.push({ step: this.step, epoch, lr, parts });
+    this.step += 1;
+  }
+
+  /** Steps run but not yet read. */
+  get pendingSteps(): number {
+    return this.pending.length;
+  }
+
+  /** Reads every pending step's metrics in one device transfer. */
+  async readMetrics(): Promise<MetricRow[]> {
+    const pending = this.pending;
+    this.pending = [];
+    if (!pending.length) return [];
+    const vectors = pending.flatMap((p) => p.parts.map((part) => part.values));
+    const all = tf.concat(vectors);
+    tf.dispose(vectors);
+    const data = await all.data(); // GPU→CPU sync point
+    all.dispose();
+    let offset = 0;
+    return pending.map((p) => {
+      const row: MetricRow = { step: p.step, epoch: p.epoch, lr: p.lr, values: {}, baselines: {} };
+      for (const part of p.parts) {
+        const values: MetricValues = {};
+        part.names.forEach((n, i) => {
+          values[n] = data[offset + i]!;
+        });
+        offset += part.names.length;
+        if (part.name === 'teacher' || part.name === 'student') row.values = values;
+        else row.baselines[part.name] = values;
+      }
+      return row;
+    });
+  }
+
+  /** Test accuracy of every model of the run, read once. */
+  async evaluate(limit?: number): Promise<EvalResult> {
+    const models = [
+      { name: 'teacher', model: this.teacher },
+      ...this.students.map((s) => ({ name: s.name, model: s.model })),
+    ];
+    const accs = await evaluateAccuracy(
+      models.map((m) => m.model),
+      this.test,
+      Math.max(this.config.optim.batch, EVAL_BATCH),
+      limit,
+    );
+    return {
+      step: this.step,
+      accuracy: Object.fromEntries(models.map((m, i) => [m.name, accs[i]!])),
+      count: Math.min(limit ?? this.test.count, this.test.count),
+    };
+  }
+
+  position(): TrainerPosition {
+    const { epoch, cursor } = this.sampler.position();
+    return {
+      step: this.step,
+      epoch,
+      cursor,
+      rng: { order: this.orderRng.state(), augment: this.augmentRng.state(), sample: this.sampleRng.state() },
+    };
+  }
+
+  /** Everything needed to continue this run exactly (the teacher is included in both phases). */
+  async checkpoint(): Promise<EncodedCheckpoint> {
+    const primary = this.phase === 'teacher' ? 'teacher' : 'student';
+    const mainLoss = this.students.find((s) => s.name === 'student')?.loss ?? this.config.loss;
+    return encodeCheckpoint({
+      phase: this.phase,
+      primary,
+      config: { ...this.config, loss: mainLoss },
+      normalization: this.normalization,
+      dataset: this.datasetInfo,
+      models: [
+        { role: 'teacher', model: this.teacher, optimizer: this.teacherOptimizer },
+        ...this.students.map((s) => ({ role: s.name, model: s.model, optimizer: s.optimizer })),
+      ],
+      baselines: this.students
+        .filter((s) => s.name !== 'student')
+        .map((s) => ({ name: s.name, loss: s.loss })),
+      position: this.position(),
+      epochOrder: this.sampler.position().order,
+    });
+  }
+
+  /** Frees everything the run holds on the device, except a teacher passed in from outside. */
+  dispose(ownTeacher = this.phase === 'teacher'): void {
+    for (const p of this.pending) tf.dispose(p.parts.map((x) => x.values));
+    this.pending = [];
+    this.train.dispose();
+    this.test.dispose();
+    this.sampler.dispose();
+    this.teacherOptimizer?.dispose();
+    if (ownTeacher) this.teacher.dispose();
+    for (const s of this.students) {
+      s.model.dispose();
+      s.optimizer.dispose();
+    }
+  }
+}
