@@ -1,0 +1,30 @@
+/** Which data the next run trains on, and what the worker reported about it. */
+import type { StateCreator } from 'zustand';
+import type { DataSource } from '../worker/protocol';
+import type { AppState } from './store';
+
+export interface DataInfo {
+  name: string;
+  classNames: string[];
+  trainCount: number;
+  testCount: number;
+}
+
+export interface DataSlice {
+  /** CIFAR files the user gave (null: the built-in synthetic set). */
+  cifarSource: Exclude<DataSource, { kind: 'synthetic' }> | null;
+  dataInfo: DataInfo | null;
+  dataLoading: boolean;
+  setCifarSource: (source: Exclude<DataSource, { kind: 'synthetic' }> | null) => void;
+  dataLoaded: (info: DataInfo | null) => void;
+  setDataLoading: (loading: boolean) => void;
+}
+
+export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) => ({
+  cifarSource: null,
+  dataInfo: null,
+  dataLoading: false,
+  setCifarSource: (cifarSource) => set({ cifarSource }),
+  dataLoaded: (dataInfo) => set({ dataInfo, dataLoading: false }),
+  setDataLoading: (dataLoading) => set({ dataLoading }),
+});

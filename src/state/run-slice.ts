@@ -1,0 +1,194 @@
+/**
+ * The run on screen: its status and progress, and the metrics it produced. `run.config`
+ * is the config that produced these charts; the config being edited lives in config-slice.
+ */
+import type { StateCreator } from 'zustand';
+import type { Phase } from '../engine/checkpoint';
+import type { LossConfig, RunConfig } from '../engine/config';
+import type { EvalResult, MetricRow } from '../engine/trainer';
+import type { RunStatusName } from '../worker/protocol';
+import type { AppState } from './store';
+
+/** A chart row: step plus one number per series. */
+export interface ChartRow {
+  step: number;
+  [series: string]: number | undefined;
+}
+
+export interface WeightMarker {
+  step: number;
+  label: string;
+}
+
+/** A finished or reset run kept as faint curves, labelled by what differed. */
+export interface GhostRun {
+  label: string;
+  config: RunConfig;
+  student: ChartRow[];
+  accuracy: ChartRow[];
+}
+
+export interface RunState {
+  runId: number;
+  status: RunStatusName | 'error';
+  phase: Phase;
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  imagesPerSecond: number;
+  etaSeconds: number;
+  /** The config that produced what is on screen (null before the first start). */
+  config: RunConfig | null;
+  /** Loss terms per step: the teacher phase's CE, and the student's terms. */
+  teacherRows: ChartRow[];
+  studentRows: ChartRow[];
+  /** Test accuracies: teacher, student, baselines, by step of their phase. */
+  accuracyRows: ChartRow[];
+  markers: WeightMarker[];
+  /** Why the run paused by itself or failed, in words. */
+  reason: string | null;
+  lastCheckpointStep: number | null;
+}
+
+export interface RunSlice {
+  run: RunState;
+  ghosts: GhostRun[];
+  runStarted: (runId: number, config: RunConfig) => void;
+  runStatus: (update: {
+    status: RunStatusName;
+    phase: Phase;
+    step: number;
+    totalSteps: number;
+    reason: string | null;
+  }) => void;
+  runProgress: (p: {
+    phase: Phase;
+    step: number;
+    totalSteps: number;
+    epoch: number;
+    imagesPerSecond: number;
+    etaSeconds: number;
+  }) => void;
+  appendMetrics: (phase: Phase, rows: MetricRow[]) => void;
+  appendEval: (phase: Phase, result: EvalResult) => void;
+  runFailed: (reason: string) => void;
+  markWeightChange: (loss: Partial<LossConfig>, before: LossConfig) => void;
+  runCheckpointed: (step: number) => void;
+  /** Keeps the current curves as a ghost and clears the run. */
+  archiveRun: () => void;
+  clearGhosts: () => void;
+}
+
+export const INITIAL_RUN: RunState = {
+  runId: 0,
+  status: 'idle',
+  phase: 'teacher',
+  step: 0,
+  totalSteps: 0,
+  epoch: 0,
+  imagesPerSecond: 0,
+  etaSeconds: Number.NaN,
+  config: null,
+  teacherRows: [],
+  studentRows: [],
+  accuracyRows: [],
+  markers: [],
+  reason: null,
+  lastCheckpointStep: null,
+};
+
+/** Rows are capped so a long run cannot grow the page's memory without bound. */
+const MAX_ROWS = 20_000;
+
+function append<T>(rows: T[], more: T[]): T[] {
+  const out = rows.concat(more);
+  return out.length > MAX_ROWS ? out.filter((_, i) => i % 2 === 0 || i === out.length - 1) : out;
+}
+
+function toChartRow(row: MetricRow): ChartRow {
+  const out: ChartRow = { step: row.step };
+  for (const [k, v] of Object.entries(row.values)) out[k] = v;
+  for (const [name, values] of Object.entries(row.baselines)) {
+    for (const [k, v] of Object.entries(values)) out[`${name}:${k}`] = v;
+  }
+  return out;
+}
+
+/** What differs between two configs, for labelling a ghost run ("wIntra 4→0, lr 5e-4→1e-3"). */
+export function describeConfigChange(before: RunConfig, after: RunConfig): string {
+  const diffs: string[] = [];
+  const walk = (a: unknown, b: unknown, path: string) => {
+    if (typeof a === 'object' && a && typeof b === 'object' && b && !Array.isArray(a)) {
+      for (const key of Object.keys(a))
+        walk((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], key);
+    } else if (JSON.stringify(a) !== JSON.stringify(b)) {
+      diffs.push(`${path} ${JSON.stringify(a)}→${JSON.stringify(b)}`);
+    }
+  };
+  walk(before, after, '');
+  return diffs.length ? diffs.slice(0, 3).join(', ') + (diffs.length > 3 ? ', …' : '') : 'same config';
+}
+
+export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => ({
+  run: INITIAL_RUN,
+  ghosts: [],
+  runStarted: (runId, config) =>
+    set({ run: { ...INITIAL_RUN, runId, config, status: 'loading', totalSteps: config.optim.teacherSteps } }),
+  runStatus: (u) =>
+    set((s) => ({
+      run: {
+        ...s.run,
+        status: u.status,
+        phase: u.phase,
+        step: u.step,
+        totalSteps: u.totalSteps,
+        reason: u.reason,
+      },
+    })),
+  runProgress: (p) => set((s) => ({ run: { ...s.run, ...p } })),
+  appendMetrics: (phase, rows) =>
+    set((s) => {
+      const chart = rows.map(toChartRow);
+      return phase === 'teacher'
+        ? { run: { ...s.run, teacherRows: append(s.run.teacherRows, chart) } }
+        : { run: { ...s.run, studentRows: append(s.run.studentRows, chart) } };
+    }),
+  appendEval: (phase, result) =>
+    set((s) => {
+      const row: ChartRow = { step: result.step };
+      for (const [name, acc] of Object.entries(result.accuracy)) {
+        if (phase === 'teacher' || name !== 'teacher') row[name] = acc;
+      }
+      if (phase === 'student') row.teacher = result.accuracy.teacher;
+      return {
+        run: {
+          ...s.run,
+          accuracyRows: append(s.run.accuracyRows, [{ ...row, phase: phase === 'teacher' ? 0 : 1 }]),
+        },
+      };
+    }),
+  runFailed: (reason) => set((s) => ({ run: { ...s.run, status: 'error', reason } })),
+  markWeightChange: (loss, before) =>
+    set((s) => {
+      const label = Object.entries(loss)
+        .map(([k, v]) => `${k} ${String(before[k as keyof LossConfig])}→${String(v)}`)
+        .join(', ');
+      return { run: { ...s.run, markers: [...s.run.markers, { step: s.run.step, label }] } };
+    }),
+  runCheckpointed: (step) => set((s) => ({ run: { ...s.run, lastCheckpointStep: step } })),
+  archiveRun: () => {
+    const { run, ghosts } = get();
+    if (run.config && run.studentRows.length) {
+      const previous = ghosts[ghosts.length - 1]?.config ?? null;
+      const ghost: GhostRun = {
+        label: previous ? describeConfigChange(previous, run.config) : `run ${ghosts.length + 1}`,
+        config: run.config,
+        student: run.studentRows,
+        accuracy: run.accuracyRows,
+      };
+      set({ ghosts: [...ghosts, ghost].slice(-5) });
+    }
+    set({ run: INITIAL_RUN });
+  },
+  clearGhosts: () => set({ ghosts: [] }),
+});

@@ -1,0 +1,33 @@
+/** Where TF.js runs in the worker, and whether it passed its self-test. */
+import type { StateCreator } from 'zustand';
+import type { ActiveBackend } from '../engine/backend';
+import type { SelfTestResult } from '../engine/selftest';
+import type { AppState } from './store';
+
+/** The page's run status, as the `data-testid="status"` hook reports it (interfaces.md). */
+export type RunStatus = 'idle' | 'loading' | 'training' | 'paused' | 'done' | 'error';
+
+export interface RuntimeState {
+  status: RunStatus;
+  backend: ActiveBackend | null;
+  selfTests: SelfTestResult[];
+  /** The last failure, in words, when status is 'error'. */
+  error: string | null;
+}
+
+export interface RuntimeSlice {
+  runtime: RuntimeState;
+  backendLoading: () => void;
+  backendReady: (backend: ActiveBackend, selfTests: SelfTestResult[]) => void;
+  runtimeFailed: (message: string) => void;
+}
+
+export const INITIAL_RUNTIME: RuntimeState = { status: 'loading', backend: null, selfTests: [], error: null };
+
+export const createRuntimeSlice: StateCreator<AppState, [], [], RuntimeSlice> = (set) => ({
+  runtime: INITIAL_RUNTIME,
+  backendLoading: () => set({ runtime: { ...INITIAL_RUNTIME } }),
+  backendReady: (backend, selfTests) =>
+    set((s) => ({ runtime: { ...s.runtime, status: 'idle', backend, selfTests, error: null } })),
+  runtimeFailed: (message) => set((s) => ({ runtime: { ...s.runtime, status: 'error', error: message } })),
+});

@@ -1,0 +1,25 @@
+/** Messages for the user, shown as aria-live toasts; an abort is not an error and never lands here. */
+import type { StateCreator } from 'zustand';
+import type { AppState } from './store';
+
+export interface Toast {
+  id: number;
+  kind: 'info' | 'error';
+  message: string;
+  /** An optional action, e.g. "Resume" or "Undo". */
+  action?: { label: string; run: () => void };
+}
+
+export interface ToastsSlice {
+  toasts: Toast[];
+  notify: (toast: Omit<Toast, 'id'>) => void;
+  dismissToast: (id: number) => void;
+}
+
+let nextToastId = 1;
+
+export const createToastsSlice: StateCreator<AppState, [], [], ToastsSlice> = (set) => ({
+  toasts: [],
+  notify: (toast) => set((s) => ({ toasts: [...s.toasts, { ...toast, id: nextToastId++ }].slice(-5) })),
+  dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
+});

@@ -1,0 +1,54 @@
+import { useEffect } from 'react';
+import { initBackend } from '../worker/client';
+import { TrainingCharts } from './charts/TrainingCharts';
+import { LossWeights } from './controls/LossWeights';
+import { RunControls } from './controls/RunControls';
+import { SettingsPanel } from './controls/SettingsPanel';
+import { ShareAndKeep } from './controls/ShareAndKeep';
+import { ImageDrop } from './drop/ImageDrop';
+import { Toasts } from './feedback/Toasts';
+import { UrlNotices } from './feedback/UrlNotices';
+import { RelationMaps } from './maps/RelationMaps';
+import { BackendBadge } from './runtime/BackendBadge';
+import { SelfTestReport } from './runtime/SelfTestReport';
+import { StatusBadge } from './runtime/StatusBadge';
+
+export function App() {
+  useEffect(() => {
+    void initBackend();
+  }, []);
+
+  return (
+    <div className="app">
+      <header className="app-header">
+        <div>
+          <h1>Manifold distillation playground</h1>
+          <p className="tagline">
+            A teacher ViT, a smaller student, and how each one relates the patches of an image, trained on
+            your GPU.
+          </p>
+        </div>
+        <div className="header-badges">
+          <StatusBadge />
+          <BackendBadge />
+        </div>
+      </header>
+      <UrlNotices />
+      <main className="layout">
+        <div className="column controls-column">
+          <RunControls />
+          <ShareAndKeep />
+          <LossWeights />
+          <SettingsPanel />
+        </div>
+        <div className="column results-column">
+          <TrainingCharts />
+          <RelationMaps />
+          <ImageDrop />
+          <SelfTestReport />
+        </div>
+      </main>
+      <Toasts />
+    </div>
+  );
+}

@@ -1,0 +1,303 @@
+import { memo, useCallback, useMemo } from 'react';
+import {
+  CartesianGrid,
+  Line,
+  LineChart,
+  ReferenceLine,
+  Tooltip,
+  type TooltipContentProps,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import {
+  buildChartData,
+  type ChartData,
+  type GhostRun,
+  ghostField,
+  lastFinite,
+  type MetricRow,
+  nearestIndex,
+  rawField,
+  smoothField,
+} from './chart-data';
+import { formatValue, slugify } from './format';
+
+export type { GhostRun, MetricRow } from './chart-data';
+
+/**
+ * Okabe-Ito colours (Okabe & Ito 2008, "Color Universal Design"), distinct under the common
+ * colour-vision deficiencies. Yellow (#F0E442) is left out: it vanishes on a light background; black
+ * is replaced by a mid grey that keeps >= 3:1 contrast on both the light and the dark surface.
+ * Loss terms (ce … total) are all distinct; accuracies (teacher, student, baseline) share a chart
+ * of their own and reuse three of those colours.
+ */
+export const SERIES_COLORS = {
+  /** Cross-entropy on labels: blue. */
+  ce: '#0072B2',
+  /** Logit KD: orange. */
+  kd: '#E69F00',
+  /** Intra-image patch relation: bluish green. */
+  intra: '#009E73',
+  /** Inter-image relation: reddish purple. */
+  inter: '#CC79A7',
+  /** Random-sampled relation: sky blue. */
+  random: '#56B4E9',
+  /** Weighted total: vermillion. */
+  total: '#D55E00',
+  /** Teacher accuracy (a fixed reference): grey. */
+  teacher: '#888888',
+  /** Student accuracy: vermillion. */
+  student: '#D55E00',
+  /** Student trained without distillation: blue. */
+  baseline: '#0072B2',
+} as const satisfies Record<string, string>;
+
+/** Key of SERIES_COLORS. */
+export type SeriesColorKey = keyof typeof SERIES_COLORS;
+
+export interface MetricSeries {
+  /** Field of each row holding this series' values. */
+  key: string;
+  label: string;
+  color: string;
+}
+
+export interface MetricChartProps {
+  title: string;
+  series: readonly MetricSeries[];
+  /** In step order; appended over time (may be thousands of rows). */
+  rows: readonly MetricRow[];
+  /** De-biased EMA weight, 0..0.99 (0 = raw). */
+  smoothing: number;
+  logScale: boolean;
+  /** Steps where a weight was changed, drawn as labelled vertical lines. */
+  markers?: readonly { step: number; label: string }[];
+  /** Earlier runs, drawn faint and dashed, labelled by what changed. */
+  ghosts?: readonly GhostRun[];
+  yLabel?: string;
+  /** Plot height in CSS px. */
+  height?: number;
+}
+
+const NONE: readonly never[] = [];
+const GHOST_DASHES = ['6 4', '2 3', '9 3 2 3', '1 5'];
+const KEY_SEPARATOR = '\u0000';
+
+function TooltipBody({
+  label,
+  active,
+  data,
+  series,
+}: {
+  label: string | number | undefined;
+  active: boolean;
+  data: ChartData;
+  series: readonly MetricSeries[];
+}) {
+  if (!active || typeof label !== 'number') return null;
+  const i = nearestIndex(data.steps, label);
+  const ghostRows = data.ghosts.map((g) => ({ g, j: nearestIndex(g.steps, label) }));
+  return (
+    <div className="metric-chart-tooltip">
+      <div className="metric-chart-tooltip-step">step {label}</div>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col" />
+            <th scope="col">smoothed</th>
+            <th scope="col">raw</th>
+          </tr>
+        </thead>
+        <tbody>
+          {series.map((s, k) => (
+            <tr key={s.key}>
+              <th scope="row">
+                <span className="metric-chart-swatch" style={{ background: s.color }} />
+                {s.label}
+              </th>
+              <td>{i >= 0 && data.steps[i] === label ? formatValue(data.traces[k]!.smoothed[i]!) : '–'}</td>
+              <td>{i >= 0 && data.steps[i] === label ? formatValue(data.traces[k]!.raw[i]!) : '–'}</td>
+            </tr>
+          ))}
+          {ghostRows.map(({ g, j }) =>
+            j < 0 || g.steps[j] !== label
+              ? null
+              : series.map((s, k) => (
+                  <tr key={`${g.label}-${s.key}`} className="metric-chart-tooltip-ghost">
+                    <th scope="row">
+                      {g.label} · {s.label}
+                    </th>
+                    <td>{formatValue(g.smoothed[k]![j]!)}</td>
+                    <td />
+                  </tr>
+                )),
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/**
+ * Line chart of several metric series over steps: each series' raw values faint beneath its
+ * de-biased EMA, optional log-y, weight-change markers and faint earlier runs. Memoised, so a
+ * parent re-render with the same props skips recharts entirely.
+ */
+export const MetricChart = memo(function MetricChart({
+  title,
+  series,
+  rows,
+  smoothing,
+  logScale,
+  markers = NONE,
+  ghosts = NONE,
+  yLabel,
+  height = 240,
+}: MetricChartProps) {
+  // Key the memo on the series keys, not the array identity, so an inline `series={[…]}` stays cheap.
+  const keySig = series.map((s) => s.key).join(KEY_SEPARATOR);
+  const keys = useMemo(() => (keySig === '' ? [] : keySig.split(KEY_SEPARATOR)), [keySig]);
+  const data = useMemo(
+    () => buildChartData(rows, keys, smoothing, logScale, ghosts),
+    [rows, keys, smoothing, logScale, ghosts],
+  );
+
+  const summary = useMemo(() => {
+    const parts = series.map((s, k) => {
+      const last = lastFinite(data.traces[k]!, data.steps);
+      return `${s.label} ${last ? formatValue(last.value) : 'no data'}`;
+    });
+    const lastStep = data.steps.at(-1);
+    if (lastStep === undefined) return `${title}: no data yet`;
+    return `${title} at step ${lastStep} (smoothed): ${parts.join(', ')}`;
+  }, [series, data, title]);
+
+  const renderTooltip = useCallback(
+    (props: TooltipContentProps) => (
+      <TooltipBody label={props.label} active={props.active} data={data} series={series} />
+    ),
+    [data, series],
+  );
+
+  // With ghosts merged in, a series has no value at a ghost-only step; connect across those gaps.
+  const connectNulls = ghosts.length > 0;
+
+  return (
+    <figure className="metric-chart" data-testid={`chart-${slugify(title)}`}>
+      <figcaption>{title}</figcaption>
+      <div className="metric-chart-plot" role="img" aria-label={summary}>
+        <LineChart
+          data={data.points}
+          responsive
+          style={{ width: '100%', height }}
+          margin={{ top: 8, right: 16, bottom: 4, left: 4 }}
+          // The summary above is the accessible form; the keyboard layer would put a focusable
+          // element inside role="img", whose children are presentational.
+          accessibilityLayer={false}
+        >
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis
+            dataKey="step"
+            type="number"
+            domain={['dataMin', 'dataMax']}
+            allowDecimals={false}
+            tickFormatter={(v: number) => formatValue(v)}
+          />
+          <YAxis
+            type="number"
+            scale={logScale ? 'log' : 'linear'}
+            domain={['auto', 'auto']}
+            allowDataOverflow={false}
+            tickFormatter={(v: number) => formatValue(v)}
+            width={56}
+            label={
+              yLabel
+                ? { value: yLabel, angle: -90, position: 'insideLeft', className: 'metric-chart-ylabel' }
+                : undefined
+            }
+          />
+          {markers.map((m) => (
+            <ReferenceLine
+              key={`${m.step}-${m.label}`}
+              x={m.step}
+              className="metric-chart-marker"
+              strokeDasharray="4 3"
+              label={{ value: m.label, position: 'insideTopRight', className: 'metric-chart-marker-label' }}
+            />
+          ))}
+          {data.ghosts.map((g, gi) =>
+            series.map((s, k) => (
+              <Line
+                key={`ghost-${g.label}-${s.key}`}
+                className={`metric-chart-ghost series-${s.key}`}
+                dataKey={ghostField(gi, k)}
+                name={`${g.label} · ${s.label}`}
+                stroke={s.color}
+                strokeOpacity={0.45}
+                strokeWidth={1.5}
+                strokeDasharray={GHOST_DASHES[gi % GHOST_DASHES.length]}
+                dot={false}
+                activeDot={false}
+                connectNulls
+                isAnimationActive={false}
+              />
+            )),
+          )}
+          {series.map((s, k) => (
+            <Line
+              key={`raw-${s.key}`}
+              className={`metric-chart-raw series-${s.key}`}
+              dataKey={rawField(k)}
+              name={`${s.label} (raw)`}
+              stroke={s.color}
+              strokeOpacity={0.25}
+              strokeWidth={1}
+              dot={false}
+              activeDot={false}
+              connectNulls={connectNulls}
+              isAnimationActive={false}
+            />
+          ))}
+          {series.map((s, k) => (
+            <Line
+              key={`smooth-${s.key}`}
+              className={`metric-chart-smoothed series-${s.key}`}
+              dataKey={smoothField(k)}
+              name={s.label}
+              stroke={s.color}
+              strokeWidth={2}
+              dot={false}
+              activeDot={{ r: 3 }}
+              connectNulls={connectNulls}
+              isAnimationActive={false}
+            />
+          ))}
+          <Tooltip content={renderTooltip} isAnimationActive={false} />
+        </LineChart>
+      </div>
+      <ul className="metric-chart-legend">
+        {series.map((s) => (
+          <li key={s.key}>
+            <span className="metric-chart-swatch" style={{ background: s.color }} />
+            {s.label}
+          </li>
+        ))}
+        {ghosts.map((g, gi) => (
+          <li key={`ghost-${g.label}`} className="metric-chart-legend-ghost">
+            <svg width="24" height="8" aria-hidden="true">
+              <line x1="0" y1="4" x2="24" y2="4" strokeDasharray={GHOST_DASHES[gi % GHOST_DASHES.length]} />
+            </svg>
+            {g.label} (earlier run)
+          </li>
+        ))}
+      </ul>
+      <ul data-testid="chart-points" className="chart-sr-only" aria-hidden="true">
+        {data.traces.map((t) => (
+          <li key={t.key} data-series={t.key} data-count={t.finiteCount} data-drawn={t.drawnCount}>
+            {t.key}: {t.finiteCount}
+          </li>
+        ))}
+      </ul>
+    </figure>
+  );
+});

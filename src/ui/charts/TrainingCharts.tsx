@@ -1,0 +1,119 @@
+import { useMemo, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { activeTerms, LOSS_TERMS } from '../../engine/objective';
+import { useAppStore } from '../../state/store';
+import { ChartControls } from './ChartControls';
+import { MetricChart, type MetricSeries, SERIES_COLORS } from './MetricChart';
+
+const TERM_LABELS: Record<string, string> = {
+  ce: 'CE',
+  kd: 'KD',
+  intra: 'intra-image',
+  inter: 'inter-image',
+  random: 'random-sampled',
+  total: 'total',
+};
+
+/** The loss terms of the phase in progress and the test accuracies, live. */
+export function TrainingCharts() {
+  const [smoothing, setSmoothing] = useState(0.6);
+  const [logScale, setLogScale] = useState(false);
+  const { phase, teacherRows, studentRows, accuracyRows, markers, runConfig, ghosts } = useAppStore(
+    useShallow((s) => ({
+      phase: s.run.phase,
+      teacherRows: s.run.teacherRows,
+      studentRows: s.run.studentRows,
+      accuracyRows: s.run.accuracyRows,
+      markers: s.run.markers,
+      runConfig: s.run.config,
+      ghosts: s.ghosts,
+    })),
+  );
+  const loss = useAppStore(useShallow((s) => s.config.loss));
+
+  const studentSeries: MetricSeries[] = useMemo(() => {
+    // Terms that were active at any point of the run (weights can change mid-run).
+    const seen = new Set(activeTerms(loss));
+    for (const row of studentRows.slice(-50))
+      for (const k of LOSS_TERMS) if (row[k] !== undefined) seen.add(k);
+    return [...LOSS_TERMS.filter((t) => seen.has(t)), 'total' as const].map((key) => ({
+      key,
+      label: TERM_LABELS[key] ?? key,
+      color: SERIES_COLORS[key],
+    }));
+  }, [loss, studentRows]);
+
+  const teacherSeries: MetricSeries[] = useMemo(
+    () => [{ key: 'ce', label: 'teacher CE', color: SERIES_COLORS.teacher }],
+    [],
+  );
+  const accuracySeries: MetricSeries[] = useMemo(() => {
+    const keys = new Set<string>();
+    for (const row of accuracyRows)
+      for (const k of Object.keys(row)) if (k !== 'step' && k !== 'phase') keys.add(k);
+    return [...keys].map((key) => ({
+      key,
+      label: `${key} (test)`,
+      color:
+        key === 'teacher'
+          ? SERIES_COLORS.teacher
+          : key === 'student'
+            ? SERIES_COLORS.student
+            : SERIES_COLORS.baseline,
+    }));
+  }, [accuracyRows]);
+  const studentAccuracy = useMemo(() => accuracyRows.filter((r) => r.phase === 1), [accuracyRows]);
+  const teacherAccuracy = useMemo(() => accuracyRows.filter((r) => r.phase === 0), [accuracyRows]);
+  const ghostCurves = useMemo(() => ghosts.map((g) => ({ label: g.label, rows: g.student })), [ghosts]);
+
+  return (
+    <section className="panel charts" aria-labelledby="charts-heading">
+      <div className="panel-head">
+        <h2 id="charts-heading">Training</h2>
+        <ChartControls
+          smoothing={smoothing}
+          onSmoothingChange={setSmoothing}
+          logScale={logScale}
+          onLogScaleChange={setLogScale}
+        />
+      </div>
+      {!runConfig && (
+        <p className="muted">Press Start: the teacher trains first, then the student learns from it.</p>
+      )}
+      {(phase === 'student' || studentRows.length > 0) && (
+        <MetricChart
+          title="Student loss terms"
+          series={studentSeries}
+          rows={studentRows}
+          smoothing={smoothing}
+          logScale={logScale}
+          markers={markers}
+          ghosts={ghostCurves}
+          yLabel="loss"
+        />
+      )}
+      {teacherRows.length > 0 && (
+        <MetricChart
+          title="Teacher loss"
+          series={teacherSeries}
+          rows={teacherRows}
+          smoothing={smoothing}
+          logScale={logScale}
+          yLabel="loss"
+          height={phase === 'student' ? 140 : undefined}
+        />
+      )}
+      {accuracyRows.length > 0 && (
+        <MetricChart
+          title="Test accuracy"
+          series={accuracySeries}
+          rows={phase === 'student' && studentAccuracy.length ? studentAccuracy : teacherAccuracy}
+          smoothing={0}
+          logScale={false}
+          yLabel="accuracy"
+          height={160}
+        />
+      )}
+    </section>
+  );
+}
