@@ -19,6 +19,16 @@ import { UsageError } from './cli';
 
 /** `synthetic`, a folder of CIFAR .bin files (or one that contains cifar-10-batches-bin/), or a .tar.gz. */
 export async function loadDatasetArg(data: string, seed: number): Promise<Dataset> {
+  try {
+    return await readDataset(data, seed);
+  } catch (err) {
+    // Whatever is wrong with the data is the user's input to fix: one line, exit 2.
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`--data ${data}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+async function readDataset(data: string, seed: number): Promise<Dataset> {
   if (data === 'synthetic') return makeSyntheticDataset({ seed });
   const info = await stat(data).catch(() => null);
   if (!info)
@@ -61,7 +71,12 @@ export async function readCheckpointDir(
   } catch {
     throw new UsageError(`${jsonPath} is not valid JSON`);
   }
-  const manifest = validateManifest(json);
+  let manifest: CheckpointManifest;
+  try {
+    manifest = validateManifest(json);
+  } catch (err) {
+    throw new UsageError(`${jsonPath}: ${(err as Error).message}`);
+  }
   const paths = manifest.weightsManifest.flatMap((g) => g.paths);
   const parts = await Promise.all(
     paths.map((p) =>

@@ -1,0 +1,159 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tryBackend } from './backend';
+import { decodeCheckpoint, validateManifest } from './checkpoint';
+import { DEFAULT_CONFIG, type RunConfig } from './config';
+import type { Dataset, ImageSet } from './data/dataset';
+import { makeRng } from './random';
+import * as tf from './tf';
+import { type MetricRow, Trainer } from './trainer';
+
+function randomSet(count: number, seed: number): ImageSet {
+  const rng = makeRng(seed, 'trainer-test');
+  return {
+    images: Uint8Array.from({ length: count * 16 * 16 * 3 }, () => Math.floor(rng() * 256)),
+    labels: Uint8Array.from({ length: count }, (_, i) => i % 4),
+    count,
+    imageSize: 16,
+  };
+}
+
+const DATASET: Dataset = {
+  name: 'random',
+  classNames: ['a', 'b', 'c', 'd'],
+  train: randomSet(40, 1),
+  test: randomSet(12, 2),
+};
+
+const vit = { imageSize: 16, patchSize: 4, channels: 3, nHeads: 2, mlpRatio: 2, numClasses: 4 };
+const CONFIG: RunConfig = {
+  ...DEFAULT_CONFIG,
+  seed: 5,
+  teacher: { ...vit, dModel: 16, nLayers: 2, distillToken: false },
+  student: { ...vit, dModel: 8, nLayers: 2, distillToken: true },
+  loss: { ...DEFAULT_CONFIG.loss, wCe: 0.5, wKd: 1, wMd: 1, k: 24 },
+  optim: { ...DEFAULT_CONFIG.optim, batch: 8, steps: 12, teacherSteps: 12, warmupSteps: 2, lr: 3e-3 },
+};
+
+async function train(trainer: Trainer, steps: number): Promise<MetricRow[]> {
+  for (let i = 0; i < steps; i++) trainer.trainStep();
+  return trainer.readMetrics();
+}
+
+async function trainedTeacher(): Promise<Trainer> {
+  const t = new Trainer({ config: CONFIG, phase: 'teacher', dataset: DATASET });
+  await train(t, 6);
+  return t;
+}
+
+describe('trainer', () => {
+  beforeAll(async () => {
+    expect(await tryBackend('cpu')).toBeNull();
+  });
+
+  it('gives the same metrics for two runs with the same seed', async () => {
+    const a = new Trainer({ config: CONFIG, phase: 'teacher', dataset: DATASET });
+    const b = new Trainer({ config: CONFIG, phase: 'teacher', dataset: DATASET });
+    const ra = await train(a, 7);
+    const rb = await train(b, 7);
+    expect(ra.map((r) => r.values)).toEqual(rb.map((r) => r.values));
+    // Crosses an epoch boundary (5 batches of 8 per epoch), so reshuffling is covered too.
+    expect(ra[6]!.epoch).toBe(1);
+    const c = new Trainer({ config: { ...CONFIG, seed: 6 }, phase: 'teacher', dataset: DATASET });
+    expect((await train(c, 7)).map((r) => r.values)).not.toEqual(ra.map((r) => r.values));
+    for (const t of [a, b, c]) t.dispose();
+  });
+
+  it('reads many steps of metrics in one call, one row per step, every active term of the student', async () => {
+    const teacherRun = await trainedTeacher();
+    const student = new Trainer({
+      config: CONFIG,
+      phase: 'student',
+      dataset: DATASET,
+      teacher: teacherRun.teacher,
+      baselines: [{ name: 'kd-only', loss: { wCe: 0, wKd: 1, wMd: 0 } }],
+    });
+    const rows = await train(student, 3);
+    expect(rows.map((r) => r.step)).toEqual([0, 1, 2]);
+    for (const row of rows) {
+      expect(Object.keys(row.values).sort()).toEqual([
+        'accuracy',
+        'ce',
+        'inter',
+        'intra',
+        'kd',
+        'random',
+        'total',
+      ]);
+      expect(Object.keys(row.baselines['kd-only']!).sort()).toEqual(['accuracy', 'kd', 'total']);
+      for (const v of Object.values(row.values)) expect(Number.isFinite(v)).toBe(true);
+    }
+    const result = await student.evaluate();
+    expect(Object.keys(result.accuracy).sort()).toEqual(['kd-only', 'student', 'teacher']);
+    expect(result.count).toBe(12);
+    student.dispose(false);
+    teacherRun.dispose(true);
+  });
+
+  it('continues from a checkpoint with exactly the metrics of a run that never stopped', async () => {
+    const teacherRun = await trainedTeacher();
+    const opts = { config: CONFIG, phase: 'student' as const, dataset: DATASET, teacher: teacherRun.teacher };
+    const straight = new Trainer(opts);
+    const all = await train(straight, 9);
+
+    const first = new Trainer(opts);
+    await train(first, 4);
+    const ckpt = await first.checkpoint();
+    first.dispose(false);
+    // Through JSON, as a file round trip would go.
+    const manifest = validateManifest(JSON.parse(JSON.stringify(ckpt.manifest)));
+    const decoded = await decodeCheckpoint(manifest, ckpt.weights.slice(0));
+    const resumed = new Trainer({ ...opts, resume: decoded });
+    expect(resumed.step).toBe(4);
+    const rest = await train(resumed, 5);
+    expect(rest.map((r) => r.step)).toEqual([4, 5, 6, 7, 8]);
+    expect(rest.map((r) => r.values)).toEqual(all.slice(4).map((r) => r.values));
+    decoded.models.get('teacher')?.model.dispose();
+    resumed.dispose(false);
+    straight.dispose(false);
+    teacherRun.dispose(true);
+  });
+
+  it('changes loss weights from the next step without touching optimizer state', async () => {
+    const teacherRun = await trainedTeacher();
+    const opts = { config: CONFIG, phase: 'student' as const, dataset: DATASET, teacher: teacherRun.teacher };
+    const a = new Trainer(opts);
+    const b = new Trainer(opts);
+    await train(a, 3);
+    await train(b, 3);
+    b.setLoss('student', { wIntra: 0, wInter: 0 });
+    const [ra] = await train(a, 1);
+    const [rb] = await train(b, 1);
+    // Same weights before the step, so the shared terms are equal and the total drops the two terms.
+    expect(rb!.values.kd).toBeCloseTo(ra!.values.kd!, 6);
+    expect(rb!.values.intra).toBeUndefined();
+    const expected = 0.5 * rb!.values.ce! + rb!.values.kd! + 0.2 * rb!.values.random!;
+    expect(rb!.values.total).toBeCloseTo(expected, 5);
+    a.dispose(false);
+    b.dispose(false);
+    teacherRun.dispose(true);
+  });
+
+  it('holds a constant number of tensors while training', async () => {
+    const t = new Trainer({ config: CONFIG, phase: 'teacher', dataset: DATASET });
+    await train(t, 2);
+    const before = tf.memory().numTensors;
+    await train(t, 8);
+    expect(tf.memory().numTensors).toBe(before);
+    t.dispose(true);
+  });
+
+  it('refuses a dataset whose classes or image size do not match the models', () => {
+    expect(
+      () =>
+        new Trainer({ config: CONFIG, phase: 'teacher', dataset: { ...DATASET, classNames: ['a', 'b'] } }),
+    ).toThrow(/4 outputs but random has 2 classes/);
+    expect(() => new Trainer({ config: CONFIG, phase: 'student', dataset: DATASET })).toThrow(
+      /needs a trained teacher/,
+    );
+  });
+});
