@@ -3,6 +3,7 @@
  * official code's form: element means per term, averaged over layer pairs.
  * Spec: ../shared/docs/manifold-distillation.md. Exports are named in interfaces.md.
  */
+import { meanAll, meanSquaredDifference, sumLastAxis } from './reduce';
 import * as tf from './tf';
 
 /** Floor on a token's norm, as torch.nn.functional.normalize uses. */
@@ -33,7 +34,7 @@ export interface RelationMaps {
 /** Scales every token to unit length over channels, so relation entries are cosines. */
 export function normalizeTokens(tokens: tf.Tensor3D): tf.Tensor3D {
   return tf.tidy(() => {
-    const norm = tokens.square().sum(-1, true).sqrt().maximum(NORM_EPS); // [B, N, 1]
+    const norm = sumLastAxis(tokens.square()).sqrt().maximum(NORM_EPS); // [B, N, 1]
     return tokens.div(norm) as tf.Tensor3D;
   });
 }
@@ -122,9 +123,9 @@ export function manifoldTerms(
     const s = relationMatrices(student, { k: opts.k, sampleIndices: idx });
     const t = relationMatrices(teacher, { k: opts.k, sampleIndices: idx });
     return {
-      intra: tf.squaredDifference(s.intra, t.intra).mean() as tf.Scalar,
-      inter: tf.squaredDifference(s.inter, t.inter).mean() as tf.Scalar,
-      random: tf.squaredDifference(s.random, t.random).mean() as tf.Scalar,
+      intra: meanSquaredDifference(s.intra, t.intra),
+      inter: meanSquaredDifference(s.inter, t.inter),
+      random: meanSquaredDifference(s.random, t.random),
     };
   });
 }
@@ -152,8 +153,8 @@ export function kdLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, o
     }
     const logPs = tf.logSoftmax(studentLogits.div(opts.tau)); // [B, C]
     const logPt = tf.logSoftmax(teacherLogits.div(opts.tau)); // [B, C]
-    const kl = logPt.exp().mul(logPt.sub(logPs)).sum(-1); // [B]
-    return kl.mean().mul(opts.tau * opts.tau) as tf.Scalar;
+    const kl = sumLastAxis(logPt.exp().mul(logPt.sub(logPs))); // [B, 1]
+    return meanAll(kl).mul(opts.tau * opts.tau) as tf.Scalar;
   });
 }
 
@@ -174,6 +175,6 @@ export function crossEntropy(
     const logP = tf.logSoftmax(logits); // [B, C]
     const onehot = tf.oneHot(labels.toInt(), classes).toFloat(); // [B, C]
     const target = eps > 0 ? onehot.mul(1 - eps).add(eps / classes) : onehot;
-    return target.mul(logP).sum(-1).mean().neg() as tf.Scalar;
+    return meanAll(sumLastAxis(target.mul(logP))).neg() as tf.Scalar;
   });
 }

@@ -6,6 +6,7 @@
 
 import type { LayerPair, LossConfig } from './config';
 import { crossEntropy, kdLoss, manifoldTerms } from './losses';
+import { meanAll } from './reduce';
 import * as tf from './tf';
 import type { Vit, VitOutput } from './vit';
 
@@ -94,8 +95,7 @@ export function distillationObjective(
       });
     });
     // stack + mean, not addN: addN of 8 or more tensors is wrong on tfjs's WebGPU backend.
-    const mean = (key: 'intra' | 'inter' | 'random') =>
-      tf.stack(perPair.map((p) => p[key])).mean() as tf.Scalar;
+    const mean = (key: 'intra' | 'inter' | 'random') => meanAll(tf.stack(perPair.map((p) => p[key])));
     let md: tf.Scalar | null = null;
     for (const [key, w] of [
       ['intra', loss.wIntra],

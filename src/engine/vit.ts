@@ -14,6 +14,7 @@
 
 import { patchCount, prefixTokenCount, type VitConfig, vitConfigProblems } from './config';
 import { makeRng, type Rng, truncatedNormal } from './random';
+import { meanLastAxis } from './reduce';
 import * as tf from './tf';
 
 /** timm's LayerNorm epsilon for ViT (tf.layers' default of 1e-3 would differ from PyTorch). */
@@ -187,9 +188,11 @@ function patchify(images: tf.Tensor4D, p: number): tf.Tensor3D {
     .reshape([b, gh * gw, p * p * c]);
 }
 
+/** LayerNorm with statistics by matmul (reduce.ts: no CPU-built gradient tensors). */
 function layerNorm(x: tf.Tensor3D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor3D {
-  const { mean, variance } = tf.moments(x, -1, true); // [B, T, 1] each
-  return x.sub(mean).mul(variance.add(LN_EPS).rsqrt()).mul(gamma).add(beta) as tf.Tensor3D;
+  const centred = x.sub(meanLastAxis(x)); // [B, T, D]
+  const variance = meanLastAxis(centred.square()); // [B, T, 1]
+  return centred.mul(variance.add(LN_EPS).rsqrt()).mul(gamma).add(beta) as tf.Tensor3D;
 }
 
 /** x [..., in] @ w [in, out] + b, flattening leading axes into one matmul. */
