@@ -75,6 +75,8 @@ export class Session {
   private dataset: Dataset | null = null;
   private dataKey: string | null = null;
   private run: Run | null = null;
+  /** Set once the GPU device is lost: nothing on this backend can run any more. */
+  private deviceGone = false;
   private probe: { set: DeviceImageSet; images: tf.Tensor4D; rgb: Uint8Array[]; labels: number[] } | null =
     null;
 
@@ -101,11 +103,15 @@ export class Session {
       case 'run.start':
         await this.start(cmd);
         return this.ok(cmd.requestId);
-      case 'run.pause':
-        this.requirePausable('pause');
-        this.run!.status = 'paused';
-        this.run!.reason = null;
+      case 'run.pause': {
+        const run = this.requirePausable('pause');
+        run.status = 'paused';
+        run.reason = null;
+        // No further step is enqueued from now on; say so at once. The loop then reads the
+        // pending metrics and saves a checkpoint.
+        this.postStatus(run);
         return this.ok(cmd.requestId);
+      }
       case 'run.resume': {
         const run = this.requirePausable('resume');
         run.stepBudget = null;
@@ -454,8 +460,25 @@ export class Session {
         await this.postMaps(run);
         await this.saveCheckpoint(run);
       }
+    } catch (err) {
+      // After a lost device every pending read fails; deviceLost() has told the page already.
+      if (this.deviceGone || this.run !== run) return;
+      const message = err instanceof Error ? err.message : String(err);
+      run.status = 'paused';
+      run.reason = `Training stopped: ${message}`;
+      this.postStatus(run);
+      this.post({
+        type: 'error',
+        requestId: null,
+        name: err instanceof Error ? err.name : 'Error',
+        message: run.reason,
+        stack: err instanceof Error ? (err.stack ?? null) : null,
+      });
     } finally {
       run.looping = false;
+      // A resume that arrived while this loop was winding down (saving, drawing maps) found it
+      // still running and started none: pick it up here.
+      if (this.run === run && run.status === 'training' && !this.deviceGone) void this.loop(run);
     }
   }
 
@@ -648,6 +671,7 @@ export class Session {
 
   /** Called when the WebGPU device is lost: stop, and tell the page, which restarts the worker. */
   deviceLost(message: string): void {
+    this.deviceGone = true;
     const run = this.run;
     if (run) {
       run.status = 'paused';

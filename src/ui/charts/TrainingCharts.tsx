@@ -1,9 +1,13 @@
-import { useMemo, useState } from 'react';
+import { useDeferredValue, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { activeTerms, LOSS_TERMS } from '../../engine/objective';
 import { useAppStore } from '../../state/store';
 import { ChartControls } from './ChartControls';
 import { MetricChart, type MetricSeries, SERIES_COLORS } from './MetricChart';
+import { useThrottled } from './use-throttled';
+
+/** Charts redraw at most this often while training. */
+const CHART_REFRESH_MS = 1000;
 
 const TERM_LABELS: Record<string, string> = {
   ce: 'CE',
@@ -18,7 +22,7 @@ const TERM_LABELS: Record<string, string> = {
 export function TrainingCharts() {
   const [smoothing, setSmoothing] = useState(0.6);
   const [logScale, setLogScale] = useState(false);
-  const { phase, teacherRows, studentRows, accuracyRows, markers, runConfig, ghosts } = useAppStore(
+  const live = useAppStore(
     useShallow((s) => ({
       phase: s.run.phase,
       teacherRows: s.run.teacherRows,
@@ -28,6 +32,11 @@ export function TrainingCharts() {
       runConfig: s.run.config,
       ghosts: s.ghosts,
     })),
+  );
+  // Charts redraw in a transition React can interrupt, so a metrics update never holds the
+  // main thread for one long task (the store update itself renders synchronously).
+  const { phase, teacherRows, studentRows, accuracyRows, markers, runConfig, ghosts } = useDeferredValue(
+    useThrottled(live, CHART_REFRESH_MS),
   );
   const loss = useAppStore(useShallow((s) => s.config.loss));
 

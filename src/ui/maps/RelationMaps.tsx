@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useDeferredValue, useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { effectiveLayerPairs } from '../../engine/config';
 import { useAppStore } from '../../state/store';
@@ -89,7 +89,8 @@ const TERM_TITLES: Record<Term, string> = {
 
 /** Teacher, student and difference relation maps of the probe batch, refreshed while training. */
 export function RelationMaps() {
-  const maps = useAppStore((s) => s.maps);
+  // Drawn in an interruptible transition, like the charts.
+  const maps = useDeferredValue(useAppStore((s) => s.maps));
   const view = useAppStore(useShallow((s) => s.mapView));
   const runConfig = useAppStore((s) => s.run.config);
   const classNames = useAppStore((s) => s.dataInfo?.classNames ?? NO_NAMES);
