@@ -24,7 +24,7 @@ export const PRESETS: Preset[] = [
     title: 'Default',
     description:
       'Teacher ViT 128 wide, 6 blocks; student 64 wide, 6 blocks, with a distillation token; KD plus all three ' +
-      'relation terms at the official weights. A few minutes on a laptop GPU gives a student that clearly beats chance.',
+      'relation terms at the official weights. Sized for a laptop GPU; on the wasm or cpu backend use Tiny.',
     layer: {},
   },
   {
