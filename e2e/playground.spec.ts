@@ -51,7 +51,7 @@ test('invalid link values are reported and replaced; the tiny preset trains with
   page,
 }) => {
   test.setTimeout(420_000);
-  await openApp(page, '#v=1&preset=tiny&seed=2&lr=abc&batch=-3&kd=medium&zzz=1&tSteps=8&steps=400&wCe=0.5');
+  await openApp(page, '#v=1&preset=tiny&seed=2&lr=abc&batch=-3&kd=medium&zzz=1&tSteps=8&steps=400&wCe=0.5&baseline=kd-only');
   const notices = page.getByTestId('url-notices');
   await expect(notices).toBeVisible();
   for (const key of ['lr', 'batch', 'kd', 'zzz']) await expect(notices).toContainText(key);
@@ -77,6 +77,11 @@ test('invalid link values are reported and replaced; the tiny preset trains with
       )
       .toBeGreaterThan(0);
   }
+
+  // The KD-only baseline student trains on the same batches.
+  const baselineRow = await page.evaluate(() => window.__kd.store.getState().run.studentRows.at(-1));
+  expect(baselineRow?.['kd-only:kd']).toBeGreaterThan(0);
+  expect(baselineRow?.['kd-only:intra']).toBeUndefined();
 
   // Teacher and student heatmaps are drawn, not blank, and hold the worker's relationMatrices.
   await expect

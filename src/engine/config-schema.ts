@@ -57,6 +57,7 @@ export const runConfigSchema = z.strictObject({
   student: vitSchema,
   loss: lossSchema,
   optim: optimSchema,
+  baseline: z.enum(['none', 'ce-only', 'kd-only']),
 });
 
 /** A config layer (e.g. a --config file): every field optional, unknown fields refused. */
@@ -69,6 +70,7 @@ export const configLayerSchema = z.strictObject({
   student: vitSchema.partial().optional(),
   loss: lossSchema.partial().optional(),
   optim: optimSchema.partial().optional(),
+  baseline: runConfigSchema.shape.baseline.optional(),
 });
 
 function describe(error: z.ZodError): string {

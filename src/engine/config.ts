@@ -70,6 +70,9 @@ export interface OptimConfig {
 export type DatasetName = 'synthetic' | 'cifar10';
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
+/** A second student trained on the very same batches with a plain objective, for comparison. */
+export type BaselineChoice = 'none' | 'ce-only' | 'kd-only';
+
 export interface RunConfig {
   preset: string;
   /** Drives init, data order, augmentation and the random-sampled indices. */
@@ -80,6 +83,8 @@ export interface RunConfig {
   student: VitConfig;
   loss: LossConfig;
   optim: OptimConfig;
+  /** Baseline student beside the distilled one ('none' to train only the distilled one). */
+  baseline: BaselineChoice;
 }
 
 export const DEFAULT_TEACHER: VitConfig = {
@@ -135,6 +140,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   student: DEFAULT_STUDENT,
   loss: DEFAULT_LOSS,
   optim: DEFAULT_OPTIM,
+  baseline: 'none',
 };
 
 /** Patch tokens per image. */

@@ -29,6 +29,7 @@ import {
 import { evaluateAccuracy } from './evaluate';
 import { randomSampleIndices } from './losses';
 import { AdamW, learningRateAt } from './optim';
+import { findPreset } from './presets';
 import { makeRng, restoreRng, type StatefulRng } from './random';
 import { distillMetricNames, distillStep, type MetricName, TEACHER_METRIC_NAMES, teacherStep } from './step';
 import * as tf from './tf';
@@ -46,6 +47,14 @@ export interface BaselineSpec {
   name: string;
   /** Loss settings layered over the run's loss (e.g. { wKd: 0, wMd: 0, wCe: 1 } for CE only). */
   loss: Partial<LossConfig>;
+}
+
+/** The baseline students a config asks for (its `baseline` choice, as that preset's loss). */
+export function baselineSpecs(config: RunConfig): BaselineSpec[] {
+  if (config.baseline === 'none') return [];
+  const loss = findPreset(config.baseline)?.layer.loss;
+  if (!loss) throw new Error(`Unknown baseline "${config.baseline}".`);
+  return [{ name: config.baseline, loss }];
 }
 
 export interface TrainerOptions {

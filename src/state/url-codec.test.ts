@@ -65,6 +65,7 @@ const CHANGES: Record<string, { raw: string; change: (c: RunConfig) => RunConfig
   kd: { raw: 'hard', change: (c) => ({ ...c, loss: { ...c.loss, kd: 'hard' } }) },
   k: { raw: '64', change: (c) => ({ ...c, loss: { ...c.loss, k: 64 } }) },
   ls: { raw: '0.1', change: (c) => ({ ...c, loss: { ...c.loss, labelSmoothing: 0.1 } }) },
+  baseline: { raw: 'kd-only', change: (c) => ({ ...c, baseline: 'kd-only' }) },
   pairs: {
     raw: '0-0_2-3',
     change: (c) => ({

@@ -186,6 +186,12 @@ export const KEY_SPECS: readonly KeySpec[] = [
   spec('k', 'loss.k', intCodec, 'Tokens drawn for the random-sampled term (at most batch x patches)'),
   spec('ls', 'loss.labelSmoothing', numberCodec, 'Label smoothing of the CE term (0 = none)'),
   spec(
+    'baseline',
+    'baseline',
+    enumCodec(['none', 'ce-only', 'kd-only'] as const),
+    'A second student trained on the same batches with CE only or KD only, for comparison',
+  ),
+  spec(
     'pairs',
     'loss.layerPairs',
     pairsCodec,

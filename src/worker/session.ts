@@ -13,7 +13,7 @@ import { randomSampleIndices } from '../engine/losses';
 import { analyzeImages, probeRelationMaps } from '../engine/probe';
 import { makeRng } from '../engine/random';
 import * as tf from '../engine/tf';
-import { type MetricRow, Trainer } from '../engine/trainer';
+import { baselineSpecs, type MetricRow, Trainer } from '../engine/trainer';
 import { estimateTrainingBytes, type Vit } from '../engine/vit';
 import { dataSourceKey, loadDataSource } from './data-source';
 import { readGpuCounters } from './gpu-counters';
@@ -245,7 +245,14 @@ export class Session {
         teacher = decoded.models.get('teacher')?.model;
         teacherCheckpoint = saved.teacher;
       }
-      trainer = new Trainer({ config, phase, dataset, teacher, resume: decoded });
+      trainer = new Trainer({
+        config,
+        phase,
+        dataset,
+        teacher,
+        resume: decoded,
+        baselines: baselineSpecs(config),
+      });
     } else if (cmd.teacher.kind === 'checkpoint') {
       const decoded = await decodeCheckpoint(cmd.teacher.manifest, cmd.teacher.weights, false);
       const teacher = decoded.models.get('teacher')?.model;
@@ -254,7 +261,7 @@ export class Session {
       config = { ...config, teacher: teacher.config };
       phase = 'student';
       teacherCheckpoint = { manifest: cmd.teacher.manifest, weights: cmd.teacher.weights };
-      trainer = new Trainer({ config, phase, dataset, teacher });
+      trainer = new Trainer({ config, phase, dataset, teacher, baselines: baselineSpecs(config) });
     } else {
       trainer = new Trainer({ config, phase, dataset });
     }
@@ -512,7 +519,13 @@ export class Session {
     const teacher = teacherTrainer.teacher;
     teacherTrainer.dispose(false);
     run.phase = 'student';
-    run.trainer = new Trainer({ config: run.config, phase: 'student', dataset: this.dataset!, teacher });
+    run.trainer = new Trainer({
+      config: run.config,
+      phase: 'student',
+      dataset: this.dataset!,
+      teacher,
+      baselines: baselineSpecs(run.config),
+    });
     run.lastRead = { time: performance.now(), step: 0 };
     run.lastMaps = { time: 0, step: -Infinity };
     this.postStatus(run);

@@ -39,6 +39,7 @@ export function TrainingCharts() {
     useThrottled(live, CHART_REFRESH_MS),
   );
   const loss = useAppStore(useShallow((s) => s.config.loss));
+  const clearGhosts = useAppStore((s) => s.clearGhosts);
 
   const studentSeries: MetricSeries[] = useMemo(() => {
     // Terms that were active at any point of the run (weights can change mid-run).
@@ -88,6 +89,14 @@ export function TrainingCharts() {
       </div>
       {!runConfig && (
         <p className="muted">Press Start: the teacher trains first, then the student learns from it.</p>
+      )}
+      {ghosts.length > 0 && (
+        <p className="muted small">
+          Dashed: {ghosts.length} earlier run{ghosts.length > 1 ? 's' : ''}.{' '}
+          <button type="button" onClick={clearGhosts}>
+            Clear earlier runs
+          </button>
+        </p>
       )}
       {(phase === 'student' || studentRows.length > 0) && (
         <MetricChart

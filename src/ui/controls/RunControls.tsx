@@ -1,6 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useAppStore } from '../../state/store';
-import { pauseRun, resetRun, resumeRun, startRun, stepRun } from '../../worker/client';
+import { evaluateNow, pauseRun, resetRun, resumeRun, startRun, stepRun } from '../../worker/client';
 import { useStatus } from '../runtime/StatusBadge';
 
 function formatEta(seconds: number): string {
@@ -57,6 +57,14 @@ export function RunControls() {
         </button>
         <button type="button" disabled={!ready && status !== 'error'} onClick={() => void resetRun()}>
           Reset
+        </button>
+        <button
+          type="button"
+          disabled={status !== 'paused' && status !== 'done' && status !== 'training'}
+          title="Test accuracy of every model now, on the whole test split"
+          onClick={() => void evaluateNow()}
+        >
+          Evaluate now
         </button>
       </div>
       <div className="progress-block">

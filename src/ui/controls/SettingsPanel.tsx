@@ -15,7 +15,7 @@ import { NumberField } from './NumberField';
 
 function modelChanged(a: RunConfig, b: RunConfig): boolean {
   const pick = (c: RunConfig) =>
-    JSON.stringify([c.teacher, c.student, c.data, c.seed, c.optim, c.loss.layerPairs]);
+    JSON.stringify([c.teacher, c.student, c.data, c.seed, c.optim, c.loss.layerPairs, c.baseline]);
   return pick(a) !== pick(b);
 }
 
@@ -146,6 +146,18 @@ export function SettingsPanel() {
                 {b}
               </option>
             ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="baseline">Baseline student</label>
+          <select
+            id="baseline"
+            value={config.baseline}
+            onChange={(e) => setConfig({ baseline: e.target.value as RunConfig['baseline'] })}
+          >
+            <option value="none">none</option>
+            <option value="ce-only">CE only (same batches)</option>
+            <option value="kd-only">KD only (same batches)</option>
           </select>
         </div>
         <NumberField
