@@ -51,7 +51,10 @@ test('invalid link values are reported and replaced; the tiny preset trains with
   page,
 }) => {
   test.setTimeout(420_000);
-  await openApp(page, '#v=1&preset=tiny&seed=2&lr=abc&batch=-3&kd=medium&zzz=1&tSteps=8&steps=400&wCe=0.5&baseline=kd-only');
+  await openApp(
+    page,
+    '#v=1&preset=tiny&seed=2&lr=abc&batch=-3&kd=medium&zzz=1&tSteps=8&steps=400&wCe=0.5&baseline=kd-only',
+  );
   const notices = page.getByTestId('url-notices');
   await expect(notices).toBeVisible();
   for (const key of ['lr', 'batch', 'kd', 'zzz']) await expect(notices).toContainText(key);

@@ -73,14 +73,14 @@ export const configLayerSchema = z.strictObject({
   baseline: runConfigSchema.shape.baseline.optional(),
 });
 
-function describe(error: z.ZodError): string {
+function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ');
 }
 
 /** Parses a layer from JSON data; throws an Error listing every problem. */
 export function parseConfigLayer(data: unknown, source = 'config'): ConfigLayer {
   const result = configLayerSchema.safeParse(data);
-  if (!result.success) throw new Error(`Invalid ${source}: ${describe(result.error)}.`);
+  if (!result.success) throw new Error(`Invalid ${source}: ${describeIssues(result.error)}.`);
   return result.data as ConfigLayer;
 }
 

@@ -19,10 +19,10 @@ function modelChanged(a: RunConfig, b: RunConfig): boolean {
   return pick(a) !== pick(b);
 }
 
-function ModelFields({ role, model }: { role: 'teacher' | 'student'; model: VitConfig }) {
+function ModelFields({ which, model }: { which: 'teacher' | 'student'; model: VitConfig }) {
   const setConfig = useAppStore((s) => s.setConfig);
-  const name = role === 'teacher' ? 'Teacher' : 'Student';
-  const set = (patch: Partial<VitConfig>) => setConfig({ [role]: patch });
+  const name = which === 'teacher' ? 'Teacher' : 'Student';
+  const set = (patch: Partial<VitConfig>) => setConfig({ [which]: patch });
   return (
     <fieldset>
       <legend>
@@ -61,7 +61,7 @@ function ModelFields({ role, model }: { role: 'teacher' | 'student'; model: VitC
         step={0.5}
         onCommit={(v) => set({ mlpRatio: v })}
       />
-      {role === 'student' && (
+      {which === 'student' && (
         <label className="check">
           <input
             type="checkbox"
@@ -171,8 +171,8 @@ export function SettingsPanel() {
       </div>
       {config.data === 'cifar10' && <CifarPicker />}
       <div className="grid two">
-        <ModelFields role="teacher" model={config.teacher} />
-        <ModelFields role="student" model={config.student} />
+        <ModelFields which="teacher" model={config.teacher} />
+        <ModelFields which="student" model={config.student} />
       </div>
       <div className="grid">
         <NumberField

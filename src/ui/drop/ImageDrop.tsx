@@ -42,6 +42,7 @@ export function ImageDrop() {
   );
 
   // Fresh predictions when the models move on: after each phase change and when paused or done.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: phase and mapPair are the triggers, read from the store inside
   useEffect(() => {
     if (runStatus !== 'paused' && runStatus !== 'done' && runStatus !== 'training') return;
     const current = useAppStore.getState().images;
@@ -108,6 +109,7 @@ export function ImageDrop() {
         <label htmlFor="image-url">Image address</label>
         <input
           id="image-url"
+          className="url-input"
           type="url"
           placeholder="https://…"
           value={url}

@@ -144,7 +144,8 @@ export function RelationMaps() {
             onChange={(e) => void setMapView({ image: Number(e.target.value) })}
           >
             {(maps?.labels ?? [0, 1, 2, 3, 4, 5, 6, 7]).map((l, i) => (
-              <option key={`${i}-${l}`} value={i}>
+              // biome-ignore lint/suspicious/noArrayIndexKey: probe images are positions in a fixed batch
+              <option key={i} value={i}>
                 {i}: {classNames[l] ?? `class ${l}`}
               </option>
             ))}
