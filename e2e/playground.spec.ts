@@ -140,6 +140,9 @@ test('invalid link values are reported and replaced; the tiny preset trains with
     await expect(card.getByRole('img', { name: `teacher intra-image relation of ${name}` })).toBeVisible();
     await expect(card.getByRole('img', { name: `student intra-image relation of ${name}` })).toBeVisible();
   }
+  // Two images also give their inter-image maps, teacher and student.
+  await expect(page.getByTestId('across-teacher')).toHaveAttribute('data-rows', '2');
+  await expect(page.getByTestId('across-student')).toHaveAttribute('data-rows', '2');
   await dropFiles(page, [{ name: 'notes.txt', kind: 'text' }]);
   await expect(page.getByTestId('toasts')).toContainText('notes.txt is not a PNG, JPEG or WebP image');
   await expect(cards).toHaveCount(2);

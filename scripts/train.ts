@@ -2,7 +2,7 @@
  * npm run train -- --phase teacher|student --data <dir | archive.tar.gz | synthetic>
  *   [--preset <name>] [--config <file.json>] [--teacher <checkpoint dir>] [--steps N] [--seed S]
  *   [--backend wasm|cpu] [--baseline <preset>]... [--resume <checkpoint dir>]
- *   [--log-every N] [--eval-every N] [--eval-limit N] --out <dir>
+ *   [--log-every N] [--eval-every N] [--eval-limit N] [--mixup ALPHA] --out <dir>
  *
  * Trains in Node with the same engine as the app; writes <out>/metrics.jsonl and
  * <out>/checkpoint/ (see README and ../shared/docs/interfaces.md).
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { type DecodedCheckpoint, decodeCheckpoint } from '../src/engine/checkpoint';
 import { DEFAULT_CONFIG, type RunConfig } from '../src/engine/config';
 import { parseConfigLayer } from '../src/engine/config-schema';
+import { STANDARD_AUGMENT } from '../src/engine/data/gpu-data';
 import { applyLayers, type ConfigLayer, findPreset, PRESET_NAMES, presetConfig } from '../src/engine/presets';
 import { type BaselineSpec, type MetricRow, Trainer } from '../src/engine/trainer';
 import type { Vit } from '../src/engine/vit';
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
       'log-every': { type: 'string' },
       'eval-every': { type: 'string' },
       'eval-limit': { type: 'string' },
+      mixup: { type: 'string' },
       out: { type: 'string' },
     },
     USAGE,
@@ -141,7 +143,11 @@ async function main(): Promise<void> {
     config = { ...config, teacher: teacher.config };
   }
 
-  const trainer = new Trainer({ config, phase, dataset, teacher, baselines, resume });
+  const mixup = args.mixup === undefined ? 0 : Number(args.mixup);
+  if (!(mixup >= 0 && mixup <= 10))
+    throw new UsageError(`--mixup must be a Beta alpha in [0, 10], got "${args.mixup}"`);
+  const augment = { ...STANDARD_AUGMENT, mixup };
+  const trainer = new Trainer({ config, phase, dataset, teacher, baselines, resume, augment });
   const evalEvery = evalEveryFlag ?? Math.max(50, Math.round(trainer.totalSteps / 5));
   await mkdir(args.out, { recursive: true });
   const metricsPath = path.join(args.out, 'metrics.jsonl');

@@ -28,6 +28,26 @@ export interface ObjectiveValue {
   terms: Partial<Record<LossTerm, tf.Scalar>>;
 }
 
+/** A mixup batch: images are lam * x + (1 - lam) * partner, labels come in pairs. */
+export interface Mix {
+  /** Labels of each image's partner [B]. */
+  labels: tf.Tensor1D;
+  lam: number;
+}
+
+/** Cross-entropy on labels, or on both label sets of a mixup batch, weighted by lam. */
+export function labelCrossEntropy(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  labelSmoothing: number,
+  mix?: Mix,
+): tf.Scalar {
+  const ce = crossEntropy(logits, labels, { labelSmoothing });
+  if (!mix) return ce;
+  const partner = crossEntropy(logits, mix.labels, { labelSmoothing });
+  return ce.mul(mix.lam).add(partner.mul(1 - mix.lam)) as tf.Scalar;
+}
+
 /** Terms that enter the total with a non-zero weight, in LOSS_TERMS order. */
 export function activeTerms(loss: LossConfig): LossTerm[] {
   const md = loss.wMd > 0;
@@ -69,13 +89,14 @@ export function distillationObjective(
   loss: LossConfig,
   pairs: LayerPair[],
   sampleIndices: tf.Tensor1D[],
+  mix?: Mix,
 ): ObjectiveValue {
   const active = new Set(activeTerms(loss));
   const terms: Partial<Record<LossTerm, tf.Scalar>> = {};
   const parts: tf.Scalar[] = [];
 
   if (active.has('ce')) {
-    terms.ce = crossEntropy(out.logits, labels, { labelSmoothing: loss.labelSmoothing });
+    terms.ce = labelCrossEntropy(out.logits, labels, loss.labelSmoothing, mix);
     parts.push(terms.ce.mul(loss.wCe));
   }
   if (active.has('kd')) {

@@ -73,6 +73,8 @@ export interface ImageReport {
   probs: Float32Array[];
   /** Intra-image map [N*N] of each image at the model's block. */
   intra: Float32Array[];
+  /** Inter-image maps [N*B*B] across the images (one B x B map per patch position). */
+  inter: Float32Array;
 }
 
 /** Predictions and intra-image maps of each image [B, H, W, 3] for one model and block. */
@@ -87,12 +89,13 @@ export async function analyzeImages(model: Vit, images: tf.Tensor4D, block: numb
     if (!blockOut)
       throw new Error(`Block ${block} does not exist; the model has ${out.blocks.length} blocks.`);
     const maps = relationMatrices(model.patchTokens(blockOut), { k: 1, sampleIndices: new Int32Array([0]) });
-    return tf.concat([probs, maps.intra.reshape([-1])]);
+    return tf.concat([probs, maps.intra.reshape([-1]), maps.inter.reshape([-1])]);
   });
   const data = (await flat.data()) as Float32Array; // GPU→CPU sync point
   flat.dispose();
   const probs = Array.from({ length: b }, (_, i) => data.slice(i * classes, (i + 1) * classes));
   const base = b * classes;
   const intra = Array.from({ length: b }, (_, i) => data.slice(base + i * n * n, base + (i + 1) * n * n));
-  return { probs, intra };
+  const inter = data.slice(base + b * n * n, base + b * n * n + n * b * b);
+  return { probs, intra, inter };
 }

@@ -4,8 +4,14 @@
  */
 
 import type { LayerPair, LossConfig } from './config';
-import { crossEntropy } from './losses';
-import { activeTerms, distillationObjective, type LossTerm, teacherTargets } from './objective';
+import {
+  activeTerms,
+  distillationObjective,
+  type LossTerm,
+  labelCrossEntropy,
+  type Mix,
+  teacherTargets,
+} from './objective';
 import type { AdamW } from './optim';
 import * as tf from './tf';
 import type { Vit } from './vit';
@@ -24,6 +30,8 @@ export interface Batch {
   images: tf.Tensor4D;
   /** Class labels [B], int32. */
   labels: tf.Tensor1D;
+  /** Present when the batch was made by mixup. */
+  mix?: Mix;
 }
 
 export interface DistillStepInput {
@@ -52,7 +60,7 @@ export function distillStep(input: DistillStepInput, batch: Batch): tf.Tensor1D 
     const { grads } = tf.variableGrads(
       () => {
         const out = student.apply(batch.images);
-        const obj = distillationObjective(student, out, target, batch.labels, loss, pairs, idx);
+        const obj = distillationObjective(student, out, target, batch.labels, loss, pairs, idx, batch.mix);
         const names = activeTerms(loss);
         const acc = batchAccuracy(student.predictLogits(out), batch.labels);
         metrics = tf.keep(tf.stack([...names.map((n) => obj.terms[n]!), obj.total, acc]) as tf.Tensor1D);
@@ -83,7 +91,7 @@ export function teacherStep(input: TeacherStepInput, batch: Batch): tf.Tensor1D 
     const { grads } = tf.variableGrads(
       () => {
         const out = teacher.apply(batch.images);
-        const ce = crossEntropy(out.logits, batch.labels, { labelSmoothing: input.labelSmoothing });
+        const ce = labelCrossEntropy(out.logits, batch.labels, input.labelSmoothing, batch.mix);
         const acc = batchAccuracy(teacher.predictLogits(out), batch.labels);
         metrics = tf.keep(tf.stack([ce, ce, acc]) as tf.Tensor1D);
         return ce;

@@ -138,6 +138,23 @@ describe('trainer', () => {
     teacherRun.dispose(true);
   });
 
+  it('mixup blends each batch with its reverse and mixes the two label sets, reproducibly', async () => {
+    const mixed = {
+      config: CONFIG,
+      phase: 'teacher' as const,
+      dataset: DATASET,
+      augment: { cropPadding: 0, flip: false, mixup: 0.4 },
+    };
+    const a = new Trainer(mixed);
+    const b = new Trainer(mixed);
+    const plain = new Trainer({ ...mixed, augment: { cropPadding: 0, flip: false, mixup: 0 } });
+    const ra = await train(a, 4);
+    expect((await train(b, 4)).map((r) => r.values)).toEqual(ra.map((r) => r.values));
+    expect((await train(plain, 4)).map((r) => r.values.ce)).not.toEqual(ra.map((r) => r.values.ce));
+    for (const r of ra) expect(Number.isFinite(r.values.ce)).toBe(true);
+    for (const t of [a, b, plain]) t.dispose(true);
+  });
+
   it('holds a constant number of tensors while training', async () => {
     const t = new Trainer({ config: CONFIG, phase: 'teacher', dataset: DATASET });
     await train(t, 2);

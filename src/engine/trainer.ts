@@ -30,8 +30,15 @@ import { evaluateAccuracy } from './evaluate';
 import { randomSampleIndices } from './losses';
 import { AdamW, learningRateAt } from './optim';
 import { findPreset } from './presets';
-import { makeRng, restoreRng, type StatefulRng } from './random';
-import { distillMetricNames, distillStep, type MetricName, TEACHER_METRIC_NAMES, teacherStep } from './step';
+import { betaSample, makeRng, restoreRng, type StatefulRng } from './random';
+import {
+  type Batch,
+  distillMetricNames,
+  distillStep,
+  type MetricName,
+  TEACHER_METRIC_NAMES,
+  teacherStep,
+} from './step';
 import * as tf from './tf';
 import { Vit } from './vit';
 
@@ -235,12 +242,15 @@ export class Trainer {
     const lr = this.learningRate;
     const epoch = this.sampler.epoch;
     const indices = this.sampler.next();
-    const batch = tf.tidy(() => {
+    // Mixup pairs each image with the batch's reverse: no extra gather, no upload but lam.
+    const lam = this.augment.mixup > 0 ? betaSample(this.augment.mixup, this.augmentRng) : null;
+    const batch: Batch = tf.tidy(() => {
       const raw = this.train.images(indices);
-      return {
-        images: augmentBatch(raw, this.augment, this.augmentRng),
-        labels: this.train.batchLabels(indices),
-      };
+      const images = augmentBatch(raw, this.augment, this.augmentRng);
+      const labels = this.train.batchLabels(indices);
+      if (lam === null) return { images, labels };
+      const mixed = images.mul(lam).add(images.reverse(0).mul(1 - lam)) as tf.Tensor4D;
+      return { images: mixed, labels, mix: { labels: labels.reverse(0) as tf.Tensor1D, lam } };
     });
     indices.dispose();
     const parts: PendingStep['parts'] = [];
@@ -278,7 +288,7 @@ export class Trainer {
         }
       }
     } finally {
-      tf.dispose([batch.images, batch.labels]);
+      tf.dispose([batch.images, batch.labels, ...(batch.mix ? [batch.mix.labels] : [])]);
     }
     this.pending.push({ step: this.step, epoch, lr, parts });
     this.step += 1;

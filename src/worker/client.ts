@@ -86,7 +86,7 @@ function route(event: WorkerEvent): void {
       if (isCurrent(event.runId)) store.mapsArrived(event.maps, event.step, event.phase);
       break;
     case 'images.result':
-      store.imagesAnalyzed(event.results);
+      store.imagesAnalyzed(event.results, event.across);
       break;
     case 'model.exported':
     case 'saved.info':

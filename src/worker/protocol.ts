@@ -154,7 +154,13 @@ export type WorkerEvent =
       term: string | null;
     }
   | { type: 'maps'; runId: number; phase: Phase; step: number; maps: MapsPayload }
-  | { type: 'images.result'; requestId: number; results: ImageAnalysis[] }
+  | {
+      type: 'images.result';
+      requestId: number;
+      results: ImageAnalysis[];
+      /** Inter-image maps across these images, [N*B*B] (B x B per patch position), when there are two or more. */
+      across: { ids: string[]; patches: number; teacher: Float32Array; student: Float32Array | null } | null;
+    }
   | { type: 'model.exported'; requestId: number; manifest: CheckpointManifest; weights: ArrayBuffer }
   | {
       type: 'saved.info';

@@ -640,7 +640,7 @@ export class Session {
       }
     }
     if (!images.length) {
-      this.post({ type: 'images.result', requestId, results: [] });
+      this.post({ type: 'images.result', requestId, results: [], across: null });
       return;
     }
     const bytes = new Uint8Array(images.length * size * size * 3);
@@ -668,7 +668,16 @@ export class Session {
         teacherIntra: teacher.intra[i]!,
         studentIntra: student ? student.intra[i]! : null,
       }));
-      this.post({ type: 'images.result', requestId, results });
+      const across =
+        images.length >= 2
+          ? {
+              ids: images.map((img) => img.id),
+              patches: patchCount(run.config.teacher),
+              teacher: teacher.inter,
+              student: student ? student.inter : null,
+            }
+          : null;
+      this.post({ type: 'images.result', requestId, results, across });
     } finally {
       batch.dispose();
       set.dispose();

@@ -23,10 +23,12 @@ export interface AugmentConfig {
   cropPadding: number;
   /** Mirror half of the images left-right. */
   flip: boolean;
+  /** Mixup's Beta(alpha, alpha) parameter: each batch blends with itself reversed (0 = off). */
+  mixup: number;
 }
 
-export const STANDARD_AUGMENT: AugmentConfig = { cropPadding: 4, flip: true };
-export const NO_AUGMENT: AugmentConfig = { cropPadding: 0, flip: false };
+export const STANDARD_AUGMENT: AugmentConfig = { cropPadding: 4, flip: true, mixup: 0 };
+export const NO_AUGMENT: AugmentConfig = { cropPadding: 0, flip: false, mixup: 0 };
 
 /** Mean and standard deviation per channel over a set, computed once on the CPU. */
 export function channelStats(set: ImageSet): Normalization {

@@ -4,6 +4,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { MAX_USER_IMAGES, type UserImage } from '../../state/images-slice';
 import { useAppStore } from '../../state/store';
 import { analyzeImages } from '../../worker/client';
+import { AcrossImages } from './AcrossImages';
 import { ImageCard } from './ImageCard';
 import { fetchImage, prepareImage } from './image-input';
 
@@ -35,7 +36,9 @@ export function ImageDrop() {
       }
       if (added.length) {
         store.addUserImages(added);
-        await analyzeImages(added.map((a) => ({ id: a.id, rgb: a.rgb })));
+        // All images together: their inter-image maps need the whole set.
+        const all = useAppStore.getState().images;
+        await analyzeImages(all.map((a) => ({ id: a.id, rgb: a.rgb })));
       }
     },
     [size],
@@ -117,6 +120,7 @@ export function ImageDrop() {
         />
         <button type="submit">Add</button>
       </form>
+      <AcrossImages />
       <div className="image-cards" data-testid="image-cards">
         {images.map((img) => (
           <ImageCard key={img.id} image={img} />
