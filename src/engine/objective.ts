@@ -7,11 +7,11 @@
 import type { LayerPair, LossConfig } from './config';
 import { crossEntropy, kdLoss, manifoldTerms } from './losses';
 import { meanAll } from './reduce';
+import { activeTerms, type LossTerm } from './terms';
 import * as tf from './tf';
 import type { Vit, VitOutput } from './vit';
 
-export const LOSS_TERMS = ['ce', 'kd', 'intra', 'inter', 'random'] as const;
-export type LossTerm = (typeof LOSS_TERMS)[number];
+export { activeTerms, LOSS_TERMS, type LossTerm } from './terms';
 
 /** What the teacher contributes, computed outside the student's gradient tape. */
 export interface TeacherTargets {
@@ -46,19 +46,6 @@ export function labelCrossEntropy(
   if (!mix) return ce;
   const partner = crossEntropy(logits, mix.labels, { labelSmoothing });
   return ce.mul(mix.lam).add(partner.mul(1 - mix.lam)) as tf.Scalar;
-}
-
-/** Terms that enter the total with a non-zero weight, in LOSS_TERMS order. */
-export function activeTerms(loss: LossConfig): LossTerm[] {
-  const md = loss.wMd > 0;
-  const weight: Record<LossTerm, number> = {
-    ce: loss.wCe,
-    kd: loss.wKd,
-    intra: md ? loss.wIntra : 0,
-    inter: md ? loss.wInter : 0,
-    random: md ? loss.wRandom : 0,
-  };
-  return LOSS_TERMS.filter((t) => weight[t] > 0);
 }
 
 /** The teacher's side of the objective for the given layer pairs. Call inside tf.tidy. */

@@ -1,6 +1,6 @@
 import { useDeferredValue, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { activeTerms, LOSS_TERMS } from '../../engine/objective';
+import { activeTerms, LOSS_TERMS } from '../../engine/terms';
 import { useAppStore } from '../../state/store';
 import { ChartControls } from './ChartControls';
 import { MetricChart, type MetricSeries, SERIES_COLORS } from './MetricChart';

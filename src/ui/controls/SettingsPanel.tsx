@@ -6,8 +6,8 @@ import {
   type RunConfig,
   type VitConfig,
 } from '../../engine/config';
+import { countParameters } from '../../engine/model-size';
 import { PRESETS } from '../../engine/presets';
-import { countParameters } from '../../engine/vit';
 import { useAppStore } from '../../state/store';
 import { resetRun, restartWorker, startRun } from '../../worker/client';
 import { CifarPicker } from './CifarPicker';

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { validateManifest } from '../../engine/checkpoint';
+import { validateManifest } from '../../engine/checkpoint-format';
 import { useAppStore } from '../../state/store';
 import { shareUrl } from '../../state/url-sync';
 import { exportModel, peekSavedRun, startRun } from '../../worker/client';
