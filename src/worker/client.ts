@@ -17,7 +17,14 @@ const pending = new Map<number, Pending>();
 
 function createWorker(): Worker {
   const w = new Worker(new URL('./train.worker.ts', import.meta.url), { type: 'module', name: 'train' });
-  w.addEventListener('message', (e: MessageEvent<WorkerEvent>) => route(e.data));
+  w.addEventListener('message', (e: MessageEvent<unknown>) => {
+    if (isWorkerEvent(e.data)) {
+      route(e.data);
+      return;
+    }
+    const message = 'The worker sent a message this page does not understand; it was ignored.';
+    useAppStore.getState().notify({ kind: 'error', message });
+  });
   w.addEventListener('error', (e) => {
     e.preventDefault();
     const message = `The training worker crashed (${e.message || 'unknown error'}). Press Reset to start a fresh worker.`;
@@ -30,6 +37,33 @@ function createWorker(): Worker {
     });
   });
   return w;
+}
+
+const EVENT_TYPES = new Set<string>([
+  'backend.ready',
+  'data.ready',
+  'run.status',
+  'run.progress',
+  'run.metrics',
+  'run.eval',
+  'run.checkpointed',
+  'run.fault',
+  'maps',
+  'images.result',
+  'model.exported',
+  'saved.info',
+  'debug.counters',
+  'ok',
+  'error',
+] satisfies WorkerEvent['type'][]);
+
+/** The page checks the envelope of what arrives (type, ids); payloads are typed by the protocol. */
+function isWorkerEvent(data: unknown): data is WorkerEvent {
+  if (typeof data !== 'object' || data === null) return false;
+  const { type, runId, requestId } = data as { type?: unknown; runId?: unknown; requestId?: unknown };
+  if (typeof type !== 'string' || !EVENT_TYPES.has(type)) return false;
+  if (runId !== undefined && typeof runId !== 'number') return false;
+  return requestId === undefined || requestId === null || typeof requestId === 'number';
 }
 
 function send(cmd: Command, transfer: Transferable[] = []): void {
