@@ -84,7 +84,7 @@ export class Session {
     this.post = post;
   }
 
-  /** Runs one command; returns false when the command answered itself. */
+  /** Runs one command and answers it (an event of its own, or ok). */
   async handle(cmd: Command): Promise<void> {
     switch (cmd.type) {
       case 'backend.init':
