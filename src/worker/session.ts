@@ -29,12 +29,12 @@ import type {
 import { clearSavedRun, loadSavedRun, type SavedRun, saveRun } from './saved-run';
 
 /** Fewest steps between metric reads: keeps device readbacks under 0.2 per step. */
-const MIN_STEPS_PER_READ = 8;
+const MIN_STEPS_PER_READ = 10;
 /** Metrics are read at most this often, so the page updates a few times a second. */
 const READ_INTERVAL_MS = 250;
 const PROGRESS_INTERVAL_MS = 150;
 const MAPS_INTERVAL_MS = 1000;
-const MIN_STEPS_PER_MAPS = 40;
+const MIN_STEPS_PER_MAPS = 50;
 const CHECKPOINT_INTERVAL_MS = 3 * 60 * 1000;
 const PROBE_BATCH = 8;
 
