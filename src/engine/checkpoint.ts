@@ -55,7 +55,12 @@ export interface CheckpointInput {
   epochOrder: Int32Array | null;
 }
 
-/** Serialises models, optimizer state and position. Reads the device once per tensor. */
+/**
+ * Serialises models, optimizer state and position in tf.io's weights layout. All float
+ * tensors are concatenated on the device and read in one transfer (tf.io.encodeWeights
+ * would read each of several hundred tensors separately); the epoch order is already on
+ * the CPU and is appended as it is.
+ */
 export async function encodeCheckpoint(input: CheckpointInput): Promise<EncodedCheckpoint> {
   const named: { name: string; tensor: tf.Tensor }[] = [];
   const temporaries: tf.Tensor[] = [];
@@ -74,13 +79,20 @@ export async function encodeCheckpoint(input: CheckpointInput): Promise<EncodedC
     }
     models.push({ role, config: model.config, optimizerStep });
   }
-  if (input.epochOrder) {
-    const order = tf.tensor1d(input.epochOrder, 'int32');
-    temporaries.push(order);
-    named.push({ name: 'trainer/order', tensor: order });
-  }
   try {
-    const { data, specs } = await tf.io.encodeWeights(named);
+    const flat = tf.tidy(() => tf.concat(named.map((n) => n.tensor.reshape([-1]))));
+    const floats = (await flat.data()) as Float32Array; // GPU→CPU sync point (one per checkpoint)
+    flat.dispose();
+    const specs: tf.io.WeightsManifestEntry[] = named.map((n) => ({
+      name: n.name,
+      shape: n.tensor.shape,
+      dtype: 'float32',
+    }));
+    const order = input.epochOrder;
+    if (order) specs.push({ name: 'trainer/order', shape: [order.length], dtype: 'int32' });
+    const data = new ArrayBuffer(floats.byteLength + (order ? order.byteLength : 0));
+    new Float32Array(data, 0, floats.length).set(floats);
+    if (order) new Int32Array(data, floats.byteLength, order.length).set(order);
     const manifest: CheckpointManifest = {
       format: CHECKPOINT_FORMAT,
       version: CHECKPOINT_VERSION,
