@@ -1,0 +1,232 @@
+"""Training loop of the twin: teacher phase (CE on labels) or student phase (the
+distillation objective against a frozen teacher), on one process or many (DDP).
+
+Multi-process: started by torchrun (WORLD_SIZE > 1), gloo on CPU, NCCL on GPUs. Every
+process draws the same global order each epoch and takes its own slice of each global
+batch, so `optim.batch` is the batch of ONE process (as the official code's "64 per GPU");
+the relation terms use each process's local batch, as the official code does. Gradients
+are averaged by DistributedDataParallel.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from . import checkpoint
+from .config import effective_layer_pairs, learning_rate_at
+from .data import augment, channel_stats, load_cifar, normalize
+from .losses import active_terms, cross_entropy, objective, sample_indices
+from .model import Vit, VitConfig
+
+
+def log(msg: str) -> None:
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(msg, flush=True)
+
+
+class Dist:
+    """Process group facts; a single process when not started by torchrun."""
+
+    def __init__(self, device_arg: str):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        self.local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        use_cuda = device_arg == "cuda" or (device_arg == "auto" and torch.cuda.is_available())
+        self.device = torch.device(f"cuda:{self.local_rank}" if use_cuda else "cpu")
+        if use_cuda:
+            torch.cuda.set_device(self.device)
+        if self.world > 1:
+            dist.init_process_group("nccl" if use_cuda else "gloo")
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def all_sum(self, values: list[float]) -> list[float]:
+        if self.world == 1:
+            return values
+        t = torch.tensor(values, dtype=torch.float64, device=self.device)
+        dist.all_reduce(t)
+        return t.tolist()
+
+    def close(self) -> None:
+        if self.world > 1:
+            dist.barrier()
+            dist.destroy_process_group()
+
+
+@torch.no_grad()
+def evaluate(model: Vit, images: np.ndarray, labels: np.ndarray, norm: dict, d: Dist, limit: int | None = None, batch: int = 500) -> tuple[float, int]:
+    """Test accuracy over the first `limit` records, split across processes."""
+    n = min(limit or len(labels), len(labels))
+    was_training = model.training
+    model.eval()
+    correct = 0
+    idx = np.arange(d.rank, n, d.world)
+    for i in range(0, len(idx), batch):
+        sel = idx[i : i + batch]
+        x = normalize(images[sel], norm).to(d.device)
+        logits, dist_logits, _ = model(x)
+        pred = Vit.predict(logits, dist_logits).argmax(-1).cpu().numpy()
+        correct += int((pred == labels[sel]).sum())
+    model.train(was_training)
+    total_correct, total = d.all_sum([float(correct), float(len(idx))])
+    return total_correct / max(1.0, total), int(total)
+
+
+def train(args, cfg: dict) -> dict:
+    d = Dist(args.device)
+    torch.set_num_threads(args.threads)
+    seed = cfg["seed"]
+    torch.manual_seed(seed)
+    data = load_cifar(args.data)
+    classes = len(data["classNames"])
+    for role in ("teacher", "student"):
+        cfg[role]["numClasses"] = classes
+    norm = channel_stats(data["train"][0])
+    train_x, train_y = data["train"]
+    test_x, test_y = data["test"]
+    optim_cfg = cfg["optim"]
+    phase = args.phase
+    steps = args.steps or (optim_cfg["teacherSteps"] if phase == "teacher" else optim_cfg["steps"])
+    batch = optim_cfg["batch"]
+    pairs = effective_layer_pairs(cfg)
+
+    if phase == "teacher":
+        torch.manual_seed(seed)
+        model = Vit(VitConfig(**cfg["teacher"]))
+        teacher = None
+    else:
+        manifest, arrays = checkpoint.read(args.teacher)
+        teacher = checkpoint.load_model(manifest, arrays, "teacher").to(d.device).eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+        cfg["teacher"] = teacher.cfg.to_json()
+        norm = manifest.get("normalization", norm)
+        torch.manual_seed(seed + 1)
+        model = Vit(VitConfig(**cfg["student"]))
+    model = model.to(d.device).train()
+    net = torch.nn.parallel.DistributedDataParallel(model) if d.world > 1 else model
+    opt = torch.optim.AdamW(
+        model.param_groups(optim_cfg["weightDecay"]),
+        lr=optim_cfg["lr"],
+        betas=(optim_cfg["beta1"], optim_cfg["beta2"]),
+        eps=optim_cfg["eps"],
+    )
+    order_gen = torch.Generator().manual_seed(seed)  # the same on every process
+    local_gen = torch.Generator().manual_seed(seed * 1009 + 17 + d.rank)  # augmentation, samples
+    per_epoch = len(train_y) // (batch * d.world)
+    loss_cfg = cfg["loss"]
+    names = ["ce"] if phase == "teacher" else active_terms(loss_cfg)
+    patches = model.cfg.patches
+    k = min(loss_cfg["k"], batch * patches)
+
+    out_dir = args.out
+    metrics = open(os.path.join(out_dir, "metrics.jsonl"), "a") if d.main else None
+    if d.main:
+        os.makedirs(out_dir, exist_ok=True)
+
+    def save(step_done: int, extra: dict | None = None) -> None:
+        if not d.main:
+            return
+        models = [("teacher", model if phase == "teacher" else teacher, opt if phase == "teacher" and args.save_optimizer else None)]
+        if phase == "student":
+            models.append(("student", model, opt if args.save_optimizer else None))
+        saved_cfg = json.loads(json.dumps(cfg))
+        saved_cfg["data"] = "cifar10" if data["name"] == "cifar10" else saved_cfg["data"]
+        checkpoint.write(
+            os.path.join(out_dir, "checkpoint"),
+            models=models,
+            config=saved_cfg,
+            normalization=norm,
+            dataset={"name": data["name"], "classNames": data["classNames"]},
+            phase=phase,
+            primary=phase,
+            extra={"twin": {"step": step_done, "steps": steps, **(extra or {})}},
+        )
+
+    start = time.time()
+    last_save = start
+    order = None
+    epoch = -1
+    log(f"{phase} phase: {steps} steps x {batch} images x {d.world} process(es), {per_epoch} steps an epoch, device {d.device}")
+    for step in range(steps):
+        if step % per_epoch == 0:
+            epoch += 1
+            order = torch.randperm(len(train_y), generator=order_gen).numpy()
+        at = (step % per_epoch) * batch * d.world + d.rank * batch
+        sel = order[at : at + batch]
+        x = normalize(train_x[sel], norm)
+        x = augment(x, local_gen, padding=args.crop_padding, flip=args.flip).to(d.device)
+        y = torch.from_numpy(train_y[sel]).to(d.device)
+        lr = learning_rate_at(step, optim_cfg, steps)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        out = net(x)
+        if phase == "teacher":
+            total = cross_entropy(out[0], y, loss_cfg.get("labelSmoothing", 0.0))
+            terms = {"ce": total}
+        else:
+            with torch.no_grad():
+                t_out = teacher(x)
+            samples = [sample_indices(batch * patches, k, local_gen).to(d.device) for _ in pairs]
+            total, terms = objective(out, t_out, y, loss_cfg, pairs, samples, model.cfg.prefix, teacher.cfg.prefix)
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        if optim_cfg["gradClip"] > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), optim_cfg["gradClip"])
+        opt.step()
+        if (step + 1) % args.log_every == 0 or step == steps - 1:
+            with torch.no_grad():
+                acc = (Vit.predict(out[0], out[1]).argmax(-1) == y).double().mean().item()
+            vals = d.all_sum([float(terms[n]) for n in names] + [float(total), acc])
+            vals = [v / d.world for v in vals]
+            row = {"step": step, "epoch": epoch, "lr": lr, **dict(zip(names + ["total", "accuracy"], vals))}
+            if metrics:
+                metrics.write(json.dumps(row) + "\n")
+                metrics.flush()
+            elapsed = time.time() - start
+            eta = elapsed / (step + 1) * (steps - step - 1)
+            log(f"step {step + 1}/{steps} ep {epoch} lr {lr:.2e} " + " ".join(f"{n} {v:.4f}" for n, v in zip(names + ["total", "acc"], vals)) + f" | {elapsed:.0f}s, eta {eta:.0f}s")
+            if not math.isfinite(vals[len(names)]):
+                raise FloatingPointError(f"loss is {vals[len(names)]} at step {step}")
+        if args.eval_every and (step + 1) % args.eval_every == 0 and step != steps - 1:
+            acc, count = evaluate(model, test_x, test_y, norm, d, args.eval_limit)
+            if metrics:
+                metrics.write(json.dumps({"step": step, "testAccuracy": acc, "count": count}) + "\n")
+                metrics.flush()
+            log(f"eval at step {step + 1}: {acc:.4f} on {count}")
+        if args.save_every_min and time.time() - last_save > args.save_every_min * 60:
+            save(step + 1, {"trainSeconds": round(time.time() - start, 1), "partial": True})
+            last_save = time.time()
+    train_seconds = time.time() - start
+    acc_full, count_full = evaluate(model, test_x, test_y, norm, d)
+    acc_1000, _ = evaluate(model, test_x, test_y, norm, d, 1000)
+    result = {
+        "phase": phase,
+        "steps": steps,
+        "processes": d.world,
+        "batchPerProcess": batch,
+        "trainSeconds": round(train_seconds, 1),
+        "testAccuracy": acc_full,
+        "count": count_full,
+        "testAccuracy1000": acc_1000,
+    }
+    if metrics:
+        metrics.write(json.dumps({"step": steps - 1, "testAccuracy": acc_full, "count": count_full}) + "\n")
+        metrics.close()
+    save(steps, {"trainSeconds": round(train_seconds, 1), "partial": False, "testAccuracy": acc_full, "testAccuracy1000": acc_1000})
+    if d.main:
+        with open(os.path.join(out_dir, "result.json"), "w") as fh:
+            json.dump(result, fh, indent=1)
+    log(json.dumps(result))
+    d.close()
+    return result

@@ -1,0 +1,58 @@
+"""The twin's trainer. Same config as the app (preset, share link, or a partial config JSON).
+
+  python3 tools/torch/train.py --phase teacher --data ../shared/cifar10 --preset tiny --out runs/t
+  python3 tools/torch/train.py --phase student --data ../shared/cifar10 --url '#v=1&preset=default&seed=1' \
+      --teacher public/models/cifar10-default --out runs/s
+  torchrun --nproc_per_node 8 tools/torch/train.py ...   (DDP: gloo on CPU, NCCL on GPUs)
+
+Writes <out>/metrics.jsonl (as `npm run train`), <out>/checkpoint/ (the app's format:
+load it in the page with "Import teacher", or with `npm run eval`) and <out>/result.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from mkd.config import load_config  # noqa: E402
+from mkd.train import train  # noqa: E402
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--phase", choices=["teacher", "student"], required=True)
+    p.add_argument("--data", required=True, help="folder of CIFAR-10/100 .bin files (or one above it)")
+    p.add_argument("--preset", help="preset name (default: default)")
+    p.add_argument("--url", help="a share link or its hash (#v=1&preset=...)")
+    p.add_argument("--config", help="a partial RunConfig JSON, layered last")
+    p.add_argument("--teacher", help="teacher checkpoint folder (student phase)")
+    p.add_argument("--steps", type=int, help="steps of this phase (default: the config's)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--out", required=True)
+    p.add_argument("--threads", type=int, default=int(os.environ.get("TORCH_THREADS", "1")), help="CPU threads per process")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--eval-every", type=int, default=0)
+    p.add_argument("--eval-limit", type=int, default=1000)
+    p.add_argument("--save-every-min", type=float, default=0, help="save a checkpoint every N minutes")
+    p.add_argument("--save-optimizer", action="store_true", help="keep AdamW moments in the checkpoint")
+    p.add_argument("--crop-padding", type=int, default=4, help="random-crop padding (0 = no crop)")
+    p.add_argument("--no-flip", dest="flip", action="store_false")
+    args = p.parse_args()
+    if args.phase == "student" and not args.teacher:
+        p.error("--teacher is required in the student phase")
+    try:
+        cfg = load_config(args.preset, args.config, args.url)
+    except (ValueError, OSError) as err:
+        p.error(str(err))
+    if args.seed is not None:
+        cfg["seed"] = args.seed
+    os.makedirs(args.out, exist_ok=True)
+    train(args, cfg)
+
+
+if __name__ == "__main__":
+    main()
