@@ -62,10 +62,18 @@ def load_cifar(path: str, label: str = "fine") -> dict:
 
 
 def channel_stats(images: np.ndarray) -> dict:
-    """Per-channel mean and std of pixels / 255 over a set [N, 3, H, W] (float64, as channelStats)."""
-    x = images.astype(np.float64) / 255.0
-    mean = x.mean(axis=(0, 2, 3))
-    sq = (x * x).mean(axis=(0, 2, 3))
+    """Per-channel mean and std of pixels / 255 over a set [N, 3, H, W], as channelStats.
+
+    Sums are exact integers (in chunks, so 50,000 images need no float64 copy)."""
+    total = np.zeros(3, dtype=np.float64)
+    total_sq = np.zeros(3, dtype=np.float64)
+    for i in range(0, len(images), 5000):
+        chunk = images[i : i + 5000].astype(np.int64)
+        total += chunk.sum(axis=(0, 2, 3))
+        total_sq += (chunk * chunk).sum(axis=(0, 2, 3))
+    n = images.shape[0] * images.shape[2] * images.shape[3]
+    mean = total / n / 255.0
+    sq = total_sq / n / 255.0**2
     std = np.sqrt(np.maximum(sq - mean**2, 1e-6))
     return {"mean": [float(v) for v in mean], "std": [float(v) for v in std]}
 

@@ -114,7 +114,8 @@ def train(args, cfg: dict) -> dict:
         torch.manual_seed(seed + 1)
         model = Vit(VitConfig(**cfg["student"]))
     model = model.to(d.device).train()
-    net = torch.nn.parallel.DistributedDataParallel(model) if d.world > 1 else model
+    # A head may take no part in the loss (e.g. the cls head when CE's weight is 0).
+    net = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=phase == "student") if d.world > 1 else model
     opt = torch.optim.AdamW(
         model.param_groups(optim_cfg["weightDecay"]),
         lr=optim_cfg["lr"],

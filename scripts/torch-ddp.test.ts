@@ -1,0 +1,161 @@
+/**
+ * The twin on two processes (torch.distributed, gloo on CPU): a tiny config trains and
+ * evaluates in both phases, and two processes of batch 16 take exactly the steps of one
+ * process of batch 32 (same global batches, gradients averaged). Skipped, with the reason,
+ * when no Python with torch is found.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tryBackend } from '../src/engine/backend';
+import { decodeCheckpoint } from '../src/engine/checkpoint';
+import { mulberry32 } from '../src/engine/test-utils';
+import { readCheckpointDir } from './lib/node-files';
+import { findTorchPython } from './lib/torch-python';
+
+const TOOLS = path.resolve(import.meta.dirname, '../tools/torch');
+const found = findTorchPython();
+if ('reason' in found) console.warn(`torch DDP tests skipped: ${found.reason}`);
+
+/** A CIFAR-10-shaped folder of random records: 5 x 128 training images, 128 test images. */
+function writeFakeCifar(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const rng = mulberry32(3);
+  const files = [...[1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), 'test_batch.bin'];
+  for (const name of files) {
+    const bytes = new Uint8Array(128 * 3073);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(rng() * 256);
+    for (let r = 0; r < 128; r++) bytes[r * 3073] = Math.floor(rng() * 10);
+    writeFileSync(path.join(dir, name), bytes);
+  }
+}
+
+let port = 29600 + Math.floor(Math.random() * 300);
+
+function twin(args: string[], procs: number): Record<string, number> {
+  const launcher =
+    procs > 1
+      ? [
+          path.join(TOOLS, 'torchrun.py'),
+          '--nnodes',
+          '1',
+          '--nproc_per_node',
+          String(procs),
+          '--master_port',
+          String(port++),
+          '--monitor_interval',
+          '0.5',
+        ]
+      : [];
+  const res = spawnSync(found.python!, [...launcher, path.join(TOOLS, 'train.py'), ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (res.status !== 0) throw new Error(`train.py failed:\n${res.stdout}\n${res.stderr}`);
+  const out = args[args.indexOf('--out') + 1]!;
+  return JSON.parse(readFileSync(path.join(out, 'result.json'), 'utf8')) as Record<string, number>;
+}
+
+describe.skipIf(!found.python)('the twin on two processes (gloo)', () => {
+  let dir = '';
+  beforeAll(async () => {
+    const problem = await tryBackend('cpu');
+    if (problem) throw new Error(problem);
+    dir = mkdtempSync(path.join(tmpdir(), 'torch-ddp-'));
+    writeFakeCifar(path.join(dir, 'data'));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('trains a teacher and a student and evaluates them; 2 x 16 images take the steps of 1 x 32', async () => {
+    const data = path.join(dir, 'data');
+    const common = ['--data', data, '--preset', 'tiny', '--steps', '6', '--log-every', '3'];
+    const plain = ['--crop-padding', '0', '--no-flip'];
+    const two = twin(
+      ['--phase', 'teacher', ...common, ...plain, '--eval-every', '3', '--out', path.join(dir, 't2')],
+      2,
+    );
+    expect(two).toMatchObject({ processes: 2, batchPerProcess: 16, count: 128, steps: 6 });
+    writeFileSync(path.join(dir, 'b32.json'), JSON.stringify({ optim: { batch: 32 } }));
+    const one = twin(
+      [
+        '--phase',
+        'teacher',
+        ...common,
+        ...plain,
+        '--config',
+        path.join(dir, 'b32.json'),
+        '--out',
+        path.join(dir, 't1'),
+      ],
+      1,
+    );
+    expect(one).toMatchObject({ processes: 1, batchPerProcess: 32 });
+
+    const weights = async (folder: string) => {
+      const saved = await readCheckpointDir(path.join(dir, folder, 'checkpoint'));
+      const decoded = await decodeCheckpoint(saved.manifest, saved.weights, false);
+      const model = decoded.models.get('teacher')!.model;
+      const out = model.namedVariables().map((p) => ({ name: p.name, values: p.variable.dataSync() }));
+      model.dispose();
+      return out;
+    };
+    const w2 = await weights('t2');
+    const w1 = await weights('t1');
+    let worst = 0;
+    w2.forEach(({ values }, i) => {
+      const other = w1[i]!.values;
+      let diff = 0;
+      let scale = 0;
+      for (let j = 0; j < values.length; j++) {
+        diff = Math.max(diff, Math.abs(values[j]! - other[j]!));
+        scale = Math.max(scale, Math.abs(other[j]!));
+      }
+      worst = Math.max(worst, diff / scale);
+    });
+    console.info(
+      `DDP 2 x 16 vs 1 x 32 after 6 steps: max relative weight difference ${worst.toExponential(2)}`,
+    );
+    // Adam's first steps move each weight by about +-lr, so a gradient within float noise of
+    // zero can flip one element by 2 lr (6e-4 here): a tolerance above that, and the losses
+    // of every logged step must agree closely.
+    expect(worst).toBeLessThan(2e-3);
+    const losses = (folder: string) =>
+      readFileSync(path.join(dir, folder, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, number>)
+        .filter((r) => r.ce !== undefined)
+        .map((r) => r.ce!);
+    const l2 = losses('t2');
+    const l1 = losses('t1');
+    expect(l2.length).toBe(l1.length);
+    l2.forEach((v, i) => {
+      expect(Math.abs(v - l1[i]!) / l1[i]!).toBeLessThan(1e-4);
+    });
+
+    const student = twin(
+      [
+        '--phase',
+        'student',
+        ...common,
+        '--teacher',
+        path.join(dir, 't2', 'checkpoint'),
+        '--out',
+        path.join(dir, 's2'),
+      ],
+      2,
+    );
+    expect(student).toMatchObject({ phase: 'student', processes: 2, count: 128 });
+    expect(student.testAccuracy).toBeGreaterThanOrEqual(0);
+    const lines = readFileSync(path.join(dir, 's2', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    const first = JSON.parse(lines[0]!) as Record<string, number>;
+    for (const term of ['kd', 'intra', 'inter', 'random', 'total'])
+      expect(Number.isFinite(first[term])).toBe(true);
+  });
+});
