@@ -32,6 +32,7 @@ import { distillStep } from '../src/engine/step';
 import { gaussian, mulberry32 } from '../src/engine/test-utils';
 import * as tf from '../src/engine/tf';
 import { Vit } from '../src/engine/vit';
+import { scaleCommands } from '../src/state/run-at-scale';
 import { readCheckpointDir, writeCheckpointDir } from './lib/node-files';
 import { findTorchPython } from './lib/torch-python';
 
@@ -123,6 +124,34 @@ describe.skipIf(!found.python)(`the PyTorch twin (${found.python ? found.torchVe
     const twin = JSON.parse(runTwin(['--presets'])) as Record<string, RunConfig>;
     expect(Object.keys(twin).sort()).toEqual([...PRESET_NAMES].sort());
     for (const name of PRESET_NAMES) expect(twin[name]).toEqual(presetConfig(name));
+  });
+
+  it('reads the share-link hash of the Run at scale command as the app does', () => {
+    const configs: RunConfig[] = [
+      presetConfig('default'),
+      {
+        ...presetConfig('tiny'),
+        seed: 9,
+        data: 'cifar10',
+        student: { ...presetConfig('tiny').student, dModel: 24, distillToken: false },
+        loss: {
+          ...presetConfig('tiny').loss,
+          wCe: 0.25,
+          kd: 'hard',
+          tau: 3,
+          layerPairs: [
+            [0, 0],
+            [1, 1],
+          ],
+        },
+        optim: { ...presetConfig('tiny').optim, lr: 0.0007, batch: 48, warmupSteps: 5, eps: 1e-7 },
+      },
+    ];
+    for (const config of configs) {
+      const [command] = scaleCommands(config, { processes: 2, teacher: null });
+      const hash = /--url '([^']*)'/.exec(command!)![1]!;
+      expect(JSON.parse(runTwin(['--hash', hash]))).toEqual(config);
+    }
   });
 
   it('agrees on logits, block outputs, loss terms and one AdamW step, and reads its checkpoints back', async () => {

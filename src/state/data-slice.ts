@@ -15,6 +15,9 @@ export interface DataSlice {
   cifarSource: Exclude<DataSource, { kind: 'synthetic' }> | null;
   dataInfo: DataInfo | null;
   dataLoading: boolean;
+  /** On CIFAR-10: start from the shipped pretrained teacher ('pretrained') or train one here ('train'). */
+  teacherChoice: 'pretrained' | 'train';
+  setTeacherChoice: (choice: 'pretrained' | 'train') => void;
   setCifarSource: (source: Exclude<DataSource, { kind: 'synthetic' }> | null) => void;
   dataLoaded: (info: DataInfo | null) => void;
   setDataLoading: (loading: boolean) => void;
@@ -24,6 +27,8 @@ export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) 
   cifarSource: null,
   dataInfo: null,
   dataLoading: false,
+  teacherChoice: 'pretrained',
+  setTeacherChoice: (teacherChoice) => set({ teacherChoice }),
   setCifarSource: (cifarSource) => set({ cifarSource }),
   dataLoaded: (dataInfo) => set({ dataInfo, dataLoading: false }),
   setDataLoading: (dataLoading) => set({ dataLoading }),

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { initBackend } from '../worker/client';
 import { TrainingCharts } from './charts/TrainingCharts';
 import { LossWeights } from './controls/LossWeights';
+import { RunAtScale } from './controls/RunAtScale';
 import { RunControls } from './controls/RunControls';
 import { SettingsPanel } from './controls/SettingsPanel';
 import { ShareAndKeep } from './controls/ShareAndKeep';
@@ -40,6 +41,7 @@ export function App() {
           <ShareAndKeep />
           <LossWeights />
           <SettingsPanel />
+          <RunAtScale />
         </div>
         <div className="column results-column">
           <TrainingCharts />

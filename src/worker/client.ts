@@ -4,6 +4,7 @@
  * dropped. The worker can be replaced by a fresh one (after a crash or a lost GPU device).
  */
 import type { LossConfig } from '../engine/config';
+import { fetchPretrainedTeacher, pretrainedTeacherFor } from '../state/pretrained-teachers';
 import { useAppStore } from '../state/store';
 import type { Command, DataSource, MapView, ProbeImage, TeacherSource, WorkerEvent } from './protocol';
 
@@ -215,6 +216,18 @@ async function ensureData(): Promise<void> {
   }
 }
 
+/**
+ * The shipped CIFAR-10 teacher for the config's teacher shape (state/pretrained-teachers.ts),
+ * when the loaded data is CIFAR-10 and the user has not chosen to train one here.
+ */
+async function pretrainedTeacherSource(): Promise<TeacherSource | undefined> {
+  const { teacherChoice, dataInfo, config } = useAppStore.getState();
+  if (teacherChoice !== 'pretrained' || dataInfo?.name !== 'cifar10') return undefined;
+  const shipped = pretrainedTeacherFor(config);
+  if (!shipped) return undefined;
+  return { kind: 'checkpoint', ...(await fetchPretrainedTeacher(shipped)) };
+}
+
 /** Starts a new run with the edited config (or continues the saved one). */
 export async function startRun(
   options: { paused?: boolean; resumeSaved?: boolean; teacher?: TeacherSource } = {},
@@ -234,11 +247,12 @@ export async function startRun(
   store.runStarted(runId, store.config);
   try {
     await ensureData();
+    const teacher = options.teacher ?? (options.resumeSaved ? undefined : await pretrainedTeacherSource());
     await request({
       type: 'run.start',
       runId,
       config: useAppStore.getState().config,
-      teacher: options.teacher ?? { kind: 'train' },
+      teacher: teacher ?? { kind: 'train' },
       resumeSaved: options.resumeSaved ?? false,
       paused: options.paused ?? false,
     });

@@ -5,6 +5,7 @@
       <dir>/images.bin (float32 NHWC), runs the same forward pass, loss terms and one
       optimizer step in float64, and writes <dir>/torch.json.
   python3 tools/torch/parity.py --presets  prints every preset's resolved config as JSON.
+  python3 tools/torch/parity.py --hash '#v=1&...'  prints the config a share link resolves to.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from mkd import checkpoint  # noqa: E402
-from mkd.config import PRESETS, preset_config  # noqa: E402
+from mkd.config import PRESETS, config_from_hash, preset_config  # noqa: E402
 from mkd.losses import kd_loss, objective  # noqa: E402
 
 
@@ -92,6 +93,8 @@ def main(folder: str) -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == ["--presets"]:
         print(json.dumps({name: preset_config(name) for name in PRESETS}))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--hash":
+        print(json.dumps(config_from_hash(sys.argv[2])))
     elif len(sys.argv) == 2:
         main(sys.argv[1])
     else:

@@ -12,6 +12,7 @@ import { useAppStore } from '../../state/store';
 import { resetRun, restartWorker, startRun } from '../../worker/client';
 import { CifarPicker } from './CifarPicker';
 import { NumberField } from './NumberField';
+import { TeacherChoice } from './TeacherChoice';
 
 function modelChanged(a: RunConfig, b: RunConfig): boolean {
   const pick = (c: RunConfig) =>
@@ -170,6 +171,7 @@ export function SettingsPanel() {
         />
       </div>
       {config.data === 'cifar10' && <CifarPicker />}
+      {config.data === 'cifar10' && <TeacherChoice />}
       <div className="grid two">
         <ModelFields which="teacher" model={config.teacher} />
         <ModelFields which="student" model={config.student} />

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from urllib.parse import parse_qsl
 
 DEFAULT_TEACHER = {
@@ -155,7 +156,7 @@ def _parse_value(path: str, raw: str):
     if path == "loss.layerPairs":
         if raw in ("", "auto"):
             return []
-        return [[int(a) for a in p.split("-")] for p in raw.split("_")]
+        return [[int(a) for a in re.split(r"[-:]", p)] for p in re.split(r"[_,.]", raw)]
     n = float(raw)
     if not math.isfinite(n):
         raise ValueError(f"not a number: {raw}")
