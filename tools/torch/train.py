@@ -37,6 +37,7 @@ def main() -> None:
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--eval-every", type=int, default=0)
     p.add_argument("--eval-limit", type=int, default=1000)
+    p.add_argument("--time-budget-min", type=float, help="train until this many minutes pass, cosine over time (one process)")
     p.add_argument("--save-every-min", type=float, default=0, help="save a checkpoint every N minutes")
     p.add_argument("--save-optimizer", action="store_true", help="keep AdamW moments in the checkpoint")
     p.add_argument("--crop-padding", type=int, default=4, help="random-crop padding (0 = no crop)")

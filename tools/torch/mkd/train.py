@@ -154,12 +154,25 @@ def train(args, cfg: dict) -> dict:
             extra={"twin": {"step": step_done, "steps": steps, **(extra or {})}},
         )
 
+    budget = (args.time_budget_min or 0) * 60
+    if budget and d.world > 1:
+        raise ValueError("--time-budget-min runs on one process only (each would stop at another step)")
+    if budget:
+        steps = 10**9  # until the time is up; the schedule follows the clock instead of the step
     start = time.time()
     last_save = start
+    warm_end = None  # when warmup ended, for the time-based cosine
     order = None
     epoch = -1
     log(f"{phase} phase: {steps} steps x {batch} images x {d.world} process(es), {per_epoch} steps an epoch, device {d.device}")
+    done = 0
     for step in range(steps):
+        if budget:
+            now = time.time() - start
+            if step >= optim_cfg["warmupSteps"] and warm_end is None:
+                warm_end = now
+            if warm_end is not None and now >= budget:
+                break
         if step % per_epoch == 0:
             epoch += 1
             order = torch.randperm(len(train_y), generator=order_gen).numpy()
@@ -168,7 +181,11 @@ def train(args, cfg: dict) -> dict:
         x = normalize(train_x[sel], norm)
         x = augment(x, local_gen, padding=args.crop_padding, flip=args.flip).to(d.device)
         y = torch.from_numpy(train_y[sel]).to(d.device)
-        lr = learning_rate_at(step, optim_cfg, steps)
+        if budget and warm_end is not None:
+            progress = min(1.0, (time.time() - start - warm_end) / max(1.0, budget - warm_end))
+            lr = 0.5 * optim_cfg["lr"] * (1 + math.cos(math.pi * progress))
+        else:
+            lr = learning_rate_at(step, optim_cfg, steps)
         for g in opt.param_groups:
             g["lr"] = lr
         out = net(x)
@@ -185,6 +202,7 @@ def train(args, cfg: dict) -> dict:
         if optim_cfg["gradClip"] > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), optim_cfg["gradClip"])
         opt.step()
+        done = step + 1
         if (step + 1) % args.log_every == 0 or step == steps - 1:
             with torch.no_grad():
                 acc = (Vit.predict(out[0], out[1]).argmax(-1) == y).double().mean().item()
@@ -195,8 +213,8 @@ def train(args, cfg: dict) -> dict:
                 metrics.write(json.dumps(row) + "\n")
                 metrics.flush()
             elapsed = time.time() - start
-            eta = elapsed / (step + 1) * (steps - step - 1)
-            log(f"step {step + 1}/{steps} ep {epoch} lr {lr:.2e} " + " ".join(f"{n} {v:.4f}" for n, v in zip(names + ["total", "acc"], vals)) + f" | {elapsed:.0f}s, eta {eta:.0f}s")
+            eta = (budget - elapsed) if budget else elapsed / (step + 1) * (steps - step - 1)
+            log(f"step {step + 1}/{'time' if budget else steps} ep {epoch} lr {lr:.2e} " + " ".join(f"{n} {v:.4f}" for n, v in zip(names + ["total", "acc"], vals)) + f" | {elapsed:.0f}s, eta {eta:.0f}s")
             if not math.isfinite(vals[len(names)]):
                 raise FloatingPointError(f"loss is {vals[len(names)]} at step {step}")
         if args.eval_every and (step + 1) % args.eval_every == 0 and step != steps - 1:
@@ -208,6 +226,7 @@ def train(args, cfg: dict) -> dict:
         if args.save_every_min and time.time() - last_save > args.save_every_min * 60:
             save(step + 1, {"trainSeconds": round(time.time() - start, 1), "partial": True})
             last_save = time.time()
+    steps = done
     train_seconds = time.time() - start
     acc_full, count_full = evaluate(model, test_x, test_y, norm, d)
     acc_1000, _ = evaluate(model, test_x, test_y, norm, d, 1000)
