@@ -5,7 +5,8 @@
 
 Writes public/models/<name>/model.json + weights.bin (the app's checkpoint format, weights
 only) and manifest.json (config, command, seed, training time, test accuracy on the full test
-set and on records 0..999), and adds the teacher to public/models/index.json.
+set and on records 0..999), and adds the teacher to public/models/index.json. Then run `npx biome check --write public/models`
+(the repository's lint formats JSON too) and add the accuracy to src/state/pretrained-teachers.ts.
 """
 
 from __future__ import annotations
