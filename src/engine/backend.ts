@@ -32,9 +32,13 @@ export interface ActiveBackend {
 
 async function registerBackend(name: BackendName, setup: BackendSetup): Promise<void> {
   switch (name) {
-    case 'webgpu':
+    case 'webgpu': {
       await import('@tensorflow/tfjs-backend-webgpu');
+      // The fast step's fused kernels (WGSL); other backends run their plain-op versions.
+      const { registerWebGpuKernels } = await import('./kernels/webgpu');
+      registerWebGpuKernels();
       return;
+    }
     case 'webgl':
       await import('@tensorflow/tfjs-backend-webgl');
       return;

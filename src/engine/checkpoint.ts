@@ -6,7 +6,7 @@
  */
 import type { RunConfig } from './config';
 import type { Normalization } from './data/gpu-data';
-import { AdamW, type AdamWState } from './optim';
+import { type AdamWState, createOptimizer, type ParamOptimizer, type StepKind } from './optim';
 import * as tf from './tf';
 import { Vit } from './vit';
 
@@ -39,7 +39,7 @@ export interface EncodedCheckpoint {
 export interface CheckpointModel {
   role: string;
   model: Vit;
-  optimizer: AdamW | null;
+  optimizer: ParamOptimizer | null;
 }
 
 export interface CheckpointInput {
@@ -126,6 +126,7 @@ export async function decodeCheckpoint(
   manifest: CheckpointManifest,
   weights: ArrayBuffer,
   withOptimizers = true,
+  stepKind: StepKind = 'fast',
 ): Promise<DecodedCheckpoint> {
   const specs = manifest.weightsManifest.flatMap((g) => g.weights);
   const expectedBytes = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
@@ -149,9 +150,9 @@ export async function decodeCheckpoint(
         }
         p.variable.assign(t);
       }
-      let optimizer: AdamW | null = null;
+      let optimizer: ParamOptimizer | null = null;
       if (withOptimizers && entry.optimizerStep !== null) {
-        optimizer = new AdamW(model.namedVariables(), manifest.config.optim);
+        optimizer = createOptimizer(model.namedVariables(), manifest.config.optim, stepKind);
         const state: AdamWState = {
           step: entry.optimizerStep,
           m: optimizer.params.map((p) => tensors[`optimizer/${entry.role}/m/${p.name}`]!),

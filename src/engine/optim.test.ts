@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tryBackend } from './backend';
 import { DEFAULT_OPTIM, type OptimConfig } from './config';
-import { AdamW, learningRateAt } from './optim';
+import { AdamW, learningRateAt, type ParamOptimizer } from './optim';
+import { FlatAdamW } from './optim-flat';
 import { gaussian, maxRelDiff, mulberry32, snapshot } from './test-utils';
 import * as tf from './tf';
 import type { NamedVariable } from './vit';
@@ -120,24 +121,31 @@ function makeParams(init: Float32Array[]): NamedVariable[] {
   }));
 }
 
-function applyGrads(opt: AdamW, grads: (Float32Array | undefined)[], lr: number): void {
+function applyGrads(opt: ParamOptimizer, grads: (Float32Array | undefined)[], lr: number): void {
   const tensors = grads.map((g, i) => (g ? tf.tensor(g, SPECS[i]!.shape) : undefined));
   opt.apply(tensors, lr);
   tf.dispose(tensors.filter((t): t is tf.Tensor => t !== undefined));
 }
 
-function disposeAll(params: NamedVariable[], opt: AdamW): void {
+function disposeAll(params: NamedVariable[], opt: ParamOptimizer): void {
   for (const p of params) p.variable.dispose();
   opt.dispose();
 }
 
 const TOL = 1e-5;
 
-describe('AdamW against a float64 PyTorch-semantics reference', () => {
+// Both implementations must give the reference's update: the per-variable AdamW of the
+// reference step and the flat one of the fast step.
+const IMPLEMENTATIONS: [string, typeof AdamW | typeof FlatAdamW][] = [
+  ['AdamW (per variable, reference step)', AdamW],
+  ['FlatAdamW (fast step)', FlatAdamW],
+];
+
+describe.each(IMPLEMENTATIONS)('%s against a float64 PyTorch-semantics reference', (_name, Impl) => {
   it('matches parameters and both moments after 3 steps with decoupled decay on decay params only', () => {
     const { init, grads } = setup(1);
     const params = makeParams(init);
-    const opt = new AdamW(params, CFG);
+    const opt = new Impl(params, CFG);
     const ref = refInit(init);
     for (let k = 0; k < 3; k++) {
       applyGrads(opt, grads[k]!, LRS[k]!);
@@ -169,7 +177,7 @@ describe('AdamW against a float64 PyTorch-semantics reference', () => {
   it('a decay parameter with a zero gradient shrinks by exactly (1 - lr * wd) per step', () => {
     const v = tf.variable(tf.tensor1d([1, -2, 0.5]));
     const params: NamedVariable[] = [{ name: 'w', variable: v, decay: true }];
-    const opt = new AdamW(params, { ...CFG, weightDecay: 0.3 });
+    const opt = new Impl(params, { ...CFG, weightDecay: 0.3 });
     const zero = tf.zeros([3]);
     opt.apply([zero], 0.1);
     opt.apply([zero], 0.5);
@@ -183,7 +191,7 @@ describe('AdamW against a float64 PyTorch-semantics reference', () => {
     const { init, grads } = setup(2);
     const c = 0.5;
     const params = makeParams(init);
-    const opt = new AdamW(params, { ...CFG, gradClip: c });
+    const opt = new Impl(params, { ...CFG, gradClip: c });
     const clipped = refInit(init);
     const unclipped = refInit(init);
     const decay = SPECS.map((s) => s.decay);
@@ -214,7 +222,7 @@ describe('AdamW against a float64 PyTorch-semantics reference', () => {
   it('does not clip when the global norm is below the threshold', () => {
     const { init, grads } = setup(3);
     const params = makeParams(init);
-    const opt = new AdamW(params, { ...CFG, gradClip: 1e6 });
+    const opt = new Impl(params, { ...CFG, gradClip: 1e6 });
     const ref = refInit(init);
     for (let k = 0; k < 3; k++) {
       applyGrads(opt, grads[k]!, LRS[k]!);
@@ -239,7 +247,7 @@ describe('AdamW against a float64 PyTorch-semantics reference', () => {
     const partial = grads.map((step) => step.map((g, i) => (i === missing ? undefined : g)));
     const params = makeParams(init);
     const cfg = { ...CFG, gradClip: 0.5 };
-    const opt = new AdamW(params, cfg);
+    const opt = new Impl(params, cfg);
     const ref = refInit(init);
     for (let k = 0; k < 3; k++) {
       applyGrads(opt, partial[k]!, LRS[k]!);
@@ -267,7 +275,7 @@ describe('AdamW against a float64 PyTorch-semantics reference', () => {
   it('refuses a gradient list of the wrong length', () => {
     const { init } = setup(5);
     const params = makeParams(init);
-    const opt = new AdamW(params, CFG);
+    const opt = new Impl(params, CFG);
     expect(() => opt.apply([undefined], 0.1)).toThrow(/1 gradients for 4 parameters/);
     disposeAll(params, opt);
   });
@@ -275,7 +283,7 @@ describe('AdamW against a float64 PyTorch-semantics reference', () => {
   it('an update leaves no tensors behind besides the caller-owned gradients', () => {
     const { init, grads } = setup(6);
     const params = makeParams(init);
-    const opt = new AdamW(params, { ...CFG, gradClip: 1 });
+    const opt = new Impl(params, { ...CFG, gradClip: 1 });
     const tensors = grads[0]!.map((g, i) => tf.tensor(g, SPECS[i]!.shape));
     const before = tf.memory().numTensors;
     opt.apply(tensors, 0.1);
@@ -286,7 +294,7 @@ describe('AdamW against a float64 PyTorch-semantics reference', () => {
   });
 });
 
-describe('AdamW state round trip', () => {
+describe.each(IMPLEMENTATIONS)('%s state round trip', (_name, Impl) => {
   it('continuing from a restored state gives the same weights as never stopping', () => {
     const rng = mulberry32(7);
     const { init } = setup(7);
@@ -296,18 +304,18 @@ describe('AdamW state round trip', () => {
     const cfg = { ...CFG, gradClip: 1 };
 
     const straightParams = makeParams(init);
-    const straight = new AdamW(straightParams, cfg);
+    const straight = new Impl(straightParams, cfg);
     steps.forEach((g, k) => {
       applyGrads(straight, g, 0.05 * (k + 1));
     });
 
     const firstParams = makeParams(init);
-    const first = new AdamW(firstParams, cfg);
+    const first = new Impl(firstParams, cfg);
     steps.slice(0, 3).forEach((g, k) => {
       applyGrads(first, g, 0.05 * (k + 1));
     });
     const saved = first.getState();
-    const resumed = new AdamW(firstParams, cfg);
+    const resumed = new Impl(firstParams, cfg);
     first.dispose(); // the saved state must not depend on the old optimizer's variables
     resumed.setState(saved);
     tf.dispose([...saved.m, ...saved.v]);
@@ -326,8 +334,8 @@ describe('AdamW state round trip', () => {
   it('setState refuses a state with a different number of slots', () => {
     const { init } = setup(8);
     const params = makeParams(init);
-    const opt = new AdamW(params, CFG);
-    const other = new AdamW(params.slice(0, 2), CFG);
+    const opt = new Impl(params, CFG);
+    const other = new Impl(params.slice(0, 2), CFG);
     const state = other.getState();
     expect(() => opt.setState(state)).toThrow(/2 slots.*4/);
     tf.dispose([...state.m, ...state.v]);

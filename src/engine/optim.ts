@@ -6,8 +6,34 @@
  */
 
 import type { OptimConfig } from './config';
+import { FlatAdamW } from './optim-flat';
 import * as tf from './tf';
 import type { NamedVariable } from './vit';
+
+/**
+ * Which implementation of a training step runs: 'reference' is the straightforward one
+ * (per-variable optimizer, plain TF.js ops), 'fast' computes the same values with far
+ * fewer kernels (flat optimizer, fused kernels where the backend has them).
+ */
+export type StepKind = 'fast' | 'reference';
+export const STEP_KINDS: StepKind[] = ['fast', 'reference'];
+
+/** What a training step needs from an optimizer; both AdamW implementations provide it. */
+export interface ParamOptimizer {
+  readonly params: NamedVariable[];
+  /** Updates applied so far (Adam's t). */
+  step: number;
+  /** One update from gradients in the order of `params`; undefined = not on the loss's path. */
+  apply(grads: (tf.Tensor | undefined)[], lr: number): void;
+  getState(): AdamWState;
+  setState(state: AdamWState): void;
+  dispose(): void;
+}
+
+/** AdamW for the given step kind; both compute the same update and share the checkpoint layout. */
+export function createOptimizer(params: NamedVariable[], cfg: OptimConfig, kind: StepKind): ParamOptimizer {
+  return kind === 'fast' ? new FlatAdamW(params, cfg) : new AdamW(params, cfg);
+}
 
 export interface AdamWState {
   step: number;
@@ -15,7 +41,7 @@ export interface AdamWState {
   v: tf.Tensor[];
 }
 
-export class AdamW {
+export class AdamW implements ParamOptimizer {
   readonly params: NamedVariable[];
   private readonly cfg: OptimConfig;
   private readonly m: tf.Variable[];

@@ -12,7 +12,7 @@ import {
   type Mix,
   teacherTargets,
 } from './objective';
-import type { AdamW } from './optim';
+import type { ParamOptimizer } from './optim';
 import * as tf from './tf';
 import type { Vit } from './vit';
 
@@ -37,13 +37,15 @@ export interface Batch {
 export interface DistillStepInput {
   student: Vit;
   teacher: Vit;
-  optimizer: AdamW;
+  optimizer: ParamOptimizer;
   loss: LossConfig;
   pairs: LayerPair[];
   /** Learning rate of this step (from the schedule). */
   lr: number;
   /** K token indices for each layer pair's random-sampled term, drawn from the run's seed. */
   sampleIndices: Int32Array[];
+  /** Fused kernels where the backend has them (the fast step); same values either way. */
+  fused?: boolean;
 }
 
 /**
@@ -54,12 +56,13 @@ export interface DistillStepInput {
 export function distillStep(input: DistillStepInput, batch: Batch): tf.Tensor1D {
   const { student, teacher, optimizer, loss, pairs } = input;
   return tf.tidy(() => {
-    const target = teacherTargets(teacher, teacher.apply(batch.images), pairs);
+    const fused = input.fused ?? false;
+    const target = teacherTargets(teacher, teacher.apply(batch.images, fused), pairs);
     const idx = input.sampleIndices.map((a) => tf.tensor1d(a, 'int32'));
     let metrics: tf.Tensor1D | null = null;
     const { grads } = tf.variableGrads(
       () => {
-        const out = student.apply(batch.images);
+        const out = student.apply(batch.images, fused);
         const obj = distillationObjective(student, out, target, batch.labels, loss, pairs, idx, batch.mix);
         const names = activeTerms(loss);
         const acc = batchAccuracy(student.predictLogits(out), batch.labels);
@@ -78,9 +81,10 @@ export function distillStep(input: DistillStepInput, batch: Batch): tf.Tensor1D 
 
 export interface TeacherStepInput {
   teacher: Vit;
-  optimizer: AdamW;
+  optimizer: ParamOptimizer;
   labelSmoothing: number;
   lr: number;
+  fused?: boolean;
 }
 
 /** Supervised step of the teacher phase. Returns [ce, total, accuracy]. */
@@ -90,7 +94,7 @@ export function teacherStep(input: TeacherStepInput, batch: Batch): tf.Tensor1D 
     let metrics: tf.Tensor1D | null = null;
     const { grads } = tf.variableGrads(
       () => {
-        const out = teacher.apply(batch.images);
+        const out = teacher.apply(batch.images, input.fused ?? false);
         const ce = labelCrossEntropy(out.logits, batch.labels, input.labelSmoothing, batch.mix);
         const acc = batchAccuracy(teacher.predictLogits(out), batch.labels);
         metrics = tf.keep(tf.stack([ce, ce, acc]) as tf.Tensor1D);

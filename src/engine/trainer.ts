@@ -28,7 +28,7 @@ import {
 } from './data/gpu-data';
 import { evaluateAccuracy } from './evaluate';
 import { randomSampleIndices } from './losses';
-import { AdamW, learningRateAt } from './optim';
+import { createOptimizer, learningRateAt, type ParamOptimizer, type StepKind } from './optim';
 import { findPreset } from './presets';
 import { betaSample, makeRng, restoreRng, type StatefulRng } from './random';
 import {
@@ -47,7 +47,7 @@ export interface StudentRun {
   name: string;
   loss: LossConfig;
   model: Vit;
-  optimizer: AdamW;
+  optimizer: ParamOptimizer;
 }
 
 export interface BaselineSpec {
@@ -74,6 +74,8 @@ export interface TrainerOptions {
   augment?: AugmentConfig;
   /** Continue from a checkpoint of the same phase (models, optimizers, position). */
   resume?: DecodedCheckpoint;
+  /** 'fast' (default) or 'reference': the same values, the latter with plain per-variable ops. */
+  stepKind?: StepKind;
 }
 
 /** One step's metrics for one model. */
@@ -110,11 +112,12 @@ interface PendingStep {
 export class Trainer {
   readonly config: RunConfig;
   readonly phase: Phase;
+  readonly stepKind: StepKind;
   readonly datasetInfo: { name: string; classNames: string[] };
   readonly normalization: Normalization;
   readonly teacher: Vit;
   /** Present in the teacher phase only. */
-  readonly teacherOptimizer: AdamW | null;
+  readonly teacherOptimizer: ParamOptimizer | null;
   readonly students: StudentRun[];
   readonly pairs: LayerPair[];
   step = 0;
@@ -151,6 +154,7 @@ export class Trainer {
     }
     this.config = config;
     this.phase = phase;
+    this.stepKind = opts.stepKind ?? 'fast';
     this.datasetInfo = { name: dataset.name, classNames: dataset.classNames };
     this.normalization = resume?.manifest.normalization ?? channelStats(dataset.train);
     this.augment = opts.augment ?? STANDARD_AUGMENT;
@@ -176,7 +180,8 @@ export class Trainer {
     if (phase === 'teacher') {
       const saved = resume?.models.get('teacher');
       this.teacher = saved?.model ?? Vit.create(config.teacher, config.seed);
-      this.teacherOptimizer = saved?.optimizer ?? new AdamW(this.teacher.namedVariables(), config.optim);
+      this.teacherOptimizer =
+        saved?.optimizer ?? createOptimizer(this.teacher.namedVariables(), config.optim, this.stepKind);
       this.students = [];
     } else {
       if (!opts.teacher)
@@ -201,7 +206,7 @@ export class Trainer {
           name: spec.name,
           loss: { ...config.loss, ...spec.loss },
           model,
-          optimizer: saved?.optimizer ?? new AdamW(model.namedVariables(), config.optim),
+          optimizer: saved?.optimizer ?? createOptimizer(model.namedVariables(), config.optim, this.stepKind),
         };
       });
     }
@@ -262,6 +267,7 @@ export class Trainer {
             optimizer: this.teacherOptimizer!,
             labelSmoothing: this.config.loss.labelSmoothing,
             lr,
+            fused: this.stepKind === 'fast',
           },
           batch,
         );
@@ -281,6 +287,7 @@ export class Trainer {
               pairs: this.pairs,
               lr,
               sampleIndices,
+              fused: this.stepKind === 'fast',
             },
             batch,
           );

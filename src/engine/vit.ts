@@ -13,12 +13,10 @@
  */
 
 import { patchCount, prefixTokenCount, type VitConfig, vitConfigProblems } from './config';
+import { gelu, layerNorm, softmax } from './kernels/fused-ops';
 import { makeRng, type Rng, truncatedNormal } from './random';
-import { meanLastAxis } from './reduce';
 import * as tf from './tf';
 
-/** timm's LayerNorm epsilon for ViT (tf.layers' default of 1e-3 would differ from PyTorch). */
-const LN_EPS = 1e-6;
 /** timm / DeiT initialise weights, tokens and position embedding with trunc_normal(std=.02). */
 const INIT_STD = 0.02;
 
@@ -98,8 +96,12 @@ export class Vit {
     return this.variables().reduce((n, v) => n + v.size, 0);
   }
 
-  /** Forward pass on images [B, H, W, C] (already normalised). Wrap callers in tf.tidy. */
-  apply(images: tf.Tensor4D): VitOutput {
+  /**
+   * Forward pass on images [B, H, W, C] (already normalised). Wrap callers in tf.tidy.
+   * `fused` runs LayerNorm, GELU and softmax as single kernels where the backend has them
+   * (the fast step); the values are the same either way.
+   */
+  apply(images: tf.Tensor4D, fused = false): VitOutput {
     const cfg = this.config;
     const p = this.params;
     const [batch, height, width, channels] = images.shape;
@@ -110,22 +112,24 @@ export class Vit {
     }
     const d = cfg.dModel;
 
-    const patches = linear(patchify(images, cfg.patchSize), p.patchW.reshape([-1, d]), p.patchB); // [B, N, D]
+    const patches = linear(patchify(images, cfg.patchSize), p.patchW.reshape([-1, d]), p.patchB, fused); // [B, N, D]
     const prefix = [p.clsToken, ...(p.distToken ? [p.distToken] : [])].map((t) => tf.tile(t, [batch, 1, 1])); // [B, 1, D] each
     let x = tf.concat([...prefix, patches], 1).add(p.posEmbed) as tf.Tensor3D; // [B, T, D]
 
     const blocks: tf.Tensor3D[] = [];
     for (const block of p.blocks) {
-      x = x.add(attention(layerNorm(x, block.ln1Gamma, block.ln1Beta), block, cfg.nHeads)) as tf.Tensor3D;
-      x = x.add(mlp(layerNorm(x, block.ln2Gamma, block.ln2Beta), block)) as tf.Tensor3D;
+      x = x.add(
+        attention(layerNorm(x, block.ln1Gamma, block.ln1Beta, fused), block, cfg.nHeads, fused),
+      ) as tf.Tensor3D;
+      x = x.add(mlp(layerNorm(x, block.ln2Gamma, block.ln2Beta, fused), block, fused)) as tf.Tensor3D;
       blocks.push(x);
     }
 
-    const out = layerNorm(x, p.normGamma, p.normBeta); // [B, T, D]
+    const out = layerNorm(x, p.normGamma, p.normBeta, fused); // [B, T, D]
     const token = (i: number) => out.slice([0, i, 0], [batch, 1, d]).reshape([batch, d]) as tf.Tensor2D; // [B, D]
-    const logits = linear(token(0), p.headW, p.headB) as tf.Tensor2D; // [B, classes]
+    const logits = linear(token(0), p.headW, p.headB, fused) as tf.Tensor2D; // [B, classes]
     const distLogits =
-      p.distHeadW && p.distHeadB ? (linear(token(1), p.distHeadW, p.distHeadB) as tf.Tensor2D) : null;
+      p.distHeadW && p.distHeadB ? (linear(token(1), p.distHeadW, p.distHeadB, fused) as tf.Tensor2D) : null;
     return { logits, distLogits, blocks };
   }
 
@@ -163,42 +167,30 @@ function patchify(images: tf.Tensor4D, p: number): tf.Tensor3D {
     .reshape([b, gh * gw, p * p * c]);
 }
 
-/** LayerNorm with statistics by matmul (reduce.ts: no CPU-built gradient tensors). */
-function layerNorm(x: tf.Tensor3D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor3D {
-  const centred = x.sub(meanLastAxis(x)); // [B, T, D]
-  const variance = meanLastAxis(centred.square()); // [B, T, 1]
-  return centred.mul(variance.add(LN_EPS).rsqrt()).mul(gamma).add(beta) as tf.Tensor3D;
-}
-
-/** x [..., in] @ w [in, out] + b, flattening leading axes into one matmul. */
-function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
+/** x [..., in] @ w [in, out] + b, flattening leading axes into one matmul (bias fused in when `fused`). */
+function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fused = false): tf.Tensor {
   const inDim = x.shape[x.rank - 1]!;
   const outDim = w.shape[1]!;
-  const flat = x.reshape([-1, inDim]);
-  return tf
-    .matMul(flat as tf.Tensor2D, w as tf.Tensor2D)
-    .add(b)
-    .reshape([...x.shape.slice(0, -1), outDim]);
+  const flat = x.reshape([-1, inDim]) as tf.Tensor2D;
+  const y = fused
+    ? tf.fused.matMul({ a: flat, b: w as tf.Tensor2D, bias: b })
+    : tf.matMul(flat, w as tf.Tensor2D).add(b);
+  return y.reshape([...x.shape.slice(0, -1), outDim]);
 }
 
-function attention(x: tf.Tensor3D, p: BlockParams, nHeads: number): tf.Tensor3D {
+function attention(x: tf.Tensor3D, p: BlockParams, nHeads: number, fused: boolean): tf.Tensor3D {
   const [b, t, d] = x.shape;
   const dh = d / nHeads;
-  const qkv = linear(x, p.qkvW, p.qkvB).reshape([b, t, 3, nHeads, dh]).transpose([2, 0, 3, 1, 4]); // [3, B, H, T, dh]
+  const qkv = linear(x, p.qkvW, p.qkvB, fused).reshape([b, t, 3, nHeads, dh]).transpose([2, 0, 3, 1, 4]); // [3, B, H, T, dh]
   const [q, k, v] = tf.unstack(qkv).map((m) => m.reshape([b * nHeads, t, dh]) as tf.Tensor3D); // [B*H, T, dh]
   const scores = tf.matMul(q!, k!, false, true).mul(1 / Math.sqrt(dh)); // [B*H, T, T]
-  const mixed = tf.matMul(tf.softmax(scores), v!); // [B*H, T, dh]
+  const mixed = tf.matMul(softmax(scores, fused) as tf.Tensor3D, v!); // [B*H, T, dh]
   const merged = mixed.reshape([b, nHeads, t, dh]).transpose([0, 2, 1, 3]).reshape([b, t, d]); // [B, T, D]
-  return linear(merged, p.projW, p.projB) as tf.Tensor3D;
+  return linear(merged, p.projW, p.projB, fused) as tf.Tensor3D;
 }
 
-/** Exact (erf) GELU, as PyTorch's nn.GELU() default. */
-function gelu(x: tf.Tensor): tf.Tensor {
-  return x.mul(0.5).mul(tf.erf(x.mul(Math.SQRT1_2)).add(1));
-}
-
-function mlp(x: tf.Tensor3D, p: BlockParams): tf.Tensor3D {
-  return linear(gelu(linear(x, p.fc1W, p.fc1B)), p.fc2W, p.fc2B) as tf.Tensor3D;
+function mlp(x: tf.Tensor3D, p: BlockParams, fused: boolean): tf.Tensor3D {
+  return linear(gelu(linear(x, p.fc1W, p.fc1B, fused), fused), p.fc2W, p.fc2B, fused) as tf.Tensor3D;
 }
 
 function initParams(cfg: VitConfig, rng: Rng, trainable: boolean): VitParams {

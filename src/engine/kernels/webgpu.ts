@@ -1,0 +1,334 @@
+/**
+ * The fused kernels of the fast step, as WGSL programs on TF.js's WebGPU backend, each with
+ * its gradient. Loaded only once the webgpu backend runs (backend.ts), so Node never sees it.
+ *
+ * The program-object conventions (variableNames, dispatchLayout, shaderKey, main(index))
+ * are tfjs-backend-webgpu internals, pinned to its exact version in package.json; they are
+ * used nowhere else. Everything baked into a shader's text is in its shaderKey, since a
+ * pipeline is cached by key. Workgroups stay at 64 threads (SwiftShader allows 256 at most).
+ *
+ * Row kernels give one thread a whole row (a token's D channels): rows are thousands, D is
+ * at most a few hundred, so one pass per row beats a reduction tree in dispatch count.
+ */
+// biome-ignore-all lint/correctness/noComponentHookFactories: X, G, B are kernel input names in gradient maps, not React components.
+import { type WebGPUBackend, type WebGPUProgram, webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
+import * as tf from '../tf';
+import { KERNELS } from './fused-ops';
+
+const WORKGROUP: [number, number, number] = [64, 1, 1];
+
+/** abs error < 1.5e-7 (Abramowitz & Stegun 7.1.26), the formula tfjs's own Erf uses on WebGPU. */
+const ERF_WGSL = `
+fn erfApprox(a : f32) -> f32 {
+  let t = 1.0 / (1.0 + 0.3275911 * abs(a));
+  let poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
+  return sign(a) * (1.0 - poly * exp(-a * a));
+}`;
+
+/** A program with `threads` threads (one per row or per element) writing `outputShape`. */
+function program(
+  key: string,
+  variableNames: string[],
+  outputShape: number[],
+  threads: number,
+  body: string,
+): WebGPUProgram {
+  const dispatchLayout = webgpu_util.flatDispatchLayout([threads]);
+  return {
+    variableNames,
+    outputShape,
+    shaderKey: key,
+    dispatchLayout,
+    dispatch: webgpu_util.computeDispatch(dispatchLayout, [threads], WORKGROUP),
+    workgroupSize: WORKGROUP,
+    // The pipeline layout is derived from what the shader uses ('auto'), and TF.js always
+    // binds its uniforms buffer: touch it, or binding the group fails validation.
+    getUserCode: () => body.replace(/fn main\((\w+) : i32\) \{/, 'fn main($1 : i32) {\n  _ = uniforms.NAN;'),
+  } as unknown as WebGPUProgram;
+}
+
+function rowsAndWidth(shape: number[]): [number, number] {
+  const d = shape[shape.length - 1]!;
+  return [tf.util.sizeFromShape(shape) / d, d];
+}
+
+/** Shared WGSL: mean and 1/std of row r of X (width D). */
+const ROW_STATS_WGSL = `
+fn rowMeanRstd(base : i32) -> vec2<f32> {
+  var mean = 0.0;
+  for (var j = 0; j < D; j++) { mean += X[base + j]; }
+  mean = mean / f32(D);
+  var sq = 0.0;
+  for (var j = 0; j < D; j++) { let c = X[base + j] - mean; sq += c * c; }
+  return vec2<f32>(mean, inverseSqrt(sq / f32(D) + EPS));
+}`;
+
+function consts(rows: number, d: number, eps = 0): string {
+  return `const ROWS : i32 = ${rows}; const D : i32 = ${d}; const EPS : f32 = ${eps.toExponential()};`;
+}
+
+function layerNormProgram(shape: number[], eps: number): WebGPUProgram {
+  const [rows, d] = rowsAndWidth(shape);
+  return program(
+    `kd_ln_${rows}_${d}_${eps}`,
+    ['X', 'G', 'B'],
+    shape,
+    rows,
+    `
+${consts(rows, d, eps)}
+${ROW_STATS_WGSL}
+fn main(row : i32) {
+  if (row >= ROWS) { return; }
+  let base = row * D;
+  let s = rowMeanRstd(base);
+  for (var j = 0; j < D; j++) {
+    setOutputAtIndex(base + j, (X[base + j] - s.x) * s.y * G[j] + B[j]);
+  }
+}`,
+  );
+}
+
+/** dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma. */
+function layerNormGradXProgram(shape: number[], eps: number): WebGPUProgram {
+  const [rows, d] = rowsAndWidth(shape);
+  return program(
+    `kd_ln_dx_${rows}_${d}_${eps}`,
+    ['X', 'G', 'DY'],
+    shape,
+    rows,
+    `
+${consts(rows, d, eps)}
+${ROW_STATS_WGSL}
+fn main(row : i32) {
+  if (row >= ROWS) { return; }
+  let base = row * D;
+  let s = rowMeanRstd(base);
+  var meanG = 0.0;
+  var meanGX = 0.0;
+  for (var j = 0; j < D; j++) {
+    let g = DY[base + j] * G[j];
+    meanG += g;
+    meanGX += g * (X[base + j] - s.x) * s.y;
+  }
+  meanG = meanG / f32(D);
+  meanGX = meanGX / f32(D);
+  for (var j = 0; j < D; j++) {
+    let xhat = (X[base + j] - s.x) * s.y;
+    setOutputAtIndex(base + j, s.y * (DY[base + j] * G[j] - meanG - xhat * meanGX));
+  }
+}`,
+  );
+}
+
+/** [rows, 2]: mean and 1/std of each row, for the gamma gradient. */
+function rowStatsProgram(shape: number[], eps: number): WebGPUProgram {
+  const [rows, d] = rowsAndWidth(shape);
+  return program(
+    `kd_rowstats_${rows}_${d}_${eps}`,
+    ['X'],
+    [rows, 2],
+    rows,
+    `
+${consts(rows, d, eps)}
+${ROW_STATS_WGSL}
+fn main(row : i32) {
+  if (row >= ROWS) { return; }
+  let s = rowMeanRstd(row * D);
+  setOutputAtIndex(row * 2, s.x);
+  setOutputAtIndex(row * 2 + 1, s.y);
+}`,
+  );
+}
+
+/** dgamma[j] = sum over rows of dy * xhat (one thread per channel). */
+function layerNormGradGammaProgram(shape: number[]): WebGPUProgram {
+  const [rows, d] = rowsAndWidth(shape);
+  return program(
+    `kd_ln_dgamma_${rows}_${d}`,
+    ['X', 'DY', 'S'],
+    [d],
+    d,
+    `
+${consts(rows, d)}
+fn main(j : i32) {
+  if (j >= D) { return; }
+  var acc = 0.0;
+  for (var r = 0; r < ROWS; r++) {
+    acc += DY[r * D + j] * (X[r * D + j] - S[r * 2]) * S[r * 2 + 1];
+  }
+  setOutputAtIndex(j, acc);
+}`,
+  );
+}
+
+/** dbeta[j] = sum over rows of dy. */
+function columnSumProgram(shape: number[]): WebGPUProgram {
+  const [rows, d] = rowsAndWidth(shape);
+  return program(
+    `kd_colsum_${rows}_${d}`,
+    ['DY'],
+    [d],
+    d,
+    `
+${consts(rows, d)}
+fn main(j : i32) {
+  if (j >= D) { return; }
+  var acc = 0.0;
+  for (var r = 0; r < ROWS; r++) { acc += DY[r * D + j]; }
+  setOutputAtIndex(j, acc);
+}`,
+  );
+}
+
+function geluProgram(shape: number[]): WebGPUProgram {
+  const size = tf.util.sizeFromShape(shape);
+  return program(
+    `kd_gelu_${size}`,
+    ['X'],
+    shape,
+    size,
+    `
+const SIZE : i32 = ${size};
+${ERF_WGSL}
+fn main(i : i32) {
+  if (i >= SIZE) { return; }
+  let x = X[i];
+  setOutputAtIndex(i, 0.5 * x * (1.0 + erfApprox(x * 0.7071067811865476)));
+}`,
+  );
+}
+
+/** d gelu / dx = Phi(x) + x * phi(x). */
+function geluGradProgram(shape: number[]): WebGPUProgram {
+  const size = tf.util.sizeFromShape(shape);
+  return program(
+    `kd_gelu_dx_${size}`,
+    ['X', 'DY'],
+    shape,
+    size,
+    `
+const SIZE : i32 = ${size};
+${ERF_WGSL}
+fn main(i : i32) {
+  if (i >= SIZE) { return; }
+  let x = X[i];
+  let cdf = 0.5 * (1.0 + erfApprox(x * 0.7071067811865476));
+  let pdf = 0.3989422804014327 * exp(-0.5 * x * x);
+  setOutputAtIndex(i, DY[i] * (cdf + x * pdf));
+}`,
+  );
+}
+
+function softmaxProgram(shape: number[]): WebGPUProgram {
+  const [rows, d] = rowsAndWidth(shape);
+  return program(
+    `kd_softmax_${rows}_${d}`,
+    ['X'],
+    shape,
+    rows,
+    `
+${consts(rows, d)}
+fn main(row : i32) {
+  if (row >= ROWS) { return; }
+  let base = row * D;
+  var m = X[base];
+  for (var j = 1; j < D; j++) { m = max(m, X[base + j]); }
+  var total = 0.0;
+  for (var j = 0; j < D; j++) { total += exp(X[base + j] - m); }
+  for (var j = 0; j < D; j++) { setOutputAtIndex(base + j, exp(X[base + j] - m) / total); }
+}`,
+  );
+}
+
+/** dx = y * (dy - sum(dy * y)) per row. */
+function softmaxGradProgram(shape: number[]): WebGPUProgram {
+  const [rows, d] = rowsAndWidth(shape);
+  return program(
+    `kd_softmax_dx_${rows}_${d}`,
+    ['Y', 'DY'],
+    shape,
+    rows,
+    `
+${consts(rows, d)}
+fn main(row : i32) {
+  if (row >= ROWS) { return; }
+  let base = row * D;
+  var s = 0.0;
+  for (var j = 0; j < D; j++) { s += DY[base + j] * Y[base + j]; }
+  for (var j = 0; j < D; j++) { setOutputAtIndex(base + j, Y[base + j] * (DY[base + j] - s)); }
+}`,
+  );
+}
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+function register(
+  name: string,
+  run: (inputs: tf.TensorInfo[], attrs: tf.NamedAttrMap) => WebGPUProgram,
+  order: string[],
+) {
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend, attrs }: KernelArgs) => {
+      const list = order.map((n) => {
+        const t = inputs[n];
+        if (!t) throw new Error(`${name}: missing input ${n}`);
+        if (t.dtype !== 'float32') throw new Error(`${name}: input ${n} must be float32, got ${t.dtype}`);
+        return t;
+      });
+      return (backend as WebGPUBackend).runWebGPUProgram(run(list, attrs ?? {}), list, 'float32');
+    },
+  } as unknown as tf.KernelConfig);
+}
+
+let registered = false;
+
+/** Registers the fused kernels and their gradients for the webgpu backend (idempotent). */
+export function registerWebGpuKernels(): void {
+  if (registered) return;
+  registered = true;
+  const eps = (attrs: tf.NamedAttrMap) => attrs.eps as number;
+  register(KERNELS.layerNorm, ([x], a) => layerNormProgram(x!.shape, eps(a)), ['X', 'G', 'B']);
+  register(KERNELS.layerNormGradX, ([x], a) => layerNormGradXProgram(x!.shape, eps(a)), ['X', 'G', 'DY']);
+  register(KERNELS.rowStats, ([x], a) => rowStatsProgram(x!.shape, eps(a)), ['X']);
+  register(KERNELS.layerNormGradGamma, ([x]) => layerNormGradGammaProgram(x!.shape), ['X', 'DY', 'S']);
+  register(KERNELS.layerNormGradBeta, ([dy]) => columnSumProgram(dy!.shape), ['DY']);
+  register(KERNELS.gelu, ([x]) => geluProgram(x!.shape), ['X']);
+  register(KERNELS.geluGrad, ([x]) => geluGradProgram(x!.shape), ['X', 'DY']);
+  register(KERNELS.softmax, ([x]) => softmaxProgram(x!.shape), ['X']);
+  register(KERNELS.softmaxGrad, ([y]) => softmaxGradProgram(y!.shape), ['Y', 'DY']);
+
+  const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
+    tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
+
+  tf.registerGradient({
+    kernelName: KERNELS.layerNorm,
+    inputsToSave: ['X', 'G'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, gamma] = saved as [tf.Tensor, tf.Tensor];
+      const g = dy as tf.Tensor;
+      return {
+        X: () => run(KERNELS.layerNormGradX, { X: x, G: gamma, DY: g }, attrs),
+        G: () => run(KERNELS.layerNormGradGamma, { X: x, DY: g, S: run(KERNELS.rowStats, { X: x }, attrs) }),
+        B: () => run(KERNELS.layerNormGradBeta, { DY: g }),
+      };
+    },
+  });
+  tf.registerGradient({
+    kernelName: KERNELS.gelu,
+    inputsToSave: ['X'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved as [tf.Tensor];
+      return { X: () => run(KERNELS.geluGrad, { X: x, DY: dy as tf.Tensor }) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: KERNELS.softmax,
+    outputsToSave: [true],
+    gradFunc: (dy, saved) => {
+      const [y] = saved as [tf.Tensor];
+      return { X: () => run(KERNELS.softmaxGrad, { Y: y, DY: dy as tf.Tensor }) };
+    },
+  });
+}
