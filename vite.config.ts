@@ -10,6 +10,8 @@ export default defineConfig({
     target: 'es2022',
     // TF.js is one large chunk by nature; the warning would only be noise.
     chunkSizeWarningLimit: 4096,
+    // The benchmark page ships beside the app, so `vite preview` (e2e) and any static host serve it.
+    rolldownOptions: { input: { main: 'index.html', bench: 'bench/index.html' } },
   },
   preview: { port: 4173, strictPort: true },
 });

@@ -1,0 +1,65 @@
+import { writeFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import type { StepMeasurement } from '../src/engine/benchmark';
+import type { BenchEvent, BenchJob } from '../src/worker/bench-protocol';
+import { artifactPath } from './browser';
+
+// The fused WGSL kernels exist only on WebGPU, so this is where the fast step is checked
+// against the reference step: kernels against their plain-op versions (values and input
+// gradients), then whole steps (loss terms of three steps, weights after them, dispatches).
+
+test('on WebGPU the fast step matches the reference step with at most half the dispatches', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await page.goto('/bench/index.html');
+  await page.waitForFunction(() => 'runBench' in window);
+  const jobs: BenchJob[] = (['reference', 'fast'] as const).map((kind) => ({
+    size: 'tiny',
+    kind,
+    timedSteps: 1,
+    countSteps: 3,
+    profile: false,
+  }));
+  const events = (await page.evaluate(
+    (request) => (window as unknown as { runBench: (r: unknown) => Promise<unknown> }).runBench(request),
+    { backend: 'webgpu', jobs },
+  )) as BenchEvent[];
+  writeFileSync(artifactPath('fast-vs-reference.json'), JSON.stringify(events, null, 2));
+  const failed = events.find((e) => e.type === 'failed');
+  expect(failed, failed?.type === 'failed' ? failed.message : '').toBeUndefined();
+
+  const started = events.find((e) => e.type === 'started');
+  expect(started?.type === 'started' && started.backend).toBe('webgpu');
+  const checks = started?.type === 'started' ? started.kernelChecks : [];
+  expect(checks.map((c) => c.name).sort()).toEqual(['gelu', 'layerNorm', 'softmax']);
+  for (const c of checks) expect(c.maxRelDiff, c.name).toBeLessThan(1e-4);
+
+  const results = events.flatMap((e) => (e.type === 'result' ? [e.measurement] : []));
+  const byKind = (k: string) => results.find((m) => m.kind === k) as StepMeasurement;
+  const ref = byKind('reference');
+  const fast = byKind('fast');
+  ref.losses.forEach((row, i) => {
+    for (const [term, value] of Object.entries(row)) {
+      const other = fast.losses[i]![term]!;
+      expect(
+        Math.abs(other - value) / Math.max(Math.abs(value), 1e-12),
+        `step ${i + 1} ${term}`,
+      ).toBeLessThan(1e-4);
+    }
+  });
+  // Weights after three steps, by their sum and sum of squares (thousands of entries moved).
+  expect(Math.abs(fast.weightDigest.sumSq - ref.weightDigest.sumSq) / ref.weightDigest.sumSq).toBeLessThan(
+    1e-4,
+  );
+  expect(Math.abs(fast.weightDigest.sum - ref.weightDigest.sum)).toBeLessThan(
+    1e-3 * Math.sqrt(ref.weightDigest.sumSq),
+  );
+
+  expect(ref.dispatchesPerStep).toBeGreaterThan(0);
+  expect(fast.dispatchesPerStep!).toBeLessThanOrEqual(0.5 * ref.dispatchesPerStep!);
+  expect(fast.readbacksPerStep!).toBeLessThan(0.5);
+  expect(fast.uploadBytesPerStep!).toBeLessThan(4096);
+  expect(fast.tensorsAfterAll).toBe(fast.tensorsAfter2);
+  expect(ref.tensorsAfterAll).toBe(ref.tensorsAfter2);
+});

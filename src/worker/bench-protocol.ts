@@ -1,0 +1,22 @@
+/** Messages between the benchmark page (bench/page.ts) and its worker (bench.worker.ts). */
+import type { BackendName } from '../engine/backend';
+import type { BenchSize, StepMeasurement } from '../engine/benchmark';
+import type { KernelCheck } from '../engine/kernels/check';
+import type { StepKind } from '../engine/optim';
+
+export interface BenchJob {
+  size: BenchSize;
+  kind: StepKind;
+  timedSteps: number;
+  countSteps: number;
+  profile: boolean;
+  batch?: number;
+}
+
+export type BenchRequest = { backend: BackendName; jobs: BenchJob[] };
+
+export type BenchEvent =
+  | { type: 'started'; backend: string; adapter: string | null; kernelChecks: KernelCheck[] }
+  | { type: 'result'; measurement: StepMeasurement }
+  | { type: 'failed'; message: string }
+  | { type: 'done' };

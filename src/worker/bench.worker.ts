@@ -1,0 +1,53 @@
+/// <reference lib="webworker" />
+/**
+ * The benchmark's worker (bench/index.html): starts one backend, runs measureStep for each
+ * job and posts each measurement. A fresh worker per backend keeps buffer pools apart.
+ */
+import { describeActiveBackend, tryBackend } from '../engine/backend';
+import { measureStep } from '../engine/benchmark';
+import { checkFusedKernels } from '../engine/kernels/check';
+import * as tf from '../engine/tf';
+import { WORKER_BACKEND_SETUP } from './backend-setup';
+import type { BenchEvent, BenchRequest } from './bench-protocol';
+import { installGpuCounters, readGpuCounters } from './gpu-counters';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+function post(event: BenchEvent): void {
+  self.postMessage(event);
+}
+
+const counting = installGpuCounters();
+
+self.addEventListener('message', (e: MessageEvent<BenchRequest>) => {
+  void (async () => {
+    try {
+      const { backend, jobs } = e.data;
+      const problem = await tryBackend(backend, WORKER_BACKEND_SETUP);
+      if (problem) throw new Error(problem);
+      const active = describeActiveBackend();
+      // A WebGPU validation error is otherwise silent and discards the queued work: fail loudly.
+      const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+      device?.addEventListener('uncapturederror', (ev) => {
+        post({ type: 'failed', message: `WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}` });
+      });
+      post({
+        type: 'started',
+        backend: active.name,
+        adapter: active.adapter,
+        kernelChecks: await checkFusedKernels(),
+      });
+      for (const job of jobs) {
+        const measurement = await measureStep({
+          ...job,
+          now: () => performance.now(),
+          counters: counting && active.name === 'webgpu' ? readGpuCounters : undefined,
+        });
+        post({ type: 'result', measurement });
+      }
+      post({ type: 'done' });
+    } catch (err) {
+      post({ type: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    }
+  })();
+});
