@@ -83,7 +83,7 @@ def main() -> None:
     arms = [a for a in ARMS if a[0] in args.arms.split(",")]
     teacher_manifest = os.path.join(args.teacher, "manifest.json")
     teacher_info = json.load(open(teacher_manifest)) if os.path.exists(teacher_manifest) else {}
-    command = " ".join([os.path.relpath(sys.executable) if False else "python3", "tools/torch/experiment.py"] + sys.argv[1:])
+    command = " ".join(["python3", "tools/torch/experiment.py"] + sys.argv[1:])
     results: dict[str, list[dict]] = {a: [] for a, _, _ in arms}
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="mkd-experiment-") as work:
@@ -125,8 +125,31 @@ def main() -> None:
         lines.append(f"| {r['title']} | {a['mean']:.2f}% ± {a['std']:.2f} ({a['min']:.2f}–{a['max']:.2f}) | {delta} | {r['trainSeconds']:.0f} s |")
     table = "\n".join(lines)
     print(table)
-    with open(os.path.splitext(args.out)[0] + ".table.md", "w") as fh:
-        fh.write(table + "\n")
+    per_seed = ["", "| objective | " + " | ".join(f"seed {s}" for s in seeds) + " |", "| --- |" + " --- |" * len(seeds)]
+    for r in rows:
+        per_seed.append(f"| {r['title']} | " + " | ".join(f"{100 * x['testAccuracy']:.2f}%" for x in r["runs"]) + " |")
+    teacher_acc = payload["teacher"].get("testAccuracy")
+    setup = (
+        f"Teacher `{payload['teacher']['path']}`"
+        + (f" ({100 * teacher_acc:.2f}% test)" if teacher_acc is not None else "")
+        + f"; student of the `{args.preset}` preset; {args.steps} steps x {args.batch} images, warmup {args.warmup},"
+        + f" {args.threads} thread(s) a run; seeds {', '.join(map(str, seeds))}; {total / 60:.0f} min in all."
+        + " Test accuracy on the full CIFAR-10 test set (10,000 images)."
+    )
+    block = "\n".join(["<!-- results:begin -->", setup, "", f"`{command}`", "", table, *per_seed, "<!-- results:end -->"])
+    write_results(args.out, block)
+
+
+def write_results(path: str, block: str) -> None:
+    """Replaces the results block of `path` (between its markers), keeping the rest of the file."""
+    text = open(path).read() if os.path.exists(path) else "# Experiment\n\n<!-- results:begin -->\n<!-- results:end -->\n"
+    start, end = text.find("<!-- results:begin -->"), text.find("<!-- results:end -->")
+    if start < 0 or end < 0:
+        text, start, end = text + "\n<!-- results:begin -->\n<!-- results:end -->\n", None, None
+        start, end = text.find("<!-- results:begin -->"), text.find("<!-- results:end -->")
+    text = text[:start] + block + text[end + len("<!-- results:end -->") :]
+    with open(path, "w") as fh:
+        fh.write(text)
 
 
 if __name__ == "__main__":
