@@ -38,8 +38,7 @@ export interface CounterSnapshot {
 
 export interface StepMeasureOptions {
   size: BenchSize;
-  kind: StepKind;
-  /** Steps timed one by one (each waits for its result) after 3 warm-up steps. */
+  /** Steps timed one by one (each waits for its result), after the three of the loss trace. */
   timedSteps: number;
   /** Steps run back to back, as the trainer does, to count GPU calls per step. */
   countSteps: number;
@@ -86,7 +85,21 @@ export interface StepMeasurement {
   weightDigest: { sum: number; sumSq: number };
 }
 
-export async function measureStep(opts: StepMeasureOptions): Promise<StepMeasurement> {
+/** One step kind, set up on a shared teacher and batch. */
+interface StepRig {
+  kind: StepKind;
+  step: () => tf.Tensor1D;
+  student: Vit;
+  dispose: () => void;
+}
+
+/**
+ * Measures the reference and the fast step of one size on the active backend. Both start
+ * from the same weights, batch and sample indices; their timed steps alternate, so a
+ * change in machine load touches both alike and the ratio stays fair.
+ * Returns [reference, fast].
+ */
+export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMeasurement[]> {
   const base = benchConfig(opts.size);
   const small = opts.batch
     ? { batch: opts.batch, k: Math.min(base.loss.k, opts.batch * patchCount(base.student)) }
@@ -94,12 +107,9 @@ export async function measureStep(opts: StepMeasureOptions): Promise<StepMeasure
   const config = small ? applyLayers(base, { optim: { batch: small.batch }, loss: { k: small.k } }) : base;
   const { batch } = config.optim;
   const teacher = Vit.create(config.teacher, config.seed, false);
-  const student = Vit.create(config.student, config.seed + 1);
-  const optimizer = createOptimizer(student.namedVariables(), config.optim, opts.kind);
   const pairs = effectiveLayerPairs(config.loss, config.student, config.teacher);
   const names = distillMetricNames(config.loss);
   const tokens = batch * patchCount(config.student);
-  const sampleRng = makeRng(config.seed, 'random-sample');
   // A fixed batch, uploaded once: the trainer's batches come from a GPU-resident dataset.
   const imageSize = config.teacher.imageSize;
   const images = tf.randomNormal(
@@ -114,25 +124,38 @@ export async function measureStep(opts: StepMeasureOptions): Promise<StepMeasure
     'int32',
   );
 
-  const step = (): tf.Tensor1D =>
-    distillStep(
-      {
-        student,
-        teacher,
-        optimizer,
-        loss: config.loss,
-        pairs,
-        lr: config.optim.lr,
-        sampleIndices: pairs.map(() =>
-          randomSampleIndices(tokens, Math.min(config.loss.k, tokens), sampleRng),
+  const rig = (kind: StepKind): StepRig => {
+    const student = Vit.create(config.student, config.seed + 1);
+    const optimizer = createOptimizer(student.namedVariables(), config.optim, kind);
+    const sampleRng = makeRng(config.seed, 'random-sample');
+    return {
+      kind,
+      student,
+      step: () =>
+        distillStep(
+          {
+            student,
+            teacher,
+            optimizer,
+            loss: config.loss,
+            pairs,
+            lr: config.optim.lr,
+            sampleIndices: pairs.map(() =>
+              randomSampleIndices(tokens, Math.min(config.loss.k, tokens), sampleRng),
+            ),
+            fused: kind === 'fast',
+          },
+          { images, labels },
         ),
-        fused: opts.kind === 'fast',
+      dispose: () => {
+        student.dispose();
+        optimizer.dispose();
       },
-      { images, labels },
-    );
-  const syncedStep = async (): Promise<{ ms: number; values: Float32Array }> => {
+    };
+  };
+  const synced = async (r: StepRig): Promise<{ ms: number; values: Float32Array }> => {
     const t0 = opts.now();
-    const m = step();
+    const m = r.step();
     const values = (await m.data()) as Float32Array;
     const ms = opts.now() - t0;
     m.dispose();
@@ -140,81 +163,108 @@ export async function measureStep(opts: StepMeasureOptions): Promise<StepMeasure
   };
   const named = (values: Float32Array) => Object.fromEntries(names.map((n, i) => [n, values[i]!]));
 
+  const rigs = (['reference', 'fast'] as const).map(rig);
   try {
-    // Steps 1-3 give the loss trace (and the first-step time); the timed steps follow.
-    const first = await syncedStep();
-    const losses = [named(first.values)];
-    losses.push(named((await syncedStep()).values));
+    // Steps 1-3 of each give the loss trace and the first-step time (the reference goes
+    // first, so the fast step finds the shaders the two share already compiled).
+    const firstMs: number[] = [];
+    const losses: Record<string, number>[][] = [[], []];
+    for (const [i, r] of rigs.entries()) {
+      const first = await synced(r);
+      firstMs.push(first.ms);
+      losses[i]!.push(named(first.values));
+    }
+    for (const [i, r] of rigs.entries()) losses[i]!.push(named((await synced(r)).values));
     const tensorsAfter2 = tf.memory().numTensors;
-    losses.push(named((await syncedStep()).values));
-    const digest = tf.tidy(() => {
-      const flat = tf.concat(student.variables().map((v) => v.reshape([-1])));
-      return tf.stack([flat.sum(), flat.square().sum()]);
-    });
-    const [sum, sumSq] = Array.from(await digest.data());
-    digest.dispose();
+    for (const [i, r] of rigs.entries()) losses[i]!.push(named((await synced(r)).values));
+    const digests: { sum: number; sumSq: number }[] = [];
+    for (const r of rigs) {
+      const digest = tf.tidy(() => {
+        const flat = tf.concat(r.student.variables().map((v) => v.reshape([-1])));
+        return tf.stack([flat.sum(), flat.square().sum()]);
+      });
+      const [sum, sumSq] = Array.from(await digest.data());
+      digest.dispose();
+      digests.push({ sum: sum!, sumSq: sumSq! });
+    }
 
-    const times: number[] = [];
-    for (let i = 0; i < opts.timedSteps; i++) times.push((await syncedStep()).ms);
-    times.sort((a, b) => a - b);
-    const medianStepMs = times.length ? times[Math.floor((times.length - 1) / 2)]! : first.ms;
+    const times: number[][] = [[], []];
+    for (let k = 0; k < opts.timedSteps; k++) {
+      for (const [i, r] of rigs.entries()) times[i]!.push((await synced(r)).ms);
+    }
 
     // Back to back, metrics kept on the device and read in one transfer, as the trainer does.
-    const before = opts.counters?.();
-    const pending: tf.Tensor[] = [];
-    for (let i = 0; i < opts.countSteps; i++) pending.push(step());
-    const all = tf.concat(pending);
-    tf.dispose(pending);
-    await all.data();
-    all.dispose();
-    const after = opts.counters?.();
-    const per = (key: keyof CounterSnapshot) =>
-      before && after && opts.countSteps > 0 ? (after[key] - before[key]) / opts.countSteps : null;
+    const counts: (Record<keyof CounterSnapshot, number> | null)[] = [];
+    for (const r of rigs) {
+      const before = opts.counters?.();
+      const pending: tf.Tensor[] = [];
+      for (let k = 0; k < opts.countSteps; k++) pending.push(r.step());
+      const all = tf.concat(pending);
+      tf.dispose(pending);
+      await all.data();
+      all.dispose();
+      const after = opts.counters?.();
+      counts.push(
+        before && after && opts.countSteps > 0
+          ? {
+              dispatches: (after.dispatches - before.dispatches) / opts.countSteps,
+              readbacks: (after.readbacks - before.readbacks) / opts.countSteps,
+              uploadBytes: (after.uploadBytes - before.uploadBytes) / opts.countSteps,
+              uniformBytes: (after.uniformBytes - before.uniformBytes) / opts.countSteps,
+            }
+          : null,
+      );
+    }
 
-    let kernelsPerStep: number | null = null;
-    let kernelCounts: Record<string, number> | null = null;
-    let peakBytes: number | null = null;
+    const profiles: { kernels: number; counts: Record<string, number>; peakBytes: number }[] = [];
     if (opts.profile) {
-      const info = await tf.profile(async () => {
-        const m = step();
-        await m.data();
-        m.dispose();
-      });
-      kernelsPerStep = info.kernels.length;
-      const counts = new Map<string, number>();
-      for (const k of info.kernels) counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
-      kernelCounts = Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]));
-      peakBytes = info.peakBytes;
+      for (const r of rigs) {
+        const info = await tf.profile(async () => {
+          const m = r.step();
+          await m.data();
+          m.dispose();
+        });
+        const byName = new Map<string, number>();
+        for (const k of info.kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + 1);
+        profiles.push({
+          kernels: info.kernels.length,
+          counts: Object.fromEntries([...byName].sort((a, b) => b[1] - a[1])),
+          peakBytes: info.peakBytes,
+        });
+      }
     }
     const memory = tf.memory() as { numTensors: number; numBytesAllocatedInGPU?: number };
-    return {
-      size: opts.size,
-      kind: opts.kind,
-      backend: tf.getBackend(),
-      batch,
-      teacherParams: countParameters(config.teacher),
-      studentParams: countParameters(config.student),
-      firstStepMs: first.ms,
-      medianStepMs,
-      imagesPerSec: (batch * 1000) / medianStepMs,
-      stepsTimed: times.length,
-      dispatchesPerStep: per('dispatches'),
-      readbacksPerStep: per('readbacks'),
-      uploadBytesPerStep: per('uploadBytes'),
-      uniformBytesPerStep: per('uniformBytes'),
-      kernelsPerStep,
-      kernelCounts,
-      peakBytes,
-      backendBytes: memory.numBytesAllocatedInGPU ?? null,
-      tensorsAfter2,
-      tensorsAfterAll: tf.memory().numTensors,
-      losses,
-      weightDigest: { sum: sum!, sumSq: sumSq! },
-    };
+    return rigs.map((r, i) => {
+      const sorted = [...times[i]!].sort((a, b) => a - b);
+      const medianStepMs = sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : firstMs[i]!;
+      return {
+        size: opts.size,
+        kind: r.kind,
+        backend: tf.getBackend(),
+        batch,
+        teacherParams: countParameters(config.teacher),
+        studentParams: countParameters(config.student),
+        firstStepMs: firstMs[i]!,
+        medianStepMs,
+        imagesPerSec: (batch * 1000) / medianStepMs,
+        stepsTimed: sorted.length,
+        dispatchesPerStep: counts[i]?.dispatches ?? null,
+        readbacksPerStep: counts[i]?.readbacks ?? null,
+        uploadBytesPerStep: counts[i]?.uploadBytes ?? null,
+        uniformBytesPerStep: counts[i]?.uniformBytes ?? null,
+        kernelsPerStep: profiles[i]?.kernels ?? null,
+        kernelCounts: profiles[i]?.counts ?? null,
+        peakBytes: profiles[i]?.peakBytes ?? null,
+        backendBytes: memory.numBytesAllocatedInGPU ?? null,
+        tensorsAfter2,
+        tensorsAfterAll: memory.numTensors,
+        losses: losses[i]!,
+        weightDigest: digests[i]!,
+      };
+    });
   } finally {
+    for (const r of rigs) r.dispose();
     teacher.dispose();
-    student.dispose();
-    optimizer.dispose();
     tf.dispose([images, labels]);
   }
 }

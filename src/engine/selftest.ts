@@ -6,7 +6,7 @@
 import { type BackendName, type BackendSetup, tryBackend } from './backend';
 import { DEFAULT_LOSS, DEFAULT_OPTIM, type LayerPair, type LossConfig, type VitConfig } from './config';
 import { randomSampleIndices } from './losses';
-import { AdamW } from './optim';
+import { createOptimizer } from './optim';
 import { makeRng } from './random';
 import { distillMetricNames, distillStep, type MetricName } from './step';
 import * as tf from './tf';
@@ -40,12 +40,16 @@ export interface StepRun {
   metrics: Record<string, number>;
 }
 
-/** One forward and one distillation step of the tiny pair on the current backend. */
+/**
+ * One forward and one distillation step of the tiny pair on the current backend, as the
+ * trainer runs it (the fast step: fused kernels where the backend has them, which cpu,
+ * the reference it is compared with, does not).
+ */
 export async function runTinyPair(seed = 7): Promise<StepRun> {
   const rng = makeRng(seed, 'selftest-data');
   const teacher = Vit.create(SELFTEST_TEACHER, seed);
   const student = Vit.create(SELFTEST_STUDENT, seed + 1);
-  const optimizer = new AdamW(student.namedVariables(), DEFAULT_OPTIM);
+  const optimizer = createOptimizer(student.namedVariables(), DEFAULT_OPTIM, 'fast');
   const size = SELFTEST_TEACHER.imageSize;
   const images = tf.tensor4d(
     Float32Array.from({ length: SELFTEST_BATCH * size * size * 3 }, () => 2 * rng() - 1),
@@ -56,11 +60,20 @@ export async function runTinyPair(seed = 7): Promise<StepRun> {
     'int32',
   );
   try {
-    const logitsT = tf.tidy(() => student.predictLogits(student.apply(images)));
+    const logitsT = tf.tidy(() => student.predictLogits(student.apply(images, true)));
     const tokens = SELFTEST_BATCH * (size / SELFTEST_TEACHER.patchSize) ** 2;
     const sampleIndices = SELFTEST_PAIRS.map(() => randomSampleIndices(tokens, SELFTEST_LOSS.k, rng));
     const metricsT = distillStep(
-      { student, teacher, optimizer, loss: SELFTEST_LOSS, pairs: SELFTEST_PAIRS, lr: 1e-3, sampleIndices },
+      {
+        student,
+        teacher,
+        optimizer,
+        loss: SELFTEST_LOSS,
+        pairs: SELFTEST_PAIRS,
+        lr: 1e-3,
+        sampleIndices,
+        fused: true,
+      },
       { images, labels },
     );
     const [logits, values] = await Promise.all([logitsT.data(), metricsT.data()]); // GPU→CPU sync point

@@ -2,11 +2,10 @@
 import type { BackendName } from '../engine/backend';
 import type { BenchSize, StepMeasurement } from '../engine/benchmark';
 import type { KernelCheck } from '../engine/kernels/check';
-import type { StepKind } from '../engine/optim';
 
+/** One size: its reference and fast step are measured together (measureStepPair). */
 export interface BenchJob {
   size: BenchSize;
-  kind: StepKind;
   timedSteps: number;
   countSteps: number;
   profile: boolean;

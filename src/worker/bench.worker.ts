@@ -4,7 +4,7 @@
  * job and posts each measurement. A fresh worker per backend keeps buffer pools apart.
  */
 import { describeActiveBackend, tryBackend } from '../engine/backend';
-import { measureStep } from '../engine/benchmark';
+import { measureStepPair } from '../engine/benchmark';
 import { checkFusedKernels } from '../engine/kernels/check';
 import * as tf from '../engine/tf';
 import { WORKER_BACKEND_SETUP } from './backend-setup';
@@ -38,12 +38,12 @@ self.addEventListener('message', (e: MessageEvent<BenchRequest>) => {
         kernelChecks: await checkFusedKernels(),
       });
       for (const job of jobs) {
-        const measurement = await measureStep({
+        const measurements = await measureStepPair({
           ...job,
           now: () => performance.now(),
           counters: counting && active.name === 'webgpu' ? readGpuCounters : undefined,
         });
-        post({ type: 'result', measurement });
+        for (const measurement of measurements) post({ type: 'result', measurement });
       }
       post({ type: 'done' });
     } catch (err) {
