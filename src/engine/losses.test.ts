@@ -410,47 +410,51 @@ describe('cosine-similarity properties of the relation terms', () => {
 });
 
 describe('gradients of the manifold terms', () => {
-  it('match central finite differences of the float64 reference loss', () => {
-    const rng = mulberry32(51);
-    const [b, n, ds, dt, k] = [2, 3, 4, 5, 4];
-    const student = randomTokens(rng, b, n, ds);
-    const teacher = randomTokens(rng, b, n, dt);
-    const idx = sampleWithoutReplacement(rng, b * n, k);
+  // gather: the fast step picks the random-sampled tokens by gather + scatter gradient.
+  it.each([false, true])(
+    'match central finite differences of the float64 reference loss (gather: %s)',
+    (gather) => {
+      const rng = mulberry32(51);
+      const [b, n, ds, dt, k] = [2, 3, 4, 5, 4];
+      const student = randomTokens(rng, b, n, ds);
+      const teacher = randomTokens(rng, b, n, dt);
+      const idx = sampleWithoutReplacement(rng, b * n, k);
 
-    const analytic = tf.tidy(() => {
-      const t = toTensor(teacher);
-      const lossOf = (x: tf.Tensor) => {
-        const r = manifoldTerms(x as tf.Tensor3D, t, { k, sampleIndices: idx });
-        return tf.addN([r.intra, r.inter, r.random]);
+      const analytic = tf.tidy(() => {
+        const t = toTensor(teacher);
+        const lossOf = (x: tf.Tensor) => {
+          const r = manifoldTerms(x as tf.Tensor3D, t, { k, sampleIndices: idx, gather });
+          return tf.addN([r.intra, r.inter, r.random]);
+        };
+        return Array.from(tf.grad(lossOf)(toTensor(student)).dataSync());
+      });
+
+      // Reference loss in float64 as a function of the student's raw values.
+      const x = Float64Array.from(student.data);
+      const refLoss = (values: Float64Array) => {
+        const terms = refManifoldTerms(values, teacher.data, b, n, ds, dt, idx);
+        return terms.intra + terms.inter + terms.random;
       };
-      return Array.from(tf.grad(lossOf)(toTensor(student)).dataSync());
-    });
+      const h = 1e-6;
+      const numeric = Array.from(x, (_, i) => {
+        const plus = x.slice();
+        const minus = x.slice();
+        plus[i] = x[i]! + h;
+        minus[i] = x[i]! - h;
+        return (refLoss(plus) - refLoss(minus)) / (2 * h);
+      });
 
-    // Reference loss in float64 as a function of the student's raw values.
-    const x = Float64Array.from(student.data);
-    const refLoss = (values: Float64Array) => {
-      const terms = refManifoldTerms(values, teacher.data, b, n, ds, dt, idx);
-      return terms.intra + terms.inter + terms.random;
-    };
-    const h = 1e-6;
-    const numeric = Array.from(x, (_, i) => {
-      const plus = x.slice();
-      const minus = x.slice();
-      plus[i] = x[i]! + h;
-      minus[i] = x[i]! - h;
-      return (refLoss(plus) - refLoss(minus)) / (2 * h);
-    });
-
-    expect(analytic.length).toBe(numeric.length);
-    expect(numeric.reduce((sum, g) => sum + Math.abs(g), 0)).toBeGreaterThan(1e-2); // not a trivial zero
-    for (let i = 0; i < numeric.length; i++) {
-      const a = analytic[i]!;
-      const e = numeric[i]!;
-      expect(Math.abs(a - e), `entry ${i}: engine ${a}, finite difference ${e}`).toBeLessThan(
-        1e-5 + 1e-3 * Math.abs(e),
-      );
-    }
-  });
+      expect(analytic.length).toBe(numeric.length);
+      expect(numeric.reduce((sum, g) => sum + Math.abs(g), 0)).toBeGreaterThan(1e-2); // not a trivial zero
+      for (let i = 0; i < numeric.length; i++) {
+        const a = analytic[i]!;
+        const e = numeric[i]!;
+        expect(Math.abs(a - e), `entry ${i}: engine ${a}, finite difference ${e}`).toBeLessThan(
+          1e-5 + 1e-3 * Math.abs(e),
+        );
+      }
+    },
+  );
 });
 
 describe('randomSampleIndices', () => {

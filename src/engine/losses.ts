@@ -14,6 +14,11 @@ export interface SampleOptions {
   k: number;
   /** K flat token indices in [0, B*N); replaces the random draw so the term is reproducible. */
   sampleIndices?: Int32Array | tf.Tensor1D;
+  /**
+   * Pick the K tokens with a gather (gradient: a scatter) instead of a one-hot matmul: the
+   * same values for a fraction of the work (the fast step). Off, the reference's matmul.
+   */
+  gather?: boolean;
 }
 
 export interface ManifoldTerms {
@@ -87,13 +92,33 @@ export function relationMatrices(tokens: tf.Tensor3D, opts: SampleOptions): Rela
     const intra = tf.matMul(f, f, false, true) as tf.Tensor3D; // [B, N, N]
     const fByPos = f.transpose([1, 0, 2]) as tf.Tensor3D; // [N, B, D]
     const inter = tf.matMul(fByPos, fByPos, false, true) as tf.Tensor3D; // [N, B, B]
-    // Selecting rows with a one-hot matmul instead of tf.gather: gather's gradient needs
-    // UnsortedSegmentSum, which the wasm backend lacks.
-    const pick = tf.oneHot(sampleTensor(b * n, opts), b * n).toFloat(); // [K, B*N]
-    const fk = tf.matMul(pick, f.reshape([b * n, d])); // [K, D]
+    const idx = sampleTensor(b * n, opts);
+    const flat = f.reshape([b * n, d]) as tf.Tensor2D;
+    // The reference selects rows with a one-hot matmul, because tf.gather's gradient needs
+    // UnsortedSegmentSum, which the wasm backend lacks; gatherRows brings its own gradient.
+    const fk = opts.gather ? gatherRows(flat, idx) : tf.matMul(tf.oneHot(idx, b * n).toFloat(), flat); // [K, D]
     const random = tf.matMul(fk, fk, false, true) as tf.Tensor2D; // [K, K]
     return { intra, inter, random };
   });
+}
+
+/**
+ * Rows `idx` of x [R, D]. The gradient scatters dy back into those rows (ScatterNd, which
+ * every backend has; it adds up repeated indices, as the gather's true gradient does).
+ */
+function gatherRows(x: tf.Tensor2D, idx: tf.Tensor1D): tf.Tensor2D {
+  const shape = x.shape;
+  // The indices are saved with the op (kept until backprop ends): the caller's tidy may
+  // dispose its own handle before the gradient runs.
+  const pick = tf.customGrad(((input: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    save([idx]);
+    return {
+      value: tf.gather(input, idx),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+        tf.scatterND(saved[0]!.expandDims(1), dy as tf.Tensor, shape),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return pick(x) as tf.Tensor2D;
 }
 
 /**
@@ -120,8 +145,8 @@ export function manifoldTerms(
   return tf.tidy(() => {
     // One index tensor for both models: the sample must be the same tokens on each side.
     const idx = sampleTensor(b * n, opts);
-    const s = relationMatrices(student, { k: opts.k, sampleIndices: idx });
-    const t = relationMatrices(teacher, { k: opts.k, sampleIndices: idx });
+    const s = relationMatrices(student, { k: opts.k, sampleIndices: idx, gather: opts.gather });
+    const t = relationMatrices(teacher, { k: opts.k, sampleIndices: idx, gather: opts.gather });
     return {
       intra: meanSquaredDifference(s.intra, t.intra),
       inter: meanSquaredDifference(s.inter, t.inter),

@@ -77,6 +77,8 @@ export function distillationObjective(
   pairs: LayerPair[],
   sampleIndices: tf.Tensor1D[],
   mix?: Mix,
+  /** The fast step's cheaper formulations (same values). */
+  fast = false,
 ): ObjectiveValue {
   const active = new Set(activeTerms(loss));
   const terms: Partial<Record<LossTerm, tf.Scalar>> = {};
@@ -100,6 +102,7 @@ export function distillationObjective(
       return manifoldTerms(student.patchTokens(block), target.tokens[i]!, {
         k: loss.k,
         sampleIndices: sampleIndices[i]!,
+        gather: fast,
       });
     });
     // stack + mean, not addN: addN of 8 or more tensors is wrong on tfjs's WebGPU backend.

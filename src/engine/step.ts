@@ -63,7 +63,17 @@ export function distillStep(input: DistillStepInput, batch: Batch): tf.Tensor1D 
     const { grads } = tf.variableGrads(
       () => {
         const out = student.apply(batch.images, fused);
-        const obj = distillationObjective(student, out, target, batch.labels, loss, pairs, idx, batch.mix);
+        const obj = distillationObjective(
+          student,
+          out,
+          target,
+          batch.labels,
+          loss,
+          pairs,
+          idx,
+          batch.mix,
+          fused,
+        );
         const names = activeTerms(loss);
         const acc = batchAccuracy(student.predictLogits(out), batch.labels);
         metrics = tf.keep(tf.stack([...names.map((n) => obj.terms[n]!), obj.total, acc]) as tf.Tensor1D);
