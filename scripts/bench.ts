@@ -107,7 +107,8 @@ async function runBrowser(plan: Map<BackendName, BenchSize[]>, quick: boolean): 
     root: ROOT,
     configFile: path.join(ROOT, 'vite.config.ts'),
     logLevel: 'error',
-    server: { port: 5180, strictPort: false, host: 'localhost' },
+    // No watcher, no HMR: an edited source file must not reload the page mid-measurement.
+    server: { port: 5180, strictPort: false, host: 'localhost', watch: null, hmr: false },
     optimizeDeps: {
       include: [
         '@tensorflow/tfjs',
