@@ -42,6 +42,10 @@ describe('command line: refusals', () => {
       ['--phase', 'teacher', '--data', 'synthetic', '--out', '/tmp/x', '--backend', 'cuda'],
       /--backend must be wasm or cpu/,
     ],
+    [
+      ['--phase', 'teacher', '--data', 'synthetic', '--out', '/tmp/x', '--step', 'turbo'],
+      /--step must be fast or reference, got "turbo"/,
+    ],
   ])('train %j exits 2 with one line naming the problem', (args, message) => {
     const r = run('train', args as string[]);
     expect(r.code).toBe(2);

@@ -2,7 +2,7 @@
  * npm run train -- --phase teacher|student --data <dir | archive.tar.gz | synthetic>
  *   [--preset <name>] [--config <file.json>] [--teacher <checkpoint dir>] [--steps N] [--seed S]
  *   [--backend wasm|cpu] [--baseline <preset>]... [--resume <checkpoint dir>]
- *   [--log-every N] [--eval-every N] [--eval-limit N] [--mixup ALPHA] --out <dir>
+ *   [--log-every N] [--eval-every N] [--eval-limit N] [--mixup ALPHA] [--step fast|reference] --out <dir>
  *
  * Trains in Node with the same engine as the app; writes <out>/metrics.jsonl and
  * <out>/checkpoint/ (see README and ../shared/docs/interfaces.md).
@@ -29,7 +29,7 @@ import { loadDatasetArg, readCheckpointDir, writeCheckpointDir } from './lib/nod
 
 const USAGE =
   'npm run train -- --phase teacher|student --data <dir|archive.tar.gz|synthetic> [--preset NAME] [--config FILE] ' +
-  '[--teacher CKPT_DIR] [--steps N] [--seed S] [--backend wasm|cpu] [--baseline PRESET] [--resume CKPT_DIR] --out DIR';
+  '[--teacher CKPT_DIR] [--steps N] [--seed S] [--backend wasm|cpu] [--baseline PRESET] [--resume CKPT_DIR] [--step fast|reference] --out DIR';
 
 async function main(): Promise<void> {
   const args = parseCli(
@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       'eval-every': { type: 'string' },
       'eval-limit': { type: 'string' },
       mixup: { type: 'string' },
+      step: { type: 'string' },
       out: { type: 'string' },
     },
     USAGE,
@@ -58,6 +59,9 @@ async function main(): Promise<void> {
     throw new UsageError(`--phase must be teacher or student. Usage: ${USAGE}`);
   if (!args.data) throw new UsageError(`--data is required. Usage: ${USAGE}`);
   if (!args.out) throw new UsageError(`--out is required. Usage: ${USAGE}`);
+  const stepKind = args.step ?? 'fast';
+  if (stepKind !== 'fast' && stepKind !== 'reference')
+    throw new UsageError(`--step must be fast or reference, got "${args.step}"`);
   const backendChoice = args.backend ?? 'wasm';
   if (backendChoice !== 'wasm' && backendChoice !== 'cpu')
     throw new UsageError('--backend must be wasm or cpu');
@@ -147,7 +151,7 @@ async function main(): Promise<void> {
   if (!(mixup >= 0 && mixup <= 10))
     throw new UsageError(`--mixup must be a Beta alpha in [0, 10], got "${args.mixup}"`);
   const augment = { ...STANDARD_AUGMENT, mixup };
-  const trainer = new Trainer({ config, phase, dataset, teacher, baselines, resume, augment });
+  const trainer = new Trainer({ config, phase, dataset, teacher, baselines, resume, augment, stepKind });
   const evalEvery = evalEveryFlag ?? Math.max(50, Math.round(trainer.totalSteps / 5));
   await mkdir(args.out, { recursive: true });
   const metricsPath = path.join(args.out, 'metrics.jsonl');
