@@ -195,7 +195,7 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
 
     // Back to back, metrics kept on the device and read in one transfer, as the trainer does.
     const counts: (Record<keyof CounterSnapshot, number> | null)[] = [];
-    for (const r of rigs) {
+    for (const r of opts.countSteps > 0 ? rigs : []) {
       const before = opts.counters?.();
       const pending: tf.Tensor[] = [];
       for (let k = 0; k < opts.countSteps; k++) pending.push(r.step());
