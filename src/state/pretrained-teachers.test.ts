@@ -1,0 +1,41 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { validateManifest } from '../engine/checkpoint-format';
+import { presetConfig } from '../engine/presets';
+import { PRETRAINED_TEACHERS, pretrainedTeacherFor } from './pretrained-teachers';
+
+const MODELS = path.resolve(import.meta.dirname, '../../public/models');
+
+describe('the shipped pretrained teachers', () => {
+  for (const t of PRETRAINED_TEACHERS) {
+    it(`${t.name}: its files exist, fit in 10 MB, and agree with the table`, () => {
+      const dir = path.join(MODELS, t.name);
+      const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+      const model = validateManifest(JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')));
+      expect(statSync(path.join(dir, 'weights.bin')).size).toBeLessThan(10 * 2 ** 20);
+      expect(model.phase).toBe('teacher');
+      expect(model.models.map((m) => m.role)).toEqual(['teacher']);
+      expect(model.models[0]!.config).toEqual(t.teacher);
+      expect(manifest.teacher).toEqual(t.teacher);
+      expect(manifest.testAccuracy).toBe(t.testAccuracy);
+      expect(manifest.presets).toEqual(t.presets);
+      for (const key of ['command', 'seed', 'trainSeconds', 'testAccuracy1000', 'config'])
+        expect(manifest[key], key).toBeDefined();
+    });
+  }
+
+  it('each CIFAR-10 preset finds the teacher of its shape; other data finds none', () => {
+    for (const t of PRETRAINED_TEACHERS) {
+      for (const preset of t.presets) {
+        expect(pretrainedTeacherFor({ ...presetConfig(preset), data: 'cifar10' })?.name).toBe(t.name);
+        expect(pretrainedTeacherFor({ ...presetConfig(preset), data: 'synthetic' })).toBeNull();
+      }
+    }
+    const wider = presetConfig('tiny');
+    expect(
+      pretrainedTeacherFor({ ...wider, data: 'cifar10', teacher: { ...wider.teacher, dModel: 48 } }),
+    ).toBeNull();
+    expect(existsSync(path.join(MODELS, 'index.json'))).toBe(true);
+  });
+});
