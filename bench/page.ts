@@ -11,6 +11,8 @@ async function runBench(request: BenchRequest): Promise<BenchEvent[]> {
     return await new Promise<BenchEvent[]>((resolve, reject) => {
       worker.addEventListener('message', (e: MessageEvent<BenchEvent>) => {
         events.push(e.data);
+        // The runner (scripts/bench.ts) exposes this to log and keep results as they come.
+        (window as unknown as { benchProgress?: (e: BenchEvent) => void }).benchProgress?.(e.data);
         if (e.data.type === 'done' || e.data.type === 'failed') resolve(events);
       });
       worker.addEventListener('error', (e) => reject(new Error(`bench worker crashed: ${e.message}`)));

@@ -136,6 +136,10 @@ async function runBrowser(plan: Map<BackendName, BenchSize[]>, quick: boolean): 
     page.on('console', (msg) => {
       if (msg.type() === 'error') log(`page: ${msg.text()}`);
     });
+    // Each result is logged as it arrives, not when the backend's whole batch of sizes ends.
+    await page.exposeFunction('benchProgress', (e: BenchEvent) => {
+      if (e.type === 'result') log(`  ${summary(e.measurement)}`);
+    });
     await page.goto(`${url}bench/index.html`);
     await page.waitForFunction(() => 'runBench' in window, null, { timeout: 120_000 });
     for (const [backend, sizes] of plan) {
@@ -153,7 +157,6 @@ async function runBrowser(plan: Map<BackendName, BenchSize[]>, quick: boolean): 
           out.kernelChecks.push(...e.kernelChecks);
         } else if (e.type === 'result') {
           out.results.push(e.measurement);
-          log(`  ${summary(e.measurement)}`);
         } else if (e.type === 'failed') {
           out.failures.push({ backend, message: e.message });
           log(`  ${backend} failed: ${e.message.split('\n')[0]}`);
