@@ -7,7 +7,7 @@
  */
 
 import type { OptimConfig } from './config';
-import type { AdamWState, ParamOptimizer } from './optim';
+import { AdamConstants, type AdamWState, biasCorrected, clipFactor, type ParamOptimizer } from './optim';
 import * as tf from './tf';
 import type { NamedVariable } from './vit';
 
@@ -19,10 +19,7 @@ export class FlatAdamW implements ParamOptimizer {
   private readonly v: tf.Variable;
   /** 1 where decoupled weight decay applies, 0 elsewhere. */
   private readonly decayMask: tf.Tensor1D;
-  private readonly beta1: tf.Scalar;
-  private readonly beta2: tf.Scalar;
-  private readonly oneMinusBeta1: tf.Scalar;
-  private readonly oneMinusBeta2: tf.Scalar;
+  private readonly k: AdamConstants;
   /**
    * For parameters off the loss's path (no gradient: e.g. the cls head when CE is off):
    * zero gradients and the mask of parameters that do get one, made once per pattern.
@@ -42,10 +39,7 @@ export class FlatAdamW implements ParamOptimizer {
         Float32Array.from(params.flatMap((p) => new Array<number>(p.variable.size).fill(p.decay ? 1 : 0))),
       ),
     );
-    this.beta1 = tf.keep(tf.scalar(cfg.beta1));
-    this.beta2 = tf.keep(tf.scalar(cfg.beta2));
-    this.oneMinusBeta1 = tf.keep(tf.scalar(1 - cfg.beta1));
-    this.oneMinusBeta2 = tf.keep(tf.scalar(1 - cfg.beta2));
+    this.k = new AdamConstants(cfg);
   }
 
   apply(grads: (tf.Tensor | undefined)[], lr: number): void {
@@ -53,18 +47,18 @@ export class FlatAdamW implements ParamOptimizer {
       throw new Error(`AdamW.apply got ${grads.length} gradients for ${this.params.length} parameters.`);
     }
     this.step += 1;
-    const { beta1, beta2, eps, weightDecay, gradClip } = this.cfg;
-    const stepSize = (lr * Math.sqrt(1 - beta2 ** this.step)) / (1 - beta1 ** this.step);
+    const { weightDecay, gradClip } = this.cfg;
+    const { stepSize, epsHat } = biasCorrected(this.cfg, this.step, lr);
     tf.tidy(() => {
       const stepSizeT = tf.scalar(stepSize);
-      const epsHatT = tf.scalar(eps * Math.sqrt(1 - beta2 ** this.step));
+      const epsHatT = tf.scalar(epsHat);
       const missing = grads.some((g) => g === undefined) ? this.missing(grads) : null;
       // A parameter off the loss's path has no gradient: it takes zeros here and is
       // masked out below, so it is left alone exactly as in the reference.
       let g = flatten(grads.map((raw, i) => raw ?? missing!.zeros.get(i)!));
-      if (gradClip > 0) g = g.mul(clipScale(g, gradClip));
-      let m = this.m.mul(this.beta1).add(g.mul(this.oneMinusBeta1));
-      let v = this.v.mul(this.beta2).add(g.square().mul(this.oneMinusBeta2));
+      if (gradClip > 0) g = g.mul(clipFactor(g.square().sum(), gradClip));
+      let m = this.m.mul(this.k.beta1).add(g.mul(this.k.oneMinusBeta1));
+      let v = this.v.mul(this.k.beta2).add(g.square().mul(this.k.oneMinusBeta2));
       const p = flatten(this.params.map((q) => q.variable));
       let next = p.sub(m.div(v.sqrt().add(epsHatT)).mul(stepSizeT));
       if (weightDecay > 0) next = next.sub(p.mul(this.decayMask.mul(lr * weightDecay)));
@@ -119,23 +113,11 @@ export class FlatAdamW implements ParamOptimizer {
   dispose(): void {
     for (const entry of this.missingCache.values()) tf.dispose([...entry.zeros.values(), entry.present]);
     this.missingCache.clear();
-    tf.dispose([
-      this.m,
-      this.v,
-      this.decayMask,
-      this.beta1,
-      this.beta2,
-      this.oneMinusBeta1,
-      this.oneMinusBeta2,
-    ]);
+    tf.dispose([this.m, this.v, this.decayMask]);
+    this.k.dispose();
   }
 }
 
 function flatten(tensors: tf.Tensor[]): tf.Tensor1D {
   return tf.concat(tensors.map((t) => t.reshape([-1]))) as tf.Tensor1D;
-}
-
-/** min(1, maxNorm / ||g||), as torch.nn.utils.clip_grad_norm_ (g holds every gradient). */
-function clipScale(g: tf.Tensor1D, maxNorm: number): tf.Scalar {
-  return tf.minimum(1, tf.div(maxNorm, g.square().sum().sqrt().add(1e-6))) as tf.Scalar;
 }

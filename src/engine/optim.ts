@@ -46,11 +46,7 @@ export class AdamW implements ParamOptimizer {
   private readonly cfg: OptimConfig;
   private readonly m: tf.Variable[];
   private readonly v: tf.Variable[];
-  /** Constant scalars made once: a JS number in an op would upload a new scalar per use. */
-  private readonly beta1: tf.Scalar;
-  private readonly beta2: tf.Scalar;
-  private readonly oneMinusBeta1: tf.Scalar;
-  private readonly oneMinusBeta2: tf.Scalar;
+  private readonly k: AdamConstants;
   /** Updates applied so far (Adam's t). */
   step = 0;
 
@@ -60,10 +56,7 @@ export class AdamW implements ParamOptimizer {
     const zeros = (p: NamedVariable) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false));
     this.m = params.map(zeros);
     this.v = params.map(zeros);
-    this.beta1 = tf.keep(tf.scalar(cfg.beta1));
-    this.beta2 = tf.keep(tf.scalar(cfg.beta2));
-    this.oneMinusBeta1 = tf.keep(tf.scalar(1 - cfg.beta1));
-    this.oneMinusBeta2 = tf.keep(tf.scalar(1 - cfg.beta2));
+    this.k = new AdamConstants(cfg);
   }
 
   /**
@@ -76,24 +69,27 @@ export class AdamW implements ParamOptimizer {
       throw new Error(`AdamW.apply got ${grads.length} gradients for ${this.params.length} parameters.`);
     }
     this.step += 1;
-    const { beta1, beta2, eps, weightDecay, gradClip } = this.cfg;
-    // Bias corrections folded into the step size, as in the Adam paper's Algorithm 1 tail.
-    const stepSize = (lr * Math.sqrt(1 - beta2 ** this.step)) / (1 - beta1 ** this.step);
+    const { weightDecay, gradClip } = this.cfg;
+    const { stepSize, epsHat } = biasCorrected(this.cfg, this.step, lr);
     tf.tidy(() => {
       // Three scalars a step: the only per-step uploads the optimizer makes.
       const stepSizeT = tf.scalar(stepSize);
-      const epsHatT = tf.scalar(eps * Math.sqrt(1 - beta2 ** this.step));
+      const epsHatT = tf.scalar(epsHat);
       const decayT = tf.scalar(lr * weightDecay);
       const present = grads.filter((g): g is tf.Tensor => g !== undefined);
-      const scale = gradClip > 0 && present.length ? clipScale(present, gradClip) : null;
+      // stack + sum, not addN: addN of 8 or more tensors is wrong on tfjs's WebGPU backend.
+      const scale =
+        gradClip > 0 && present.length
+          ? clipFactor(tf.stack(present.map((g) => g.square().sum())).sum(), gradClip)
+          : null;
       this.params.forEach((p, i) => {
         const raw = grads[i];
         if (!raw) return;
         const g = scale ? raw.mul(scale) : raw;
         const m = this.m[i]!;
         const v = this.v[i]!;
-        m.assign(m.mul(this.beta1).add(g.mul(this.oneMinusBeta1)));
-        v.assign(v.mul(this.beta2).add(g.square().mul(this.oneMinusBeta2)));
+        m.assign(m.mul(this.k.beta1).add(g.mul(this.k.oneMinusBeta1)));
+        v.assign(v.mul(this.k.beta2).add(g.square().mul(this.k.oneMinusBeta2)));
         let next = p.variable.sub(m.div(v.sqrt().add(epsHatT)).mul(stepSizeT));
         if (p.decay && weightDecay > 0) next = next.sub(p.variable.mul(decayT));
         p.variable.assign(next);
@@ -120,16 +116,39 @@ export class AdamW implements ParamOptimizer {
   }
 
   dispose(): void {
-    for (const t of [...this.m, ...this.v, this.beta1, this.beta2, this.oneMinusBeta1, this.oneMinusBeta2])
-      t.dispose();
+    tf.dispose([...this.m, ...this.v]);
+    this.k.dispose();
   }
 }
 
-/** min(1, maxNorm / ||g||) over all gradients together, as torch.nn.utils.clip_grad_norm_. */
-function clipScale(grads: tf.Tensor[], maxNorm: number): tf.Scalar {
-  // stack + sum, not addN: addN of 8 or more tensors is wrong on tfjs's WebGPU backend.
-  const sumSq = tf.stack(grads.map((g) => g.square().sum())).sum(); // scalar
-  return tf.minimum(1, tf.div(maxNorm, sumSq.sqrt().add(1e-6))) as tf.Scalar;
+/** Adam's hyper-parameters as device scalars, made once: a JS number in an op would upload a new scalar per use. */
+export class AdamConstants {
+  readonly beta1: tf.Scalar;
+  readonly beta2: tf.Scalar;
+  readonly oneMinusBeta1: tf.Scalar;
+  readonly oneMinusBeta2: tf.Scalar;
+
+  constructor(cfg: OptimConfig) {
+    this.beta1 = tf.keep(tf.scalar(cfg.beta1));
+    this.beta2 = tf.keep(tf.scalar(cfg.beta2));
+    this.oneMinusBeta1 = tf.keep(tf.scalar(1 - cfg.beta1));
+    this.oneMinusBeta2 = tf.keep(tf.scalar(1 - cfg.beta2));
+  }
+
+  dispose(): void {
+    tf.dispose([this.beta1, this.beta2, this.oneMinusBeta1, this.oneMinusBeta2]);
+  }
+}
+
+/** Update t's step size and epsilon, with the bias corrections folded in (the Adam paper's Algorithm 1 tail). */
+export function biasCorrected(cfg: OptimConfig, t: number, lr: number): { stepSize: number; epsHat: number } {
+  const root = Math.sqrt(1 - cfg.beta2 ** t);
+  return { stepSize: (lr * root) / (1 - cfg.beta1 ** t), epsHat: cfg.eps * root };
+}
+
+/** min(1, maxNorm / ||g||) from the squared norm of all gradients together, as torch.nn.utils.clip_grad_norm_. */
+export function clipFactor(sumOfSquares: tf.Scalar, maxNorm: number): tf.Scalar {
+  return tf.minimum(1, tf.div(maxNorm, sumOfSquares.sqrt().add(1e-6))) as tf.Scalar;
 }
 
 /** Linear warmup to the peak rate, then cosine decay to zero at the last step. */
