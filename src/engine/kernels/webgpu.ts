@@ -67,41 +67,62 @@ function consts(rows: number, d: number, eps = 0): string {
   return `const ROWS : i32 = ${rows}; const D : i32 = ${d}; const EPS : f32 = ${eps.toExponential()};`;
 }
 
-function layerNormProgram(shape: number[], eps: number): WebGPUProgram {
+/**
+ * One thread per row of `shape`'s last axis (width D): the body sees `row` and `base` (the
+ * row's first flat index); with `eps`, also rowMeanRstd() over an input named X.
+ */
+function rowProgram(
+  name: string,
+  variableNames: string[],
+  shape: number[],
+  outputShape: number[],
+  body: string,
+  eps?: number,
+): WebGPUProgram {
   const [rows, d] = rowsAndWidth(shape);
   return program(
-    `kd_ln_${rows}_${d}_${eps}`,
-    ['X', 'G', 'B'],
-    shape,
+    `kd_${name}_${rows}_${d}_${eps ?? ''}`,
+    variableNames,
+    outputShape,
     rows,
     `
 ${consts(rows, d, eps)}
-${ROW_STATS_WGSL}
+${eps === undefined ? '' : ROW_STATS_WGSL}
 fn main(row : i32) {
   if (row >= ROWS) { return; }
   let base = row * D;
-  let s = rowMeanRstd(base);
-  for (var j = 0; j < D; j++) {
-    setOutputAtIndex(base + j, (X[base + j] - s.x) * s.y * G[j] + B[j]);
-  }
+${body}
 }`,
   );
 }
 
-/** dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma. */
+function layerNormProgram(shape: number[], eps: number): WebGPUProgram {
+  return rowProgram(
+    'ln',
+    ['X', 'G', 'B'],
+    shape,
+    shape,
+    `
+  let s = rowMeanRstd(base);
+  for (var j = 0; j < D; j++) {
+    setOutputAtIndex(base + j, (X[base + j] - s.x) * s.y * G[j] + B[j]);
+  }`,
+    eps,
+  );
+}
+
+/**
+ * dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma. The row statistics are
+ * recomputed here rather than shared with the gamma gradient: the tape disposes what one
+ * input's gradient made before the next one runs.
+ */
 function layerNormGradXProgram(shape: number[], eps: number): WebGPUProgram {
-  const [rows, d] = rowsAndWidth(shape);
-  return program(
-    `kd_ln_dx_${rows}_${d}_${eps}`,
+  return rowProgram(
+    'ln_dx',
     ['X', 'G', 'DY'],
     shape,
-    rows,
+    shape,
     `
-${consts(rows, d, eps)}
-${ROW_STATS_WGSL}
-fn main(row : i32) {
-  if (row >= ROWS) { return; }
-  let base = row * D;
   let s = rowMeanRstd(base);
   var meanG = 0.0;
   var meanGX = 0.0;
@@ -115,28 +136,23 @@ fn main(row : i32) {
   for (var j = 0; j < D; j++) {
     let xhat = (X[base + j] - s.x) * s.y;
     setOutputAtIndex(base + j, s.y * (DY[base + j] * G[j] - meanG - xhat * meanGX));
-  }
-}`,
+  }`,
+    eps,
   );
 }
 
 /** [rows, 2]: mean and 1/std of each row, for the gamma gradient. */
 function rowStatsProgram(shape: number[], eps: number): WebGPUProgram {
-  const [rows, d] = rowsAndWidth(shape);
-  return program(
-    `kd_rowstats_${rows}_${d}_${eps}`,
+  return rowProgram(
+    'rowstats',
     ['X'],
-    [rows, 2],
-    rows,
+    shape,
+    [rowsAndWidth(shape)[0], 2],
     `
-${consts(rows, d, eps)}
-${ROW_STATS_WGSL}
-fn main(row : i32) {
-  if (row >= ROWS) { return; }
-  let s = rowMeanRstd(row * D);
+  let s = rowMeanRstd(base);
   setOutputAtIndex(row * 2, s.x);
-  setOutputAtIndex(row * 2 + 1, s.y);
-}`,
+  setOutputAtIndex(row * 2 + 1, s.y);`,
+    eps,
   );
 }
 
@@ -220,43 +236,31 @@ fn main(i : i32) {
 }
 
 function softmaxProgram(shape: number[]): WebGPUProgram {
-  const [rows, d] = rowsAndWidth(shape);
-  return program(
-    `kd_softmax_${rows}_${d}`,
+  return rowProgram(
+    'softmax',
     ['X'],
     shape,
-    rows,
+    shape,
     `
-${consts(rows, d)}
-fn main(row : i32) {
-  if (row >= ROWS) { return; }
-  let base = row * D;
   var m = X[base];
   for (var j = 1; j < D; j++) { m = max(m, X[base + j]); }
   var total = 0.0;
   for (var j = 0; j < D; j++) { total += exp(X[base + j] - m); }
-  for (var j = 0; j < D; j++) { setOutputAtIndex(base + j, exp(X[base + j] - m) / total); }
-}`,
+  for (var j = 0; j < D; j++) { setOutputAtIndex(base + j, exp(X[base + j] - m) / total); }`,
   );
 }
 
 /** dx = y * (dy - sum(dy * y)) per row. */
 function softmaxGradProgram(shape: number[]): WebGPUProgram {
-  const [rows, d] = rowsAndWidth(shape);
-  return program(
-    `kd_softmax_dx_${rows}_${d}`,
+  return rowProgram(
+    'softmax_dx',
     ['Y', 'DY'],
     shape,
-    rows,
+    shape,
     `
-${consts(rows, d)}
-fn main(row : i32) {
-  if (row >= ROWS) { return; }
-  let base = row * D;
   var s = 0.0;
   for (var j = 0; j < D; j++) { s += DY[base + j] * Y[base + j]; }
-  for (var j = 0; j < D; j++) { setOutputAtIndex(base + j, Y[base + j] * (DY[base + j] - s)); }
-}`,
+  for (var j = 0; j < D; j++) { setOutputAtIndex(base + j, Y[base + j] * (DY[base + j] - s)); }`,
   );
 }
 
