@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildChartData,
+  ChartDataBuilder,
   ghostField,
   lastFinite,
   type MetricRow,
@@ -81,5 +82,65 @@ describe('chart helpers', () => {
     expect(formatValue(12345)).toBe('1.23e+4');
     expect(formatValue(Number.NaN)).toBe('NaN');
     expect(slugify('Loss terms (train)')).toBe('loss-terms-train');
+  });
+});
+
+describe('buildChartData axes', () => {
+  it('spans the drawn steps and every drawn value, raw, smoothed and earlier runs', () => {
+    const rows = rowsOf(5, (i) => ({ ce: [2.2, 1.1, 0.4, 0.9, 0.6][i] }));
+    const ghost = { label: 'earlier', rows: [{ step: 6, ce: 3.6 }] };
+    const data = buildChartData(rows, ['ce'], 0.5, false, [ghost]);
+    // Steps 0..6 (the ghost's last step included); values 0.4..3.6 -> step 1 on the 1-2-5 ladder.
+    expect(data.x?.domain).toEqual([0, 6]);
+    expect(data.y).toEqual({ domain: [0, 4], ticks: [0, 1, 2, 3, 4] });
+  });
+
+  it('uses a log ladder on a log axis and has no axes without data', () => {
+    const rows = rowsOf(3, (i) => ({ ce: [0.03, 0.5, 2.3][i] }));
+    expect(buildChartData(rows, ['ce'], 0, true, []).y?.domain).toEqual([0.02, 5]);
+    const empty = buildChartData(
+      rowsOf(2, () => ({ ce: Number.NaN })),
+      ['ce'],
+      0,
+      false,
+      [],
+    );
+    expect(empty.y).toBeUndefined();
+    expect(buildChartData([], ['ce'], 0, false, []).x).toBeUndefined();
+  });
+});
+
+describe('ChartDataBuilder', () => {
+  // The reference is a fresh build from all rows (itself checked against hand-computed values above).
+  const plain = (d: ReturnType<typeof buildChartData>) => JSON.parse(JSON.stringify(d));
+
+  it('extends its series as rows are appended and matches a fresh build after every redraw', () => {
+    let seed = 11;
+    const rand = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    const builder = new ChartDataBuilder();
+    const ghost = { label: 'earlier', rows: rowsOf(300, (i) => ({ ce: 3 / (i + 1), kd: 1 })) };
+    let rows: MetricRow[] = [];
+    let keys = ['ce', 'kd'];
+    let smoothing = 0.6;
+    for (let redraw = 0; redraw < 40; redraw++) {
+      const more = rowsOf(1 + Math.floor(rand() * 60), (i) => ({
+        step: rows.length + i,
+        ce: rand() < 0.05 ? Number.NaN : 2 + rand(),
+        kd: rand(),
+        intra: rand() < 0.5 ? undefined : rand(),
+      }));
+      rows = rows.concat(more); // as the store appends: the old row objects are kept
+      if (redraw === 10) smoothing = 0.9;
+      if (redraw === 20) keys = ['ce', 'kd', 'intra'];
+      if (redraw === 30) rows = rows.filter((_, i) => i % 2 === 0); // the store thinning a long run
+      if (redraw === 35) rows = rows.map((r) => ({ ...r, ce: 5 })); // a new run as long as the last
+      const ghosts = redraw >= 25 ? [ghost] : [];
+      const log = redraw % 7 === 0;
+      const got = builder.build(rows, keys, smoothing, log, ghosts, 200);
+      expect(plain(got)).toEqual(plain(buildChartData(rows, keys, smoothing, log, ghosts, 200)));
+    }
   });
 });

@@ -15,19 +15,25 @@ export const MAX_SMOOTHING = 0.999;
  * @param weight smoothing weight in [0, 1): 0 returns the values unchanged; clamped into [0, 0.999]
  */
 export function debiasedEma(values: readonly number[], weight: number): number[] {
-  const w = Number.isFinite(weight) ? Math.min(Math.max(weight, 0), MAX_SMOOTHING) : 0;
-  const out = new Array<number>(values.length);
-  let last = 0;
-  let numAccum = 0;
-  for (let i = 0; i < values.length; i++) {
-    const x = values[i]!;
-    if (!Number.isFinite(x)) {
-      out[i] = Number.NaN;
-      continue;
-    }
-    last = last * w + (1 - w) * x;
-    numAccum++;
-    out[i] = w === 0 ? x : last / (1 - w ** numAccum);
+  const ema = new DebiasedEma(weight);
+  return values.map((x) => ema.next(x));
+}
+
+/** debiasedEma one value at a time, so a chart can extend its smoothed series as rows arrive. */
+export class DebiasedEma {
+  private readonly w: number;
+  private last = 0;
+  private seen = 0;
+
+  constructor(weight: number) {
+    this.w = Number.isFinite(weight) ? Math.min(Math.max(weight, 0), MAX_SMOOTHING) : 0;
   }
-  return out;
+
+  /** The smoothed value after `x` (NaN, and left out of the average, when x is not finite). */
+  next(x: number): number {
+    if (!Number.isFinite(x)) return Number.NaN;
+    this.last = this.last * this.w + (1 - this.w) * x;
+    this.seen++;
+    return this.w === 0 ? x : this.last / (1 - this.w ** this.seen);
+  }
 }
