@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { memo, useId } from 'react';
 
 export interface ChartControlsProps {
   /** De-biased EMA weight shown by the slider, 0..0.99. */
@@ -8,8 +8,12 @@ export interface ChartControlsProps {
   onLogScaleChange: (value: boolean) => void;
 }
 
-/** Smoothing slider and log-y checkbox shared by the metric charts; fully controlled. */
-export function ChartControls({
+/**
+ * Smoothing slider and log-y checkbox shared by the metric charts; fully controlled. Memoised:
+ * its parent re-renders on every metrics update, and React rewrites a controlled input's
+ * attributes on each render.
+ */
+export const ChartControls = memo(function ChartControls({
   smoothing,
   onSmoothingChange,
   logScale,
@@ -43,4 +47,4 @@ export function ChartControls({
       </label>
     </div>
   );
-}
+});

@@ -1,7 +1,7 @@
-import { memo, useCallback, useMemo } from 'react';
+import { memo, useCallback, useMemo, useRef } from 'react';
 import {
+  type BaseTickContentProps,
   CartesianGrid,
-  Line,
   LineChart,
   ReferenceLine,
   Tooltip,
@@ -9,9 +9,11 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
+import { type AxisScale, sameScale } from './axis-ticks';
+import { ChartLines, type LineSpec } from './ChartLines';
 import {
-  buildChartData,
   type ChartData,
+  ChartDataBuilder,
   type GhostRun,
   ghostField,
   lastFinite,
@@ -80,6 +82,34 @@ export interface MetricChartProps {
 }
 
 const NONE: readonly never[] = [];
+// Props recharts compares by identity: built once, so a redraw with new rows re-registers nothing
+// but the data (a changed object or callback makes recharts re-run its axis and line selectors).
+const MARGIN = { top: 8, right: 16, bottom: 4, left: 4 };
+const AUTO_DOMAIN = ['auto', 'auto'] as const;
+const DATA_DOMAIN = ['dataMin', 'dataMax'] as const;
+const TICK_DY = { start: '0.71em', middle: '0.355em', end: '0' } as const;
+
+/**
+ * A tick label as a plain <text>. recharts' default (its Text component) measures the label's
+ * words in the DOM on every redraw, to wrap them; a number never wraps.
+ */
+function AxisTick({ x, y, payload, textAnchor, verticalAnchor }: BaseTickContentProps) {
+  return (
+    <text
+      x={x}
+      y={y}
+      dy={TICK_DY[verticalAnchor]}
+      textAnchor={textAnchor}
+      className="recharts-text recharts-cartesian-axis-tick-value"
+    >
+      {formatValue(Number(payload.value))}
+    </text>
+  );
+}
+const renderTick = (props: BaseTickContentProps) => <AxisTick {...props} />;
+// The lines are not recharts items, so recharts' tooltip has no payload and would stay hidden;
+// our content renders nothing when inactive, so it may always be visible.
+const TOOLTIP_WRAPPER = { visibility: 'visible' } as const;
 const GHOST_DASHES = ['6 4', '2 3', '9 3 2 3', '1 5'];
 const KEY_SEPARATOR = '\u0000';
 
@@ -139,6 +169,16 @@ function TooltipBody({
 }
 
 /**
+ * The previous scale while the new one is equal by value. recharts compares axis props by
+ * identity: a new but equal domain would make it recompute and redraw the axis.
+ */
+function useStableScale(scale: AxisScale | undefined): AxisScale | undefined {
+  const kept = useRef(scale);
+  if (!sameScale(kept.current, scale)) kept.current = scale;
+  return kept.current;
+}
+
+/**
  * Line chart of several metric series over steps: each series' raw values faint beneath its
  * de-biased EMA, optional log-y, weight-change markers and faint earlier runs. Memoised, so a
  * parent re-render with the same props skips recharts entirely.
@@ -157,10 +197,15 @@ export const MetricChart = memo(function MetricChart({
   // Key the memo on the series keys, not the array identity, so an inline `series={[…]}` stays cheap.
   const keySig = series.map((s) => s.key).join(KEY_SEPARATOR);
   const keys = useMemo(() => (keySig === '' ? [] : keySig.split(KEY_SEPARATOR)), [keySig]);
+  const builder = useRef<ChartDataBuilder | null>(null);
+  builder.current ??= new ChartDataBuilder();
   const data = useMemo(
-    () => buildChartData(rows, keys, smoothing, logScale, ghosts),
+    () => builder.current!.build(rows, keys, smoothing, logScale, ghosts),
     [rows, keys, smoothing, logScale, ghosts],
   );
+
+  const xScale = useStableScale(data.x);
+  const yScale = useStableScale(data.y);
 
   const summary = useMemo(() => {
     const parts = series.map((s, k) => {
@@ -181,6 +226,70 @@ export const MetricChart = memo(function MetricChart({
 
   // With ghosts merged in, a series has no value at a ghost-only step; connect across those gaps.
   const connectNulls = ghosts.length > 0;
+  const ghostCount = data.ghosts.length;
+  const lines = useMemo(() => {
+    const specs: LineSpec[] = [];
+    for (let gi = 0; gi < ghostCount; gi++) {
+      series.forEach((s, k) => {
+        specs.push({
+          id: `ghost-${gi}-${s.key}`,
+          field: ghostField(gi, k),
+          color: s.color,
+          className: `metric-chart-ghost series-${s.key}`,
+          width: 1.5,
+          opacity: 0.45,
+          dash: GHOST_DASHES[gi % GHOST_DASHES.length],
+          connectNulls: true,
+        });
+      });
+    }
+    series.forEach((s, k) => {
+      specs.push({
+        id: `raw-${s.key}`,
+        field: rawField(k),
+        color: s.color,
+        className: `metric-chart-raw series-${s.key}`,
+        width: 1,
+        opacity: 0.25,
+        connectNulls,
+      });
+    });
+    series.forEach((s, k) => {
+      specs.push({
+        id: `smooth-${s.key}`,
+        field: smoothField(k),
+        color: s.color,
+        className: `metric-chart-smoothed series-${s.key}`,
+        width: 2,
+        opacity: 1,
+        connectNulls,
+        activeDot: true,
+      });
+    });
+    return specs;
+  }, [ghostCount, series, connectNulls]);
+  // Reused elements (same identity) are not re-rendered when only the rows change.
+  const markerLines = useMemo(
+    () =>
+      markers.map((m) => (
+        <ReferenceLine
+          key={`${m.step}-${m.label}`}
+          x={m.step}
+          className="metric-chart-marker"
+          strokeDasharray="4 3"
+          label={{ value: m.label, position: 'insideTopRight', className: 'metric-chart-marker-label' }}
+        />
+      )),
+    [markers],
+  );
+  const style = useMemo(() => ({ width: '100%', height }), [height]);
+  const yAxisLabel = useMemo(
+    () =>
+      yLabel
+        ? { value: yLabel, angle: -90, position: 'insideLeft' as const, className: 'metric-chart-ylabel' }
+        : undefined,
+    [yLabel],
+  );
 
   return (
     <figure className="metric-chart" data-testid={`chart-${slugify(title)}`}>
@@ -189,90 +298,41 @@ export const MetricChart = memo(function MetricChart({
         <LineChart
           data={data.points}
           responsive
-          style={{ width: '100%', height }}
-          margin={{ top: 8, right: 16, bottom: 4, left: 4 }}
+          style={style}
+          margin={MARGIN}
           // The summary above is the accessible form; the keyboard layer would put a focusable
           // element inside role="img", whose children are presentational.
           accessibilityLayer={false}
         >
           <CartesianGrid strokeDasharray="3 3" />
+          {/* Domains and ticks come from buildChartData (see axis-ticks.ts for why); interval 0
+              shows every given tick without measuring labels. */}
           <XAxis
             dataKey="step"
             type="number"
-            domain={['dataMin', 'dataMax']}
+            domain={xScale?.domain ?? DATA_DOMAIN}
+            allowDataOverflow
+            ticks={xScale?.ticks}
+            interval={0}
+            niceTicks="none"
             allowDecimals={false}
-            tickFormatter={(v: number) => formatValue(v)}
+            tick={renderTick}
           />
           <YAxis
             type="number"
             scale={logScale ? 'log' : 'linear'}
-            domain={['auto', 'auto']}
-            allowDataOverflow={false}
-            tickFormatter={(v: number) => formatValue(v)}
+            domain={yScale?.domain ?? AUTO_DOMAIN}
+            ticks={yScale?.ticks}
+            interval={0}
+            niceTicks="none"
+            allowDataOverflow
+            tick={renderTick}
             width={56}
-            label={
-              yLabel
-                ? { value: yLabel, angle: -90, position: 'insideLeft', className: 'metric-chart-ylabel' }
-                : undefined
-            }
+            label={yAxisLabel}
           />
-          {markers.map((m) => (
-            <ReferenceLine
-              key={`${m.step}-${m.label}`}
-              x={m.step}
-              className="metric-chart-marker"
-              strokeDasharray="4 3"
-              label={{ value: m.label, position: 'insideTopRight', className: 'metric-chart-marker-label' }}
-            />
-          ))}
-          {data.ghosts.map((g, gi) =>
-            series.map((s, k) => (
-              <Line
-                key={`ghost-${g.label}-${s.key}`}
-                className={`metric-chart-ghost series-${s.key}`}
-                dataKey={ghostField(gi, k)}
-                name={`${g.label} · ${s.label}`}
-                stroke={s.color}
-                strokeOpacity={0.45}
-                strokeWidth={1.5}
-                strokeDasharray={GHOST_DASHES[gi % GHOST_DASHES.length]}
-                dot={false}
-                activeDot={false}
-                connectNulls
-                isAnimationActive={false}
-              />
-            )),
-          )}
-          {series.map((s, k) => (
-            <Line
-              key={`raw-${s.key}`}
-              className={`metric-chart-raw series-${s.key}`}
-              dataKey={rawField(k)}
-              name={`${s.label} (raw)`}
-              stroke={s.color}
-              strokeOpacity={0.25}
-              strokeWidth={1}
-              dot={false}
-              activeDot={false}
-              connectNulls={connectNulls}
-              isAnimationActive={false}
-            />
-          ))}
-          {series.map((s, k) => (
-            <Line
-              key={`smooth-${s.key}`}
-              className={`metric-chart-smoothed series-${s.key}`}
-              dataKey={smoothField(k)}
-              name={s.label}
-              stroke={s.color}
-              strokeWidth={2}
-              dot={false}
-              activeDot={{ r: 3 }}
-              connectNulls={connectNulls}
-              isAnimationActive={false}
-            />
-          ))}
-          <Tooltip content={renderTooltip} isAnimationActive={false} />
+          {markerLines}
+          <ChartLines points={data.points} lines={lines} x={xScale} y={yScale} logY={logScale} />
+          <Tooltip content={renderTooltip} isAnimationActive={false} wrapperStyle={TOOLTIP_WRAPPER} />
         </LineChart>
       </div>
       <ul className="metric-chart-legend">

@@ -22,7 +22,15 @@ const TERM_LABELS: Record<string, string> = {
 export function TrainingCharts() {
   const [smoothing, setSmoothing] = useState(0.6);
   const [logScale, setLogScale] = useState(false);
-  const live = useAppStore(
+  const {
+    phase,
+    teacherRows: teacherLive,
+    studentRows: studentLive,
+    accuracyRows: accuracyLive,
+    markers,
+    runConfig,
+    ghosts,
+  } = useAppStore(
     useShallow((s) => ({
       phase: s.run.phase,
       teacherRows: s.run.teacherRows,
@@ -33,11 +41,11 @@ export function TrainingCharts() {
       ghosts: s.ghosts,
     })),
   );
-  // Charts redraw in a transition React can interrupt, so a metrics update never holds the
-  // main thread for one long task (the store update itself renders synchronously).
-  const { phase, teacherRows, studentRows, accuracyRows, markers, runConfig, ghosts } = useDeferredValue(
-    useThrottled(live, CHART_REFRESH_MS),
-  );
+  // Each chart redraws in its own slot of the refresh period, in a transition React can
+  // interrupt, so a metrics update never holds the main thread for one long task.
+  const studentRows = useDeferredValue(useThrottled(studentLive, CHART_REFRESH_MS, 0));
+  const teacherRows = useDeferredValue(useThrottled(teacherLive, CHART_REFRESH_MS, 1 / 3));
+  const accuracyRows = useDeferredValue(useThrottled(accuracyLive, CHART_REFRESH_MS, 2 / 3));
   const loss = useAppStore(useShallow((s) => s.config.loss));
   const clearGhosts = useAppStore((s) => s.clearGhosts);
 
