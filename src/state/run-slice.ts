@@ -72,6 +72,8 @@ export interface RunSlice {
   appendMetrics: (phase: Phase, rows: MetricRow[]) => void;
   appendEval: (phase: Phase, result: EvalResult) => void;
   runFailed: (reason: string) => void;
+  /** The worker refused to start the run (it would not fit): back to idle, saying why. */
+  runRefused: (reason: string) => void;
   markWeightChange: (loss: Partial<LossConfig>, before: LossConfig) => void;
   runCheckpointed: (step: number) => void;
   /** Keeps the current curves as a ghost and clears the run. */
@@ -168,6 +170,7 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
       };
     }),
   runFailed: (reason) => set((s) => ({ run: { ...s.run, status: 'error', reason } })),
+  runRefused: (reason) => set({ run: { ...INITIAL_RUN, reason } }),
   markWeightChange: (loss, before) =>
     set((s) => {
       const label = Object.entries(loss)

@@ -259,8 +259,14 @@ export async function startRun(
     void request({ type: 'maps.view', view: useAppStore.getState().mapView }).catch(() => {});
     return true;
   } catch (err) {
-    useAppStore.getState().runFailed(errorMessage(err));
-    useAppStore.getState().notify({ kind: 'error', message: errorMessage(err) });
+    const store = useAppStore.getState();
+    if (err instanceof Error && err.name === 'MemoryLimitError') {
+      // Nothing started; the worker's memory fault event has already told the user what to shrink.
+      store.runRefused(err.message);
+    } else {
+      store.runFailed(errorMessage(err));
+      store.notify({ kind: 'error', message: errorMessage(err) });
+    }
     return false;
   }
 }
