@@ -23,7 +23,7 @@ export function RunAtScale() {
   return (
     <section className="panel" aria-labelledby="scale-heading">
       <h2 id="scale-heading">Run at scale</h2>
-      <p className="muted">
+      <p className="muted small">
         The same experiment with the PyTorch twin in this repository (<code>tools/torch/</code>), on many GPUs
         (NCCL) or CPU processes (gloo). The batch size is per process: {config.optim.batch} × {processes} ={' '}
         {config.optim.batch * processes} images a step; the relation terms use each process's own batch, as
