@@ -54,3 +54,52 @@ declare global {
 export async function waitForStep(page: Page, atLeast: number, timeout = 150_000): Promise<void> {
   await expect.poll(() => stepValue(page), { timeout, intervals: [500] }).toBeGreaterThanOrEqual(atLeast);
 }
+
+/** A main-thread task over 50 ms, with the scripts the Long Animation Frames API blames for it. */
+export interface LongTaskReport {
+  /** Durations (ms) of long tasks (PerformanceObserver 'longtask'). */
+  longTasks: number[];
+  /** Long animation frames: duration, and each script's invoker and duration (ms). */
+  frames: { duration: number; blocking: number; scripts: string[] }[];
+}
+
+/** Records the page's long tasks and long animation frames from the first script on. */
+export async function observeLongTasks(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __longTasks: LongTaskReport };
+    w.__longTasks = { longTasks: [], frames: [] };
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__longTasks.longTasks.push(Math.round(e.duration));
+    }).observe({ type: 'longtask', buffered: false });
+    // Attribution only (which handler ran long); a browser without the API just reports none.
+    try {
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries() as (PerformanceEntry & {
+          blockingDuration: number;
+          scripts: { invoker: string; duration: number; sourceURL: string }[];
+        })[]) {
+          if (e.duration <= 50) continue;
+          w.__longTasks.frames.push({
+            duration: Math.round(e.duration),
+            blocking: Math.round(e.blockingDuration),
+            scripts: e.scripts.map(
+              (s) => `${s.invoker} ${Math.round(s.duration)} ms (${s.sourceURL.split('/').pop()})`,
+            ),
+          });
+        }
+      }).observe({ type: 'long-animation-frame', buffered: false });
+    } catch {
+      // No Long Animation Frames API: the long tasks above still count.
+    }
+  });
+}
+
+/** What observeLongTasks recorded since the last call, and starts afresh. */
+export async function takeLongTasks(page: Page): Promise<LongTaskReport> {
+  return page.evaluate(() => {
+    const w = window as unknown as { __longTasks: LongTaskReport };
+    const report = w.__longTasks;
+    w.__longTasks = { longTasks: [], frames: [] };
+    return report;
+  });
+}

@@ -1,21 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { artifactPath } from './browser';
-import { openApp, stepValue, waitForStep } from './helpers';
+import { artifactPath, yieldEmulatedGpu } from './browser';
+import { observeLongTasks, openApp, stepValue, takeLongTasks, waitForStep } from './helpers';
 
 // The tiny preset with long phases, so the run is still training while we measure.
 const LONG_TINY = '#v=1&preset=tiny&seed=3&lr=0.003&tSteps=400&steps=400';
 
 test('trains in the worker on WebGPU without blocking the page, with batched readbacks and tiny uploads', async ({
   page,
+  browser,
 }) => {
-  await page.addInitScript(() => {
-    const w = window as unknown as { __longTasks: number[] };
-    w.__longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) w.__longTasks.push(e.duration);
-    }).observe({ type: 'longtask', buffered: false });
-  });
+  await observeLongTasks(page);
   await openApp(page, LONG_TINY);
   await expect(page.getByTestId('backend')).toHaveText(/^webgpu/);
   await page.getByRole('button', { name: 'Start' }).click();
@@ -23,9 +18,8 @@ test('trains in the worker on WebGPU without blocking the page, with batched rea
 
   // Warm-up (shader compilation, first epoch order), then a steady-state window.
   await waitForStep(page, 12);
-  await page.evaluate(() => {
-    (window as unknown as { __longTasks: number[] }).__longTasks.length = 0;
-  });
+  const gpuPriority = await yieldEmulatedGpu(browser);
+  await takeLongTasks(page);
   const before = await page.evaluate(() => window.__kd.counters());
   await waitForStep(page, before.step + 32);
   const after = await page.evaluate(() => window.__kd.counters());
@@ -52,13 +46,15 @@ test('trains in the worker on WebGPU without blocking the page, with batched rea
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   expect(mean(rows.slice(-8))).toBeLessThan(mean(rows.slice(0, 8)));
 
-  // The page's main thread stays responsive while training. Here SwiftShader emulates the GPU on
-  // the same two cores as the page, and chart redraws (at most once a second) take 60-230 ms of
-  // wall time; the bound below catches freezes, not the 50 ms a real GPU machine allows.
-  const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
-  console.log('long tasks during the window (ms):', longTasks);
-  writeFileSync(artifactPath('long-tasks.json'), `${JSON.stringify(longTasks)}\n`);
-  expect(Math.max(0, ...longTasks)).toBeLessThan(400);
+  // The page's main thread stays responsive while training: no task over 50 ms. (On SwiftShader
+  // the emulated GPU was set to yield the CPU to the page first; see yieldEmulatedGpu.)
+  const longTasks = await takeLongTasks(page);
+  console.log(`long tasks during the window (${gpuPriority}):`, longTasks);
+  writeFileSync(
+    artifactPath('long-tasks.json'),
+    `${JSON.stringify({ gpuPriority, ...longTasks }, null, 2)}\n`,
+  );
+  expect(longTasks.longTasks.filter((ms) => ms >= 50)).toEqual([]);
 
   // Pause takes effect within one step: the worker reports the step it had reached when the
   // command arrived, and no step runs after it. (The counter on screen may lag the worker by
@@ -183,4 +179,83 @@ test('a lost GPU device restarts the run from its checkpoint; a NaN loss pauses 
   });
   await expect(page.getByTestId('status')).toHaveText(/^paused/);
   await page.screenshot({ path: artifactPath('faults.png'), fullPage: true });
+});
+
+test('a config too big for the GPU is refused before it starts, saying what to shrink', async ({ page }) => {
+  // A 24-block, 1024-wide teacher at 4096 images per step: over 100 GB of activations.
+  await openApp(page, '#v=1&preset=tiny&seed=6&batch=4096&tDim=1024&tDepth=24&tHeads=16');
+  await expect(page.getByLabel('Batch size')).toHaveValue('4096');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('toasts')).toContainText(/needs about \d+(\.\d)? GB for training on webgpu/);
+  await expect(page.getByTestId('toasts')).toContainText('Lower the batch size (now 4096)');
+  // Nothing ran and nothing was lost: the page is idle at step 0, the config is as entered, and
+  // the worker is still there to start a smaller run.
+  await expect(page.getByTestId('status')).toHaveText(/^idle/);
+  expect(await stepValue(page)).toBe(0);
+  await expect(page.getByLabel('Batch size')).toHaveValue('4096');
+  await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled();
+  await expect(page.getByTestId('backend')).toHaveText(/^webgpu/);
+  await page.screenshot({ path: artifactPath('memory-refused.png'), fullPage: true });
+});
+
+test('the charts of a long run redraw without blocking the page', async ({ page }) => {
+  await observeLongTasks(page);
+  await openApp(page, '#v=1&preset=tiny&seed=5');
+  type Append = (phase: 'teacher' | 'student', rows: unknown[]) => void;
+  // A long run's history, as the worker's metrics messages deliver it: 19,000 steps (near the
+  // 20,000 the store keeps) of the teacher's CE and of the student's five terms and total.
+  const append = async (from: number, count: number) =>
+    page.evaluate(
+      ({ from, count }) => {
+        const appendMetrics = (window.__kd.store.getState() as unknown as { appendMetrics: Append })
+          .appendMetrics;
+        const noise = (i: number, k: number) => 0.05 * Math.sin(i * 12.9898 + k * 78.233);
+        const rows = (values: (i: number) => Record<string, number>) =>
+          Array.from({ length: count }, (_, j) => {
+            const i = from + j;
+            return { step: i, epoch: 1 + Math.floor(i / 3125), lr: 1e-3, values: values(i), baselines: {} };
+          });
+        appendMetrics(
+          'teacher',
+          rows((i) => ({ ce: 2.3 / (1 + i / 500) + noise(i, 0) })),
+        );
+        appendMetrics(
+          'student',
+          rows((i) => ({
+            ce: 2 / (1 + i / 800) + noise(i, 1),
+            kd: 1 / (1 + i / 400) + noise(i, 2),
+            intra: 0.5 + noise(i, 3),
+            inter: 0.3 + noise(i, 4),
+            random: 0.2 + noise(i, 5),
+            total: 4 / (1 + i / 600) + noise(i, 6),
+          })),
+        );
+      },
+      { from, count },
+    );
+  const drawnCount = async () =>
+    Number(
+      await page
+        .getByTestId('chart-student-loss-terms')
+        .getByTestId('chart-points')
+        .locator('li[data-series="total"]')
+        .getAttribute('data-count'),
+    );
+
+  await append(0, 19_000);
+  await expect.poll(drawnCount).toBe(19_000);
+  await page.waitForTimeout(1500);
+  await takeLongTasks(page);
+
+  // Then rows arrive as in training, 10 at a time, five times a second, for 8 s.
+  for (let k = 0; k < 40; k++) {
+    await append(19_000 + k * 10, 10);
+    await page.waitForTimeout(200);
+  }
+  await expect.poll(drawnCount).toBe(19_400);
+  const report = await takeLongTasks(page);
+  console.log('long tasks while the charts of a 19,000-step run redrew:', report);
+  writeFileSync(artifactPath('long-tasks-long-run.json'), `${JSON.stringify(report, null, 2)}\n`);
+  expect(report.longTasks.filter((ms) => ms >= 50)).toEqual([]);
+  await page.getByTestId('chart-student-loss-terms').screenshot({ path: artifactPath('long-run-chart.png') });
 });
