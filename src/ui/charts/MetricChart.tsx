@@ -1,16 +1,7 @@
-import { memo, useCallback, useMemo, useRef } from 'react';
-import {
-  type BaseTickContentProps,
-  CartesianGrid,
-  LineChart,
-  ReferenceLine,
-  Tooltip,
-  type TooltipContentProps,
-  XAxis,
-  YAxis,
-} from 'recharts';
+import { memo, useMemo, useRef, useState } from 'react';
+import { type BaseTickContentProps, CartesianGrid, LineChart, ReferenceLine, XAxis, YAxis } from 'recharts';
 import { type AxisScale, sameScale } from './axis-ticks';
-import { ChartLines, type LineSpec } from './ChartLines';
+import { ChartLines, type HoverPoint, type LineSpec } from './ChartLines';
 import {
   type ChartData,
   ChartDataBuilder,
@@ -22,7 +13,7 @@ import {
   rawField,
   smoothField,
 } from './chart-data';
-import { formatValue, slugify } from './format';
+import { formatStep, formatValue, slugify } from './format';
 
 export type { GhostRun, MetricRow } from './chart-data';
 
@@ -79,6 +70,10 @@ export interface MetricChartProps {
   yLabel?: string;
   /** Plot height in CSS px. */
   height?: number;
+  /** The run's planned last step: the step axis spans it from the start. */
+  stepsTotal?: number;
+  /** A fixed value axis (e.g. [0, 1] for accuracies). */
+  yRange?: readonly [number, number];
 }
 
 const NONE: readonly never[] = [];
@@ -86,14 +81,20 @@ const NONE: readonly never[] = [];
 // but the data (a changed object or callback makes recharts re-run its axis and line selectors).
 const MARGIN = { top: 8, right: 16, bottom: 4, left: 4 };
 const AUTO_DOMAIN = ['auto', 'auto'] as const;
-const DATA_DOMAIN = ['dataMin', 'dataMax'] as const;
 const TICK_DY = { start: '0.71em', middle: '0.355em', end: '0' } as const;
 
 /**
  * A tick label as a plain <text>. recharts' default (its Text component) measures the label's
  * words in the DOM on every redraw, to wrap them; a number never wraps.
  */
-function AxisTick({ x, y, payload, textAnchor, verticalAnchor }: BaseTickContentProps) {
+function AxisTick({
+  x,
+  y,
+  payload,
+  textAnchor,
+  verticalAnchor,
+  format,
+}: BaseTickContentProps & { format: (v: number) => string }) {
   return (
     <text
       x={x}
@@ -102,14 +103,12 @@ function AxisTick({ x, y, payload, textAnchor, verticalAnchor }: BaseTickContent
       textAnchor={textAnchor}
       className="recharts-text recharts-cartesian-axis-tick-value"
     >
-      {formatValue(Number(payload.value))}
+      {format(Number(payload.value))}
     </text>
   );
 }
-const renderTick = (props: BaseTickContentProps) => <AxisTick {...props} />;
-// The lines are not recharts items, so recharts' tooltip has no payload and would stay hidden;
-// our content renders nothing when inactive, so it may always be visible.
-const TOOLTIP_WRAPPER = { visibility: 'visible' } as const;
+const renderStepTick = (props: BaseTickContentProps) => <AxisTick {...props} format={formatStep} />;
+const renderValueTick = (props: BaseTickContentProps) => <AxisTick {...props} format={formatValue} />;
 const GHOST_DASHES = ['6 4', '2 3', '9 3 2 3', '1 5'];
 const KEY_SEPARATOR = '\u0000';
 
@@ -193,6 +192,8 @@ export const MetricChart = memo(function MetricChart({
   ghosts = NONE,
   yLabel,
   height = 240,
+  stepsTotal,
+  yRange,
 }: MetricChartProps) {
   // Key the memo on the series keys, not the array identity, so an inline `series={[…]}` stays cheap.
   const keySig = series.map((s) => s.key).join(KEY_SEPARATOR);
@@ -200,8 +201,8 @@ export const MetricChart = memo(function MetricChart({
   const builder = useRef<ChartDataBuilder | null>(null);
   builder.current ??= new ChartDataBuilder();
   const data = useMemo(
-    () => builder.current!.build(rows, keys, smoothing, logScale, ghosts),
-    [rows, keys, smoothing, logScale, ghosts],
+    () => builder.current!.build(rows, keys, smoothing, logScale, ghosts, { stepsTotal, yRange }),
+    [rows, keys, smoothing, logScale, ghosts, stepsTotal, yRange],
   );
 
   const xScale = useStableScale(data.x);
@@ -217,12 +218,7 @@ export const MetricChart = memo(function MetricChart({
     return `${title} at step ${lastStep} (smoothed): ${parts.join(', ')}`;
   }, [series, data, title]);
 
-  const renderTooltip = useCallback(
-    (props: TooltipContentProps) => (
-      <TooltipBody label={props.label} active={props.active} data={data} series={series} />
-    ),
-    [data, series],
-  );
+  const [hover, setHover] = useState<HoverPoint | null>(null);
 
   // With ghosts merged in, a series has no value at a ghost-only step; connect across those gaps.
   const connectNulls = ghosts.length > 0;
@@ -296,7 +292,8 @@ export const MetricChart = memo(function MetricChart({
       <figcaption>{title}</figcaption>
       <div className="metric-chart-plot" role="img" aria-label={summary}>
         <LineChart
-          data={data.points}
+          // No data for recharts: it draws the frame (axes, grid, markers); ChartLines draws the
+          // data and tracks the pointer (see there for why).
           responsive
           style={style}
           margin={MARGIN}
@@ -308,15 +305,16 @@ export const MetricChart = memo(function MetricChart({
           {/* Domains and ticks come from buildChartData (see axis-ticks.ts for why); interval 0
               shows every given tick without measuring labels. */}
           <XAxis
+            // Without a dataKey recharts treats the horizontal axis as categories of the (absent) data.
             dataKey="step"
             type="number"
-            domain={xScale?.domain ?? DATA_DOMAIN}
+            domain={xScale?.domain ?? AUTO_DOMAIN}
             allowDataOverflow
             ticks={xScale?.ticks}
             interval={0}
             niceTicks="none"
             allowDecimals={false}
-            tick={renderTick}
+            tick={renderStepTick}
           />
           <YAxis
             type="number"
@@ -326,14 +324,34 @@ export const MetricChart = memo(function MetricChart({
             interval={0}
             niceTicks="none"
             allowDataOverflow
-            tick={renderTick}
+            tick={renderValueTick}
             width={56}
             label={yAxisLabel}
           />
           {markerLines}
-          <ChartLines points={data.points} lines={lines} x={xScale} y={yScale} logY={logScale} />
-          <Tooltip content={renderTooltip} isAnimationActive={false} wrapperStyle={TOOLTIP_WRAPPER} />
+          <ChartLines
+            points={data.points}
+            lines={lines}
+            x={xScale}
+            y={yScale}
+            logY={logScale}
+            hoverStep={hover?.step ?? null}
+            onHover={setHover}
+          />
         </LineChart>
+        {hover && (
+          // Beside the pointer, on the side with more room.
+          <div
+            className="metric-chart-tooltip-box"
+            style={
+              hover.x - hover.plotLeft > (hover.plotRight - hover.plotLeft) / 2
+                ? { top: hover.plotTop, left: hover.x - 12, transform: 'translateX(-100%)' }
+                : { top: hover.plotTop, left: hover.x + 12 }
+            }
+          >
+            <TooltipBody label={hover.step} active data={data} series={series} />
+          </div>
+        )}
       </div>
       <ul className="metric-chart-legend">
         {series.map((s) => (

@@ -9,6 +9,8 @@ import { useThrottled } from './use-throttled';
 /** Charts redraw at most this often while training. */
 const CHART_REFRESH_MS = 1000;
 
+const ACCURACY_RANGE = [0, 1] as const;
+
 const TERM_LABELS: Record<string, string> = {
   ce: 'CE',
   kd: 'KD',
@@ -116,6 +118,7 @@ export function TrainingCharts() {
           markers={markers}
           ghosts={ghostCurves}
           yLabel="loss"
+          stepsTotal={runConfig?.optim.steps}
         />
       )}
       {teacherRows.length > 0 && (
@@ -127,6 +130,7 @@ export function TrainingCharts() {
           logScale={logScale}
           yLabel="loss"
           height={phase === 'student' ? 140 : undefined}
+          stepsTotal={runConfig?.optim.teacherSteps}
         />
       )}
       {accuracyRows.length > 0 && (
@@ -138,6 +142,8 @@ export function TrainingCharts() {
           logScale={false}
           yLabel="accuracy"
           height={160}
+          stepsTotal={phase === 'student' ? runConfig?.optim.steps : runConfig?.optim.teacherSteps}
+          yRange={ACCURACY_RANGE}
         />
       )}
     </section>

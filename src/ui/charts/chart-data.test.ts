@@ -9,7 +9,7 @@ import {
   rawField,
   smoothField,
 } from './chart-data';
-import { formatValue, slugify } from './format';
+import { formatStep, formatValue, slugify } from './format';
 
 const rowsOf = (n: number, f: (i: number) => Partial<MetricRow>): MetricRow[] =>
   Array.from({ length: n }, (_, i) => ({ step: i, ...f(i) }));
@@ -28,7 +28,7 @@ describe('buildChartData', () => {
 
   it('thins thousands of rows to the limit but keeps the last one', () => {
     const rows = rowsOf(5000, (i) => ({ ce: 1 / (i + 1) }));
-    const data = buildChartData(rows, ['ce'], 0.9, false, [], 1500);
+    const data = buildChartData(rows, ['ce'], 0.9, false, [], { maxPoints: 1500 });
     expect(data.points.length).toBeLessThanOrEqual(1500);
     expect(data.points.at(-1)!.step).toBe(4999);
     expect(data.traces[0]!.finiteCount).toBe(5000);
@@ -81,18 +81,50 @@ describe('chart helpers', () => {
     expect(formatValue(0.123456)).toBe('0.1235');
     expect(formatValue(12345)).toBe('1.23e+4');
     expect(formatValue(Number.NaN)).toBe('NaN');
+    expect([0, 2500, 9999, 10_000, 12_500, 150_000, 1_250_000].map(formatStep)).toEqual([
+      '0',
+      '2500',
+      '9999',
+      '10k',
+      '12.5k',
+      '150k',
+      '1.25M',
+    ]);
     expect(slugify('Loss terms (train)')).toBe('loss-terms-train');
   });
 });
 
 describe('buildChartData axes', () => {
-  it('spans the drawn steps and every drawn value, raw, smoothed and earlier runs', () => {
+  it('spans the drawn steps and every value, raw, smoothed and earlier runs', () => {
     const rows = rowsOf(5, (i) => ({ ce: [2.2, 1.1, 0.4, 0.9, 0.6][i] }));
     const ghost = { label: 'earlier', rows: [{ step: 6, ce: 3.6 }] };
     const data = buildChartData(rows, ['ce'], 0.5, false, [ghost]);
     // Steps 0..6 (the ghost's last step included); values 0.4..3.6 -> step 1 on the 1-2-5 ladder.
     expect(data.x?.domain).toEqual([0, 6]);
     expect(data.y).toEqual({ domain: [0, 4], ticks: [0, 1, 2, 3, 4] });
+  });
+
+  it('keeps the axes while a run grows: steps to the planned total, values from 0 over every row', () => {
+    // 40 of 300 planned steps; one spike in a row that thinning to 100 points does not draw.
+    const rows = rowsOf(1000, (i) => ({ ce: i === 3 ? 9 : 1 + i / 1000 }));
+    const data = buildChartData(rows, ['ce'], 0, false, [], { maxPoints: 100, stepsTotal: 300 });
+    expect(data.points.some((p) => p.step === 3)).toBe(false);
+    expect(data.y).toEqual({ domain: [0, 10], ticks: [0, 2, 4, 6, 8, 10] });
+    // More steps than planned (a resumed run) still fit.
+    expect(data.x).toEqual({ domain: [0, 1000], ticks: [0, 200, 400, 600, 800, 1000] });
+    const early = buildChartData(rows.slice(0, 40), ['ce'], 0, false, [], { stepsTotal: 300 });
+    expect(early.x).toEqual({ domain: [0, 300], ticks: [0, 100, 200, 300] });
+    // Negative values extend the axis below 0; a fixed range overrides the values.
+    const signed = buildChartData(
+      rowsOf(3, (i) => ({ ce: i - 2.5 })),
+      ['ce'],
+      0,
+      false,
+      [],
+    );
+    expect(signed.y?.domain).toEqual([-2.5, 0]);
+    const fixed = buildChartData(rows, ['ce'], 0, false, [], { yRange: [0, 1] });
+    expect(fixed.y?.ticks).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
   });
 
   it('uses a log ladder on a log axis and has no axes without data', () => {
@@ -139,8 +171,10 @@ describe('ChartDataBuilder', () => {
       if (redraw === 35) rows = rows.map((r) => ({ ...r, ce: 5 })); // a new run as long as the last
       const ghosts = redraw >= 25 ? [ghost] : [];
       const log = redraw % 7 === 0;
-      const got = builder.build(rows, keys, smoothing, log, ghosts, 200);
-      expect(plain(got)).toEqual(plain(buildChartData(rows, keys, smoothing, log, ghosts, 200)));
+      const got = builder.build(rows, keys, smoothing, log, ghosts, { maxPoints: 200 });
+      expect(plain(got)).toEqual(
+        plain(buildChartData(rows, keys, smoothing, log, ghosts, { maxPoints: 200 })),
+      );
     }
   });
 });

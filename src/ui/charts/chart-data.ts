@@ -58,6 +58,36 @@ function drawable(v: number | undefined, logScale: boolean): number | undefined 
   return v;
 }
 
+/** How a chart is drawn beyond its rows. */
+export interface ChartOptions {
+  /** Most points drawn per series (default MAX_DRAWN_POINTS). */
+  maxPoints?: number;
+  /** The run's last step: the step axis runs from 0 to it for the whole run. */
+  stepsTotal?: number;
+  /** A fixed value axis (e.g. [0, 1] for accuracies) instead of one fitted to the values. */
+  yRange?: readonly [number, number];
+}
+
+/** Smallest and largest finite value, and smallest positive one (for a log axis). */
+interface Extent {
+  min: number;
+  max: number;
+  minPositive: number;
+}
+
+const emptyExtent = (): Extent => ({
+  min: Number.POSITIVE_INFINITY,
+  max: Number.NEGATIVE_INFINITY,
+  minPositive: Number.POSITIVE_INFINITY,
+});
+
+function widen(e: Extent, v: number): void {
+  if (!Number.isFinite(v)) return;
+  if (v < e.min) e.min = v;
+  if (v > e.max) e.max = v;
+  if (v > 0 && v < e.minPositive) e.minPositive = v;
+}
+
 /** One series' full columns, extended in place as rows are appended. */
 interface SeriesColumns {
   raw: number[];
@@ -81,9 +111,10 @@ export class ChartDataBuilder {
   private columns: SeriesColumns[] = [];
   private lastRow: MetricRow | undefined;
   private signature = '';
+  private extent = emptyExtent();
   private readonly ghostCache = new WeakMap<
     readonly MetricRow[],
-    { signature: string; smoothed: number[][] }
+    { signature: string; smoothed: number[][]; extent: Extent }
   >();
 
   build(
@@ -92,7 +123,7 @@ export class ChartDataBuilder {
     smoothing: number,
     logScale: boolean,
     ghosts: readonly GhostRun[],
-    maxPoints = MAX_DRAWN_POINTS,
+    options: ChartOptions = {},
   ): ChartData {
     this.extend(rows, keys, smoothing);
     const traces: SeriesTrace[] = keys.map((key, k) => ({
@@ -103,7 +134,21 @@ export class ChartDataBuilder {
       drawnCount: 0,
     }));
     const ghostSeries = ghosts.map((ghost) => this.ghostSmoothed(ghost, keys, smoothing));
-    return assemble(this.steps, traces, ghosts, ghostSeries, logScale, maxPoints);
+    const extent = { ...this.extent };
+    for (const g of ghostSeries) {
+      widen(extent, g.extent.min);
+      widen(extent, g.extent.max);
+      if (g.extent.minPositive < extent.minPositive) extent.minPositive = g.extent.minPositive;
+    }
+    return assemble(
+      this.steps,
+      traces,
+      ghosts,
+      ghostSeries.map((g) => g.smoothed),
+      logScale,
+      extent,
+      options,
+    );
   }
 
   private extend(rows: readonly MetricRow[], keys: readonly string[], smoothing: number) {
@@ -114,6 +159,7 @@ export class ChartDataBuilder {
     if (!continues) {
       this.signature = signature;
       this.steps = [];
+      this.extent = emptyExtent();
       this.columns = keys.map(() => ({
         raw: [],
         smoothed: [],
@@ -128,21 +174,27 @@ export class ChartDataBuilder {
         const c = this.columns[k]!;
         const v = row[keys[k]!];
         const x = typeof v === 'number' ? v : Number.NaN;
+        const smoothed = c.ema.next(x);
         c.raw.push(x);
-        c.smoothed.push(c.ema.next(x));
+        c.smoothed.push(smoothed);
         if (Number.isFinite(x)) c.finiteCount++;
+        widen(this.extent, x);
+        widen(this.extent, smoothed);
       }
     }
     this.lastRow = rows.at(-1);
   }
 
-  private ghostSmoothed(ghost: GhostRun, keys: readonly string[], smoothing: number): number[][] {
+  private ghostSmoothed(ghost: GhostRun, keys: readonly string[], smoothing: number) {
     const signature = `${smoothing}\u0000${keys.join('\u0000')}`;
     const cached = this.ghostCache.get(ghost.rows);
-    if (cached?.signature === signature) return cached.smoothed;
+    if (cached?.signature === signature) return cached;
     const smoothed = keys.map((key) => debiasedEma(column(ghost.rows, key), smoothing));
-    this.ghostCache.set(ghost.rows, { signature, smoothed });
-    return smoothed;
+    const extent = emptyExtent();
+    for (const series of smoothed) for (const v of series) widen(extent, v);
+    const entry = { signature, smoothed, extent };
+    this.ghostCache.set(ghost.rows, entry);
+    return entry;
   }
 }
 
@@ -156,9 +208,17 @@ export function buildChartData(
   smoothing: number,
   logScale: boolean,
   ghosts: readonly GhostRun[],
-  maxPoints = MAX_DRAWN_POINTS,
+  options: ChartOptions = {},
 ): ChartData {
-  return new ChartDataBuilder().build(rows, keys, smoothing, logScale, ghosts, maxPoints);
+  return new ChartDataBuilder().build(rows, keys, smoothing, logScale, ghosts, options);
+}
+
+/**
+ * The value axis starts at 0 (so it need not move as a loss falls), unless values go clearly below
+ * 0: rounding can leave a KL divergence at -1e-7, which should not add a whole tick below the axis.
+ */
+function floorAtZero(e: Extent): number {
+  return e.min < 0 && -e.min > 0.01 * (Math.max(0, e.max) - e.min) ? e.min : 0;
 }
 
 /** Thins the rows for drawing, merges earlier runs in by step, and sizes the axes. */
@@ -168,22 +228,19 @@ function assemble(
   ghosts: readonly GhostRun[],
   ghostSeries: readonly number[][][],
   logScale: boolean,
-  maxPoints: number,
+  extent: Extent,
+  options: ChartOptions,
 ): ChartData {
+  const maxPoints = options.maxPoints ?? MAX_DRAWN_POINTS;
   const keys = traces.map((t) => t.key);
   // Field names built once: this runs on every redraw, over every drawn row.
   const sFields = keys.map((_, k) => smoothField(k));
   const rFields = keys.map((_, k) => rawField(k));
 
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = Number.NEGATIVE_INFINITY;
   const set = (p: ChartPoint, field: string, value: number | undefined) => {
     const v = drawable(value, logScale);
     p[field] = v;
-    if (v === undefined) return false;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-    return true;
+    return v !== undefined;
   };
 
   const byStep = new Map<number, ChartPoint>();
@@ -219,10 +276,23 @@ function assemble(
   });
   if (ghosts.length > 0) points.sort((a, b) => a.step - b.step);
 
-  // The step axis extends to whole ticks, like the value axis, so its domain (and the axis recharts
-  // draws) stays the same over many redraws while a run grows.
-  const x = points.length > 0 ? linearScale(points[0]!.step, points.at(-1)!.step, 6) : undefined;
-  const y = logScale ? logAxisScale(lo, hi) : linearScale(lo, hi);
+  // Both axes stay put while a run grows, because recharts redraws its whole frame (a long task)
+  // when an axis changes: the step axis spans the run's planned steps, and the value axis every
+  // value since the run began (all rows, raw and smoothed, not only the drawn ones) and 0.
+  const lastStep = points.at(-1)?.step;
+  const x =
+    lastStep === undefined
+      ? undefined
+      : options.stepsTotal !== undefined
+        ? linearScale(0, Math.max(options.stepsTotal, lastStep), 6)
+        : linearScale(points[0]!.step, lastStep, 6);
+  const y = options.yRange
+    ? linearScale(options.yRange[0], options.yRange[1], 6)
+    : logScale
+      ? logAxisScale(extent.minPositive, extent.max)
+      : extent.min <= extent.max
+        ? linearScale(floorAtZero(extent), Math.max(0, extent.max), 6)
+        : undefined;
   return { points, steps, traces, ghosts: ghostData, x, y };
 }
 
