@@ -209,7 +209,7 @@ test('the charts of a long run redraw without blocking the page', async ({ page 
       ({ from, count }) => {
         const appendMetrics = (window.__kd.store.getState() as unknown as { appendMetrics: Append })
           .appendMetrics;
-        const noise = (i: number, k: number) => 0.05 * Math.sin(i * 12.9898 + k * 78.233);
+        const noise = (i: number, k: number) => 1 + 0.05 * Math.sin(i * 12.9898 + k * 78.233);
         const rows = (values: (i: number) => Record<string, number>) =>
           Array.from({ length: count }, (_, j) => {
             const i = from + j;
@@ -217,17 +217,17 @@ test('the charts of a long run redraw without blocking the page', async ({ page 
           });
         appendMetrics(
           'teacher',
-          rows((i) => ({ ce: 2.3 / (1 + i / 500) + noise(i, 0) })),
+          rows((i) => ({ ce: (2.3 / (1 + i / 500)) * noise(i, 0) })),
         );
         appendMetrics(
           'student',
           rows((i) => ({
-            ce: 2 / (1 + i / 800) + noise(i, 1),
-            kd: 1 / (1 + i / 400) + noise(i, 2),
-            intra: 0.5 + noise(i, 3),
-            inter: 0.3 + noise(i, 4),
-            random: 0.2 + noise(i, 5),
-            total: 4 / (1 + i / 600) + noise(i, 6),
+            ce: (2 / (1 + i / 800)) * noise(i, 1),
+            kd: (1 / (1 + i / 400)) * noise(i, 2),
+            intra: 0.5 * noise(i, 3),
+            inter: 0.3 * noise(i, 4),
+            random: 0.2 * noise(i, 5),
+            total: (4 / (1 + i / 600)) * noise(i, 6),
           })),
         );
       },
@@ -257,5 +257,27 @@ test('the charts of a long run redraw without blocking the page', async ({ page 
   console.log('long tasks while the charts of a 19,000-step run redrew:', report);
   writeFileSync(artifactPath('long-tasks-long-run.json'), `${JSON.stringify(report, null, 2)}\n`);
   expect(report.longTasks.filter((ms) => ms >= 50)).toEqual([]);
-  await page.getByTestId('chart-student-loss-terms').screenshot({ path: artifactPath('long-run-chart.png') });
+
+  // The pointer picks the nearest drawn step; the tooltip shows that step's raw values.
+  const chart = page.getByTestId('chart-student-loss-terms');
+  const plot = (await chart.locator('.metric-chart-hover-area').boundingBox())!;
+  await page.mouse.move(plot.x + plot.width * 0.4, plot.y + plot.height / 2);
+  const tooltip = chart.locator('.metric-chart-tooltip-box');
+  await expect(tooltip).toBeVisible();
+  await expect(chart.locator('.metric-chart-cursor')).toHaveCount(1);
+  const step = Number(
+    (await tooltip.locator('.metric-chart-tooltip-step').textContent())!.replace('step ', ''),
+  );
+  const row = await page.evaluate(
+    (step) => window.__kd.store.getState().run.studentRows.find((r) => r.step === step),
+    step,
+  );
+  expect(row).toBeDefined();
+  const rawTotal = Number(
+    await tooltip.locator('tr', { hasText: 'total' }).locator('td').nth(1).textContent(),
+  );
+  expect(Math.abs(rawTotal - row!.total!)).toBeLessThan(1e-3 * Math.abs(row!.total!));
+  await chart.screenshot({ path: artifactPath('long-run-chart.png') });
+  await page.mouse.move(0, 0);
+  await expect(tooltip).toHaveCount(0);
 });
