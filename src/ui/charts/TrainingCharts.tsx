@@ -84,6 +84,8 @@ export function TrainingCharts() {
   }, [accuracyRows]);
   const studentAccuracy = useMemo(() => accuracyRows.filter((r) => r.phase === 1), [accuracyRows]);
   const teacherAccuracy = useMemo(() => accuracyRows.filter((r) => r.phase === 0), [accuracyRows]);
+  // The teacher's accuracies (in teacher steps) until the student has one of its own.
+  const showStudentAccuracy = phase === 'student' && studentAccuracy.length > 0;
   const ghostCurves = useMemo(() => ghosts.map((g) => ({ label: g.label, rows: g.student })), [ghosts]);
 
   return (
@@ -137,12 +139,12 @@ export function TrainingCharts() {
         <MetricChart
           title="Test accuracy"
           series={accuracySeries}
-          rows={phase === 'student' && studentAccuracy.length ? studentAccuracy : teacherAccuracy}
+          rows={showStudentAccuracy ? studentAccuracy : teacherAccuracy}
           smoothing={0}
           logScale={false}
           yLabel="accuracy"
           height={160}
-          stepsTotal={phase === 'student' ? runConfig?.optim.steps : runConfig?.optim.teacherSteps}
+          stepsTotal={showStudentAccuracy ? runConfig?.optim.steps : runConfig?.optim.teacherSteps}
           yRange={ACCURACY_RANGE}
         />
       )}
