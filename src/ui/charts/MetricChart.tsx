@@ -77,8 +77,8 @@ export interface MetricChartProps {
 }
 
 const NONE: readonly never[] = [];
-// Props recharts compares by identity: built once, so a redraw with new rows re-registers nothing
-// but the data (a changed object or callback makes recharts re-run its axis and line selectors).
+// Props recharts compares by identity: built once, so a redraw with new rows changes nothing in
+// recharts (a changed object or callback makes it re-register the axis and redraw its frame).
 const MARGIN = { top: 8, right: 16, bottom: 4, left: 4 };
 const AUTO_DOMAIN = ['auto', 'auto'] as const;
 const TICK_DY = { start: '0.71em', middle: '0.355em', end: '0' } as const;
@@ -110,25 +110,28 @@ function AxisTick({
 const renderStepTick = (props: BaseTickContentProps) => <AxisTick {...props} format={formatStep} />;
 const renderValueTick = (props: BaseTickContentProps) => <AxisTick {...props} format={formatValue} />;
 const GHOST_DASHES = ['6 4', '2 3', '9 3 2 3', '1 5'];
+/** Each series drawn twice: raw values faint and thin, the smoothed curve on top. */
+const SERIES_STYLES = [
+  { kind: 'raw', field: rawField, width: 1, opacity: 0.25, activeDot: false },
+  { kind: 'smoothed', field: smoothField, width: 2, opacity: 1, activeDot: true },
+] as const;
 const KEY_SEPARATOR = '\u0000';
 
+/** The values at the step under the pointer: smoothed and raw per series, and earlier runs'. */
 function TooltipBody({
-  label,
-  active,
+  step,
   data,
   series,
 }: {
-  label: string | number | undefined;
-  active: boolean;
+  step: number;
   data: ChartData;
   series: readonly MetricSeries[];
 }) {
-  if (!active || typeof label !== 'number') return null;
-  const i = nearestIndex(data.steps, label);
-  const ghostRows = data.ghosts.map((g) => ({ g, j: nearestIndex(g.steps, label) }));
+  const i = nearestIndex(data.steps, step);
+  const ghostRows = data.ghosts.map((g) => ({ g, j: nearestIndex(g.steps, step) }));
   return (
     <div className="metric-chart-tooltip">
-      <div className="metric-chart-tooltip-step">step {label}</div>
+      <div className="metric-chart-tooltip-step">step {step}</div>
       <table>
         <thead>
           <tr>
@@ -144,12 +147,12 @@ function TooltipBody({
                 <span className="metric-chart-swatch" style={{ background: s.color }} />
                 {s.label}
               </th>
-              <td>{i >= 0 && data.steps[i] === label ? formatValue(data.traces[k]!.smoothed[i]!) : '–'}</td>
-              <td>{i >= 0 && data.steps[i] === label ? formatValue(data.traces[k]!.raw[i]!) : '–'}</td>
+              <td>{i >= 0 && data.steps[i] === step ? formatValue(data.traces[k]!.smoothed[i]!) : '–'}</td>
+              <td>{i >= 0 && data.steps[i] === step ? formatValue(data.traces[k]!.raw[i]!) : '–'}</td>
             </tr>
           ))}
           {ghostRows.map(({ g, j }) =>
-            j < 0 || g.steps[j] !== label
+            j < 0 || g.steps[j] !== step
               ? null
               : series.map((s, k) => (
                   <tr key={`${g.label}-${s.key}`} className="metric-chart-tooltip-ghost">
@@ -239,29 +242,20 @@ export const MetricChart = memo(function MetricChart({
         });
       });
     }
-    series.forEach((s, k) => {
-      specs.push({
-        id: `raw-${s.key}`,
-        field: rawField(k),
-        color: s.color,
-        className: `metric-chart-raw series-${s.key}`,
-        width: 1,
-        opacity: 0.25,
-        connectNulls,
+    for (const style of SERIES_STYLES) {
+      series.forEach((s, k) => {
+        specs.push({
+          id: `${style.kind}-${s.key}`,
+          field: style.field(k),
+          color: s.color,
+          className: `metric-chart-${style.kind} series-${s.key}`,
+          width: style.width,
+          opacity: style.opacity,
+          connectNulls,
+          activeDot: style.activeDot,
+        });
       });
-    });
-    series.forEach((s, k) => {
-      specs.push({
-        id: `smooth-${s.key}`,
-        field: smoothField(k),
-        color: s.color,
-        className: `metric-chart-smoothed series-${s.key}`,
-        width: 2,
-        opacity: 1,
-        connectNulls,
-        activeDot: true,
-      });
-    });
+    }
     return specs;
   }, [ghostCount, series, connectNulls]);
   // Reused elements (same identity) are not re-rendered when only the rows change.
@@ -349,7 +343,7 @@ export const MetricChart = memo(function MetricChart({
                 : { top: hover.plotTop, left: hover.x + 12 }
             }
           >
-            <TooltipBody label={hover.step} active data={data} series={series} />
+            <TooltipBody step={hover.step} data={data} series={series} />
           </div>
         )}
       </div>

@@ -38,7 +38,7 @@ export interface ChartData {
   steps: readonly number[];
   traces: SeriesTrace[];
   ghosts: { label: string; steps: number[]; smoothed: number[][] }[];
-  /** Step axis: covers the drawn steps, extended to whole ticks; undefined with nothing drawn. */
+  /** Step axis: from 0 to the planned steps (else the drawn steps), on whole ticks; undefined with nothing drawn. */
   x: AxisScale | undefined;
   /** Value axis: covers every drawn value (raw, smoothed, ghosts); undefined with nothing drawn. */
   y: AxisScale | undefined;
@@ -88,6 +88,12 @@ function widen(e: Extent, v: number): void {
   if (v > 0 && v < e.minPositive) e.minPositive = v;
 }
 
+function merge(into: Extent, from: Extent): void {
+  widen(into, from.min);
+  widen(into, from.max);
+  if (from.minPositive < into.minPositive) into.minPositive = from.minPositive;
+}
+
 /** One series' full columns, extended in place as rows are appended. */
 interface SeriesColumns {
   raw: number[];
@@ -125,7 +131,9 @@ export class ChartDataBuilder {
     ghosts: readonly GhostRun[],
     options: ChartOptions = {},
   ): ChartData {
-    this.extend(rows, keys, smoothing);
+    // What the smoothed columns depend on besides the rows; a change starts them over.
+    const signature = `${smoothing}\u0000${keys.join('\u0000')}`;
+    this.extend(rows, keys, smoothing, signature);
     const traces: SeriesTrace[] = keys.map((key, k) => ({
       key,
       raw: this.columns[k]!.raw,
@@ -133,13 +141,9 @@ export class ChartDataBuilder {
       finiteCount: this.columns[k]!.finiteCount,
       drawnCount: 0,
     }));
-    const ghostSeries = ghosts.map((ghost) => this.ghostSmoothed(ghost, keys, smoothing));
+    const ghostSeries = ghosts.map((ghost) => this.ghostSmoothed(ghost, keys, smoothing, signature));
     const extent = { ...this.extent };
-    for (const g of ghostSeries) {
-      widen(extent, g.extent.min);
-      widen(extent, g.extent.max);
-      if (g.extent.minPositive < extent.minPositive) extent.minPositive = g.extent.minPositive;
-    }
+    for (const g of ghostSeries) merge(extent, g.extent);
     return assemble(
       this.steps,
       traces,
@@ -151,8 +155,7 @@ export class ChartDataBuilder {
     );
   }
 
-  private extend(rows: readonly MetricRow[], keys: readonly string[], smoothing: number) {
-    const signature = `${smoothing}\u0000${keys.join('\u0000')}`;
+  private extend(rows: readonly MetricRow[], keys: readonly string[], smoothing: number, signature: string) {
     const seen = this.steps.length;
     const continues =
       signature === this.signature && rows.length >= seen && (seen === 0 || rows[seen - 1] === this.lastRow);
@@ -185,8 +188,7 @@ export class ChartDataBuilder {
     this.lastRow = rows.at(-1);
   }
 
-  private ghostSmoothed(ghost: GhostRun, keys: readonly string[], smoothing: number) {
-    const signature = `${smoothing}\u0000${keys.join('\u0000')}`;
+  private ghostSmoothed(ghost: GhostRun, keys: readonly string[], smoothing: number, signature: string) {
     const cached = this.ghostCache.get(ghost.rows);
     if (cached?.signature === signature) return cached;
     const smoothed = keys.map((key) => debiasedEma(column(ghost.rows, key), smoothing));

@@ -2,9 +2,8 @@
  * Indices of the points to draw when a series has more than `maxPoints` rows: every `stride`-th
  * row plus the last one, so the newest point is always on screen.
  *
- * Why: recharts draws SVG and rebuilds its path and tooltip lookups for every point on every
- * appended row; a chart is at most ~1000 px wide, so a few thousand points cost frame time without
- * adding anything visible. The smoothed series is computed from all rows before this thinning, and
+ * Why: every redraw rebuilds each line's SVG path from every drawn point; a chart is at most
+ * ~1000 px wide, so a few thousand points cost frame time without adding anything visible. The smoothed series is computed from all rows before this thinning, and
  * the tooltip reads exact values from the full rows, so only the faint raw line loses detail.
  *
  * The stride is a power of two, so between stride changes the kept rows (multiples of the stride)
