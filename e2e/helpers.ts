@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { type Browser, expect, type Page } from '@playwright/test';
 
 /** What the page exposes on window.__kd when opened with ?testhooks (see src/main.tsx). */
 export interface KdHooks {
@@ -102,4 +102,35 @@ export async function takeLongTasks(page: Page): Promise<LongTaskReport> {
     w.__longTasks = { longTasks: [], frames: [] };
     return report;
   });
+}
+
+/**
+ * Starts a Chromium trace of the page's main-thread tasks. stopMainThreadTrace returns each
+ * task's wall time and the CPU time its thread got (the trace's thread clock), in ms.
+ */
+export async function startMainThreadTrace(browser: Browser, page: Page): Promise<void> {
+  await browser.startTracing(page, { categories: ['toplevel', 'disabled-by-default-devtools.timeline'] });
+}
+
+export async function stopMainThreadTrace(browser: Browser): Promise<{ wall: number; cpu: number }[]> {
+  type TraceEvent = {
+    ph: string;
+    name: string;
+    pid: number;
+    tid: number;
+    dur?: number;
+    tdur?: number;
+    args?: { name?: string };
+  };
+  const { traceEvents } = JSON.parse((await browser.stopTracing()).toString()) as {
+    traceEvents: TraceEvent[];
+  };
+  const main = new Set(
+    traceEvents
+      .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+      .map((e) => `${e.pid}:${e.tid}`),
+  );
+  return traceEvents
+    .filter((e) => e.ph === 'X' && e.name === 'RunTask' && main.has(`${e.pid}:${e.tid}`))
+    .map((e) => ({ wall: (e.dur ?? 0) / 1000, cpu: (e.tdur ?? 0) / 1000 }));
 }

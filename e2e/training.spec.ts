@@ -1,7 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { artifactPath, yieldEmulatedGpu } from './browser';
-import { observeLongTasks, openApp, stepValue, takeLongTasks, waitForStep } from './helpers';
+import { artifactPath, webgpuAdapterMode, yieldEmulatedGpu } from './browser';
+import {
+  observeLongTasks,
+  openApp,
+  startMainThreadTrace,
+  stepValue,
+  stopMainThreadTrace,
+  takeLongTasks,
+  waitForStep,
+} from './helpers';
 
 // The tiny preset with long phases, so the run is still training while we measure.
 const LONG_TINY = '#v=1&preset=tiny&seed=3&lr=0.003&tSteps=400&steps=400';
@@ -20,6 +28,7 @@ test('trains in the worker on WebGPU without blocking the page, with batched rea
   await waitForStep(page, 12);
   const gpuPriority = await yieldEmulatedGpu(browser);
   await takeLongTasks(page);
+  await startMainThreadTrace(browser, page);
   const before = await page.evaluate(() => window.__kd.counters());
   await waitForStep(page, before.step + 32);
   const after = await page.evaluate(() => window.__kd.counters());
@@ -46,15 +55,34 @@ test('trains in the worker on WebGPU without blocking the page, with batched rea
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   expect(mean(rows.slice(-8))).toBeLessThan(mean(rows.slice(0, 8)));
 
-  // The page's main thread stays responsive while training: no task over 50 ms. (On SwiftShader
-  // the emulated GPU was set to yield the CPU to the page first; see yieldEmulatedGpu.)
+  // The page's main thread stays responsive while training: no task of ours over 50 ms. On a real
+  // GPU that is the long-task observer's wall time. On SwiftShader the emulated GPU shares the
+  // two cores: even at nice 19 (yieldEmulatedGpu) a task can wait for a core now and then (CI saw
+  // one task of 56 ms wall whose work is 5-12 ms of CPU in traces), so there the bound is on each
+  // task's CPU time, from a Chromium trace, and the wall time only has to stay under 100 ms.
+  const tasks = await stopMainThreadTrace(browser);
   const longTasks = await takeLongTasks(page);
-  console.log(`long tasks during the window (${gpuPriority}):`, longTasks);
+  const longest = {
+    wall: Math.max(0, ...tasks.map((t) => t.wall)),
+    cpu: Math.max(0, ...tasks.map((t) => t.cpu)),
+  };
+  console.log(
+    `long tasks during the window (${gpuPriority}):`,
+    longTasks,
+    'longest traced task (ms):',
+    longest,
+  );
   writeFileSync(
     artifactPath('long-tasks.json'),
-    `${JSON.stringify({ gpuPriority, ...longTasks }, null, 2)}\n`,
+    `${JSON.stringify({ gpuPriority, longestTracedTask: longest, tracedTasks: tasks.length, ...longTasks }, null, 2)}\n`,
   );
-  expect(longTasks.longTasks.filter((ms) => ms >= 50)).toEqual([]);
+  expect(tasks.length).toBeGreaterThan(50);
+  if (webgpuAdapterMode() === 'gpu') {
+    expect(longTasks.longTasks.filter((ms) => ms >= 50)).toEqual([]);
+  } else {
+    expect(longest.cpu).toBeLessThan(50);
+    expect(longTasks.longTasks.filter((ms) => ms >= 100)).toEqual([]);
+  }
 
   // Pause takes effect within one step: the worker reports the step it had reached when the
   // command arrived, and no step runs after it. (The counter on screen may lag the worker by
