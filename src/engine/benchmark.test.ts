@@ -40,4 +40,25 @@ describe('measureStepPair', () => {
     expect(ref!.tensorsAfterAll).toBe(ref!.tensorsAfter2);
     expect(ref!.studentParams).toBeGreaterThan(0);
   });
+
+  it('counts one kind alone without timed steps: the steady time is the back-to-back wall time per step', async () => {
+    let clock = 0;
+    const out = await measureStepPair({
+      size: 'tiny',
+      kinds: ['fast'],
+      traceSteps: 1,
+      timedSteps: 0,
+      countSteps: 2,
+      now: () => (clock += 5),
+    });
+    expect(out.map((m) => m.kind)).toEqual(['fast']);
+    const [fast] = out;
+    expect(fast!.losses).toHaveLength(1);
+    expect(fast!.stepsTimed).toBe(0);
+    // One reading before the two steps, two around each enqueue, one after the read: 5 x 5 ms.
+    expect(fast!.backToBackMsPerStep).toBe(12.5);
+    expect(fast!.medianStepMs).toBe(12.5);
+    expect(fast!.enqueueMsPerStep).toBe(5);
+    expect(fast!.firstStepMs).toBe(5);
+  });
 });

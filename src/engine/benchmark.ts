@@ -50,6 +50,10 @@ export interface StepMeasureOptions {
   profile?: boolean;
   /** Replaces the size's batch (dispatch counts do not depend on it; timings do). */
   batch?: number;
+  /** Step kinds to measure (both by default): a slow emulated size can count the fast step alone. */
+  kinds?: readonly StepKind[];
+  /** Steps of the loss trace, the first of them timed apart (default 3, at least 1). */
+  traceSteps?: number;
 }
 
 export interface StepMeasurement {
@@ -61,7 +65,13 @@ export interface StepMeasurement {
   studentParams: number;
   /** First step, including shader compilation on GPU backends. */
   firstStepMs: number;
+  /**
+   * Median of the timed steps, each waiting for its result. With none timed (stepsTimed 0),
+   * the back-to-back figure below.
+   */
   medianStepMs: number;
+  /** Wall time of the back-to-back steps (enqueue to the one read at the end) per step. */
+  backToBackMsPerStep?: number | null;
   imagesPerSec: number;
   stepsTimed: number;
   /** Per step over `countSteps` back-to-back steps; null where the backend is not WebGPU. */
@@ -69,6 +79,13 @@ export interface StepMeasurement {
   readbacksPerStep: number | null;
   uploadBytesPerStep: number | null;
   uniformBytesPerStep: number | null;
+  /**
+   * JavaScript time for step() to return, without waiting for the device (median over the
+   * back-to-back steps): on a real GPU no step can be faster. Null where none ran back to back.
+   */
+  enqueueMsPerStep: number | null;
+  /** wasm: threads of its pool (set by the host that knows it). */
+  wasmThreads?: number | null;
   /** TF.js kernel invocations in one step (tf.profile), every backend. */
   kernelsPerStep: number | null;
   /** The same by kernel name, most frequent first: where the dispatches go. */
@@ -97,7 +114,7 @@ interface StepRig {
  * Measures the reference and the fast step of one size on the active backend. Both start
  * from the same weights, batch and sample indices; their timed steps alternate, so a
  * change in machine load touches both alike and the ratio stays fair.
- * Returns [reference, fast].
+ * Returns one measurement per kind, in the order of `opts.kinds` ([reference, fast] by default).
  */
 export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMeasurement[]> {
   const base = benchConfig(opts.size);
@@ -163,20 +180,24 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
   };
   const named = (values: Float32Array) => Object.fromEntries(names.map((n, i) => [n, values[i]!]));
 
-  const rigs = (['reference', 'fast'] as const).map(rig);
+  const kinds = opts.kinds ?? (['reference', 'fast'] as const);
+  if (kinds.length === 0) throw new Error('measureStepPair: no step kind to measure');
+  const traceSteps = Math.max(1, opts.traceSteps ?? 3);
+  const rigs = kinds.map(rig);
   try {
-    // Steps 1-3 of each give the loss trace and the first-step time (the reference goes
+    // The trace's steps give the loss trace and the first-step time (the reference goes
     // first, so the fast step finds the shaders the two share already compiled).
     const firstMs: number[] = [];
-    const losses: Record<string, number>[][] = [[], []];
-    for (const [i, r] of rigs.entries()) {
-      const first = await synced(r);
-      firstMs.push(first.ms);
-      losses[i]!.push(named(first.values));
+    const losses: Record<string, number>[][] = rigs.map(() => []);
+    let tensorsAfter2 = 0;
+    for (let s = 0; s < traceSteps; s++) {
+      for (const [i, r] of rigs.entries()) {
+        const { ms, values } = await synced(r);
+        if (s === 0) firstMs.push(ms);
+        losses[i]!.push(named(values));
+      }
+      if (s === Math.min(1, traceSteps - 1)) tensorsAfter2 = tf.memory().numTensors;
     }
-    for (const [i, r] of rigs.entries()) losses[i]!.push(named((await synced(r)).values));
-    const tensorsAfter2 = tf.memory().numTensors;
-    for (const [i, r] of rigs.entries()) losses[i]!.push(named((await synced(r)).values));
     const digests: { sum: number; sumSq: number }[] = [];
     for (const r of rigs) {
       const digest = tf.tidy(() => {
@@ -188,21 +209,32 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
       digests.push({ sum: sum!, sumSq: sumSq! });
     }
 
-    const times: number[][] = [[], []];
+    const times: number[][] = rigs.map(() => []);
     for (let k = 0; k < opts.timedSteps; k++) {
       for (const [i, r] of rigs.entries()) times[i]!.push((await synced(r)).ms);
     }
 
     // Back to back, metrics kept on the device and read in one transfer, as the trainer does.
     const counts: (Record<keyof CounterSnapshot, number> | null)[] = [];
+    const enqueueMs: (number | null)[] = [];
+    const backToBackMs: (number | null)[] = [];
     for (const r of opts.countSteps > 0 ? rigs : []) {
       const before = opts.counters?.();
       const pending: tf.Tensor[] = [];
-      for (let k = 0; k < opts.countSteps; k++) pending.push(r.step());
+      const enqueue: number[] = [];
+      const start = opts.now();
+      for (let k = 0; k < opts.countSteps; k++) {
+        const t0 = opts.now();
+        pending.push(r.step());
+        enqueue.push(opts.now() - t0);
+      }
+      enqueue.sort((a, b) => a - b);
+      enqueueMs.push(enqueue[Math.floor((enqueue.length - 1) / 2)] ?? null);
       const all = tf.concat(pending);
       tf.dispose(pending);
       await all.data();
       all.dispose();
+      backToBackMs.push((opts.now() - start) / opts.countSteps);
       const after = opts.counters?.();
       counts.push(
         before && after && opts.countSteps > 0
@@ -236,7 +268,10 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
     const memory = tf.memory() as { numTensors: number; numBytesAllocatedInGPU?: number };
     return rigs.map((r, i) => {
       const sorted = [...times[i]!].sort((a, b) => a - b);
-      const medianStepMs = sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)]! : firstMs[i]!;
+      const backToBack = backToBackMs[i] ?? null;
+      const medianStepMs = sorted.length
+        ? sorted[Math.floor((sorted.length - 1) / 2)]!
+        : (backToBack ?? firstMs[i]!);
       return {
         size: opts.size,
         kind: r.kind,
@@ -246,12 +281,14 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
         studentParams: countParameters(config.student),
         firstStepMs: firstMs[i]!,
         medianStepMs,
+        backToBackMsPerStep: backToBack,
         imagesPerSec: (batch * 1000) / medianStepMs,
         stepsTimed: sorted.length,
         dispatchesPerStep: counts[i]?.dispatches ?? null,
         readbacksPerStep: counts[i]?.readbacks ?? null,
         uploadBytesPerStep: counts[i]?.uploadBytes ?? null,
         uniformBytesPerStep: counts[i]?.uniformBytes ?? null,
+        enqueueMsPerStep: enqueueMs[i] ?? null,
         kernelsPerStep: profiles[i]?.kernels ?? null,
         kernelCounts: profiles[i]?.counts ?? null,
         peakBytes: profiles[i]?.peakBytes ?? null,

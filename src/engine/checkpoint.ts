@@ -5,7 +5,8 @@
  * position (step, epoch order, generator states), enough to continue exactly.
  */
 import type { RunConfig } from './config';
-import type { Normalization } from './data/gpu-data';
+import type { AugmentConfig, Normalization } from './data/gpu-data';
+import { headsTrainedBy, type TrainedHeads } from './heads';
 import { type AdamWState, createOptimizer, type ParamOptimizer, type StepKind } from './optim';
 import * as tf from './tf';
 import { Vit } from './vit';
@@ -51,6 +52,7 @@ export interface CheckpointInput {
   models: CheckpointModel[];
   baselines: { name: string; loss: RunConfig['loss'] }[];
   position: TrainerPosition | null;
+  augment?: AugmentConfig;
   /** The current epoch's order, saved as an int32 weight. */
   epochOrder: Int32Array | null;
 }
@@ -77,7 +79,7 @@ export async function encodeCheckpoint(input: CheckpointInput): Promise<EncodedC
       });
       optimizerStep = state.step;
     }
-    models.push({ role, config: model.config, optimizerStep });
+    models.push({ role, config: model.config, optimizerStep, trainedHeads: model.trainedHeads });
   }
   try {
     const flat = tf.tidy(() => tf.concat(named.map((n) => n.tensor.reshape([-1]))));
@@ -104,11 +106,36 @@ export async function encodeCheckpoint(input: CheckpointInput): Promise<EncodedC
       models,
       baselines: input.baselines,
       position: input.position,
+      ...(input.augment ? { augment: input.augment } : {}),
       weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
     };
     return { manifest, weights: data };
   } finally {
     tf.dispose(temporaries);
+  }
+}
+
+/**
+ * Refuses NaN or infinite float weights, naming the first such tensor: a model built from
+ * them would turn every loss into NaN and look like a learning-rate problem. Reads the CPU
+ * copy of the file once; nothing is on the device yet.
+ */
+function assertFiniteWeights(weights: ArrayBuffer, specs: tf.io.WeightsManifestEntry[]): void {
+  let offset = 0;
+  for (const spec of specs) {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    if (spec.dtype === 'float32') {
+      const values = new Float32Array(weights, offset, size);
+      for (let i = 0; i < size; i++) {
+        const v = values[i]!;
+        if (!Number.isFinite(v)) {
+          throw new Error(
+            `Checkpoint weight "${spec.name}" holds ${v} values: the checkpoint was saved from a diverged run or is damaged; use another one.`,
+          );
+        }
+      }
+    }
+    offset += size * 4;
   }
 }
 
@@ -135,6 +162,7 @@ export async function decodeCheckpoint(
       `Checkpoint weights file has ${weights.byteLength} bytes, model.json describes ${expectedBytes}: the files do not belong together or one is truncated.`,
     );
   }
+  assertFiniteWeights(weights, specs);
   const tensors = tf.io.decodeWeights(weights, specs);
   const models = new Map<string, CheckpointModel>();
   try {
@@ -150,6 +178,7 @@ export async function decodeCheckpoint(
         }
         p.variable.assign(t);
       }
+      model.trainedHeads = entry.trainedHeads ?? headsOfOlderCheckpoint(manifest, entry);
       let optimizer: ParamOptimizer | null = null;
       if (withOptimizers && entry.optimizerStep !== null) {
         optimizer = createOptimizer(model.namedVariables(), manifest.config.optim, stepKind);
@@ -177,4 +206,14 @@ export async function decodeCheckpoint(
   } finally {
     tf.dispose(Object.values(tensors));
   }
+}
+
+/**
+ * Checkpoints written before heads were recorded: a teacher learned from CE (class head);
+ * a student from its loss weights, which the manifest keeps (the run's, or its baseline's).
+ */
+function headsOfOlderCheckpoint(manifest: CheckpointManifest, entry: ModelEntry): TrainedHeads {
+  if (entry.role === 'teacher') return { cls: true, dist: false };
+  const loss = manifest.baselines.find((b) => b.name === entry.role)?.loss ?? manifest.config.loss;
+  return headsTrainedBy(loss, entry.config.distillToken);
 }

@@ -6,13 +6,17 @@ import { z } from 'zod';
 import { effectiveLayerPairs, patchCount, type RunConfig, vitConfigProblems } from './config';
 import { type ConfigLayer, PRESET_NAMES } from './presets';
 
+// zod compiles parsers with new Function unless told not to, and probing for that trips the
+// page's Content-Security-Policy (no eval). Configs are small: the interpreted parser is enough.
+z.config({ jitless: true });
+
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const num = (min: number, max: number) => z.number().min(min).max(max);
 
 export const vitSchema = z.strictObject({
   imageSize: int(8, 256),
   patchSize: int(1, 64),
-  channels: z.literal(3),
+  channels: int(3, 3),
   dModel: int(4, 1024),
   nLayers: int(1, 24),
   nHeads: int(1, 32),
@@ -51,7 +55,7 @@ export const optimSchema = z.strictObject({
 export const runConfigSchema = z.strictObject({
   preset: z.string().min(1),
   seed: int(0, 2 ** 31 - 1),
-  data: z.enum(['synthetic', 'cifar10']),
+  data: z.enum(['starter', 'synthetic', 'cifar10']),
   backend: z.enum(['auto', 'webgpu', 'webgl', 'wasm', 'cpu']),
   teacher: vitSchema,
   student: vitSchema,
@@ -59,6 +63,12 @@ export const runConfigSchema = z.strictObject({
   optim: optimSchema,
   baseline: z.enum(['none', 'ce-only', 'kd-only']),
 });
+
+// The schema is the one description of a RunConfig's fields and limits: this fails to compile
+// when it and the RunConfig type disagree in any field.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _schemaIsRunConfig: Same<z.infer<typeof runConfigSchema>, RunConfig> = true;
+void _schemaIsRunConfig;
 
 /** A config layer (e.g. a --config file): every field optional, unknown fields refused. */
 export const configLayerSchema = z.strictObject({
@@ -72,6 +82,32 @@ export const configLayerSchema = z.strictObject({
   optim: optimSchema.partial().optional(),
   baseline: runConfigSchema.shape.baseline.optional(),
 });
+
+/** A numeric field's range, as form inputs take it. */
+export interface NumberLimits {
+  min: number;
+  max: number;
+  integer: boolean;
+}
+
+type NumericPath =
+  | 'seed'
+  | `${'teacher' | 'student'}.${keyof z.infer<typeof vitSchema>}`
+  | `loss.${keyof z.infer<typeof lossSchema>}`
+  | `optim.${keyof z.infer<typeof optimSchema>}`;
+
+/**
+ * The range of a numeric config field (e.g. 'loss.wIntra'), read from the schema above: the
+ * settings form, the share-link codec and the worker's command check all take limits from here.
+ */
+export function numberLimits(path: NumericPath): NumberLimits {
+  let schema: unknown = runConfigSchema;
+  for (const part of path.split('.')) schema = (schema as { shape: Record<string, unknown> }).shape[part];
+  if (!(schema instanceof z.ZodNumber) || schema.minValue === null || schema.maxValue === null) {
+    throw new Error(`${path} is not a bounded number in the config schema.`);
+  }
+  return { min: schema.minValue, max: schema.maxValue, integer: schema.isInt };
+}
 
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ');

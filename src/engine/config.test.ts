@@ -9,9 +9,11 @@ import {
   type LayerPair,
   patchCount,
   prefixTokenCount,
+  type RunConfig,
   type VitConfig,
   vitConfigProblems,
 } from './config';
+import { numberLimits, runConfigSchema } from './config-schema';
 import { countParameters } from './vit';
 
 describe('defaultLayerPairs', () => {
@@ -163,5 +165,41 @@ describe('default configuration', () => {
     const ratio = countParameters(student) / countParameters(teacher);
     expect(ratio).toBeGreaterThan(0.2);
     expect(ratio).toBeLessThan(0.3);
+  });
+});
+
+describe('numberLimits', () => {
+  const paths = [
+    'seed',
+    'teacher.dModel',
+    'student.mlpRatio',
+    'loss.wCe',
+    'loss.wIntra',
+    'loss.tau',
+    'loss.k',
+    'optim.lr',
+    'optim.batch',
+    'optim.steps',
+  ] as const;
+
+  it.each(paths)('gives for %s exactly the range a config passes validation in', (path) => {
+    const { min, max, integer } = numberLimits(path);
+    const withValue = (v: number): RunConfig => {
+      const [head, leaf] = path.split('.') as [keyof RunConfig, string | undefined];
+      if (leaf === undefined) return { ...DEFAULT_CONFIG, [head]: v };
+      return { ...DEFAULT_CONFIG, [head]: { ...(DEFAULT_CONFIG[head] as object), [leaf]: v } };
+    };
+    const valid = (v: number) => runConfigSchema.safeParse(withValue(v)).success;
+    expect(valid(min)).toBe(true);
+    expect(valid(max)).toBe(true);
+    expect(valid(min - Math.max(1, Math.abs(min)) * 0.01)).toBe(false);
+    expect(valid(max + Math.max(1, Math.abs(max)) * 0.01)).toBe(false);
+    expect(valid(min + 0.5)).toBe(!integer);
+  });
+
+  it('refuses a field that is not a bounded number', () => {
+    expect(() => numberLimits('loss.kd' as 'loss.k')).toThrow(
+      'loss.kd is not a bounded number in the config schema.',
+    );
   });
 });

@@ -67,7 +67,8 @@ export interface OptimConfig {
   gradClip: number;
 }
 
-export type DatasetName = 'synthetic' | 'cifar10';
+/** 'starter': the CIFAR-10 starter set shipped with the app; 'synthetic': the built-in shapes; 'cifar10': files the user gives. */
+export type DatasetName = 'starter' | 'synthetic' | 'cifar10';
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
 /** A second student trained on the very same batches with a plain objective, for comparison. */
@@ -134,7 +135,7 @@ export const DEFAULT_OPTIM: OptimConfig = {
 export const DEFAULT_CONFIG: RunConfig = {
   preset: 'default',
   seed: 1,
-  data: 'synthetic',
+  data: 'starter',
   backend: 'auto',
   teacher: DEFAULT_TEACHER,
   student: DEFAULT_STUDENT,

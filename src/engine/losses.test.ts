@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { crossEntropy, kdLoss, manifoldTerms, randomSampleIndices, relationMatrices } from './losses';
+import {
+  crossEntropy,
+  kdLoss,
+  manifoldTerms,
+  manifoldTermVector,
+  randomSampleIndices,
+  relationMatrices,
+} from './losses';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -286,6 +293,35 @@ describe('manifoldTerms against the float64 reference', () => {
     );
     expect(Math.abs(got)).toBeLessThan(1e-7);
   });
+});
+
+describe('manifoldTermVector', () => {
+  // On cpu the fused kernel is absent, so `fused` must fall back to the plain ops (the fast
+  // step on wasm and cpu); the WebGPU kernel is checked against these ops in kernels/check.ts.
+  for (const fused of [false, true]) {
+    it(`is [intra, inter, random] of the float64 reference (fused ${fused})`, () => {
+      const rng = mulberry32(40);
+      const [b, n, ds, dt, k] = [3, 16, 8, 24, 20];
+      const student = randomTokens(rng, b, n, ds);
+      const teacher = randomTokens(rng, b, n, dt);
+      const idx = sampleWithoutReplacement(rng, b * n, k);
+      const expected = refManifoldTerms(student.data, teacher.data, b, n, ds, dt, idx);
+      const got = tf.tidy(() =>
+        Array.from(
+          manifoldTermVector(
+            toTensor(student),
+            toTensor(teacher),
+            { k, sampleIndices: idx, gather: true },
+            fused,
+          ).dataSync(),
+        ),
+      );
+      expect(got).toHaveLength(3);
+      for (const [i, name] of TERM_NAMES.entries()) {
+        expect(relErr(got[i]!, expected[name]), name).toBeLessThan(1e-4);
+      }
+    });
+  }
 });
 
 describe('relationMatrices', () => {

@@ -3,6 +3,7 @@
  * official code's form: element means per term, averaged over layer pairs.
  * Spec: ../shared/docs/manifold-distillation.md. Exports are named in interfaces.md.
  */
+import { hasKernel, KERNELS, RELATION_MAX_WIDTH } from './kernels/fused-ops';
 import { meanAll, meanSquaredDifference, sumLastAxis } from './reduce';
 import * as tf from './tf';
 
@@ -155,10 +156,47 @@ export function manifoldTerms(
   });
 }
 
+/**
+ * [intra, inter, random] of one layer pair as one vector, what the fast step sums. With
+ * `fused`, on a backend that has the kernel (WebGPU), it is one kernel forward and one for
+ * the student's gradient (kernels/relation-webgpu.ts; the teacher gets none, as it is
+ * frozen); otherwise manifoldTerms' ops. The sample is `opts.sampleIndices` either way.
+ */
+export function manifoldTermVector(
+  student: tf.Tensor3D,
+  teacher: tf.Tensor3D,
+  opts: SampleOptions,
+  fused: boolean,
+): tf.Tensor1D {
+  const width = student.shape[2];
+  if (!fused || width > RELATION_MAX_WIDTH || !hasKernel(KERNELS.relationLoss)) {
+    return tf.tidy(() => {
+      const t = manifoldTerms(student, teacher, opts);
+      return tf.stack([t.intra, t.inter, t.random]) as tf.Tensor1D;
+    });
+  }
+  if (
+    student.rank !== 3 ||
+    teacher.rank !== 3 ||
+    student.shape[0] !== teacher.shape[0] ||
+    student.shape[1] !== teacher.shape[1]
+  ) {
+    throw new Error(
+      `manifoldTermVector expects student [B, N, Ds] and teacher [B, N, Dt], got [${student.shape}] and [${teacher.shape}].`,
+    );
+  }
+  return tf.tidy(() => {
+    const idx = sampleTensor(student.shape[0] * student.shape[1], opts);
+    return tf.engine().runKernel(KERNELS.relationLoss, { XS: student, XT: teacher, IDX: idx }) as tf.Tensor1D;
+  });
+}
+
 export interface KdOptions {
   /** Softmax temperature; the soft loss is scaled by tau^2 so gradients keep their size. */
   tau: number;
   kind: 'soft' | 'hard';
+  /** Soft KD as one kernel and one for its gradient where the backend has it (the fast step). */
+  fused?: boolean;
 }
 
 /**
@@ -175,6 +213,13 @@ export function kdLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, o
     if (opts.kind === 'hard') {
       const target = teacherLogits.argMax(-1) as tf.Tensor1D;
       return crossEntropy(studentLogits, target);
+    }
+    if (opts.fused && hasKernel(KERNELS.softKd)) {
+      return (
+        tf
+          .engine()
+          .runKernel(KERNELS.softKd, { S: studentLogits, T: teacherLogits }, { tau: opts.tau }) as tf.Tensor
+      ).reshape([]) as tf.Scalar;
     }
     const logPs = tf.logSoftmax(studentLogits.div(opts.tau)); // [B, C]
     const logPt = tf.logSoftmax(teacherLogits.div(opts.tau)); // [B, C]

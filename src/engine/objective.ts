@@ -5,7 +5,7 @@
  */
 
 import type { LayerPair, LossConfig } from './config';
-import { crossEntropy, kdLoss, manifoldTerms } from './losses';
+import { crossEntropy, kdLoss, manifoldTerms, manifoldTermVector, type SampleOptions } from './losses';
 import { meanAll } from './reduce';
 import { activeTerms, type LossTerm } from './terms';
 import * as tf from './tf';
@@ -89,37 +89,71 @@ export function distillationObjective(
     parts.push(terms.ce.mul(loss.wCe));
   }
   if (active.has('kd')) {
-    terms.kd = kdLoss(out.distLogits ?? out.logits, target.logits, { tau: loss.tau, kind: loss.kd });
+    terms.kd = kdLoss(out.distLogits ?? out.logits, target.logits, {
+      tau: loss.tau,
+      kind: loss.kd,
+      fused: fast,
+    });
     parts.push(terms.kd.mul(loss.wKd));
   }
   if (active.has('intra') || active.has('inter') || active.has('random')) {
-    const perPair = pairs.map(([s], i) => {
+    const students = pairs.map(([s]) => {
       const block = out.blocks[s];
       if (!block)
         throw new Error(
           `Layer pair uses student block ${s}, but the student has ${out.blocks.length} blocks.`,
         );
-      return manifoldTerms(student.patchTokens(block), target.tokens[i]!, {
-        k: loss.k,
-        sampleIndices: sampleIndices[i]!,
-        gather: fast,
-      });
+      return student.patchTokens(block);
     });
-    // stack + mean, not addN: addN of 8 or more tensors is wrong on tfjs's WebGPU backend.
-    const mean = (key: 'intra' | 'inter' | 'random') => meanAll(tf.stack(perPair.map((p) => p[key])));
-    let md: tf.Scalar | null = null;
-    for (const [key, w] of [
-      ['intra', loss.wIntra],
-      ['inter', loss.wInter],
-      ['random', loss.wRandom],
-    ] as const) {
-      if (!active.has(key)) continue;
-      terms[key] = mean(key);
-      const weighted = terms[key].mul(w) as tf.Scalar;
-      md = md ? (md.add(weighted) as tf.Scalar) : weighted;
+    const opts = (i: number) => ({ k: loss.k, sampleIndices: sampleIndices[i]!, gather: fast });
+    if (fast) {
+      parts.push(relationPartFast(students, target.tokens, opts, loss, active, terms));
+    } else {
+      const perPair = students.map((s, i) => manifoldTerms(s, target.tokens[i]!, opts(i)));
+      // stack + mean, not addN: addN of 8 or more tensors is wrong on tfjs's WebGPU backend.
+      const mean = (key: 'intra' | 'inter' | 'random') => meanAll(tf.stack(perPair.map((p) => p[key])));
+      let md: tf.Scalar | null = null;
+      for (const [key, w] of relationWeights(loss)) {
+        if (!active.has(key)) continue;
+        terms[key] = mean(key);
+        const weighted = terms[key].mul(w) as tf.Scalar;
+        md = md ? (md.add(weighted) as tf.Scalar) : weighted;
+      }
+      if (md) parts.push(md.mul(loss.wMd));
     }
-    if (md) parts.push(md.mul(loss.wMd));
   }
   if (!parts.length) throw new Error('Every loss weight is 0: give at least one term a positive weight.');
   return { total: parts.reduce((a, b) => a.add(b)) as tf.Scalar, terms };
+}
+
+function relationWeights(loss: LossConfig) {
+  return [
+    ['intra', loss.wIntra],
+    ['inter', loss.wInter],
+    ['random', loss.wRandom],
+  ] as const;
+}
+
+/**
+ * The fast step's relation part: each pair's terms as one [3] vector (one fused kernel on
+ * WebGPU), summed pairwise, and weighted by one [1, 3] x [3, 1] matmul, so the step spends a
+ * few kernels here instead of a stack, a mean and three scalar products per term.
+ */
+function relationPartFast(
+  students: tf.Tensor3D[],
+  teachers: tf.Tensor3D[],
+  opts: (i: number) => SampleOptions,
+  loss: LossConfig,
+  active: Set<LossTerm>,
+  terms: Partial<Record<LossTerm, tf.Scalar>>,
+): tf.Scalar {
+  const vectors = students.map((s, i) => manifoldTermVector(s, teachers[i]!, opts(i), true));
+  const mean = vectors.reduce((a, b) => a.add(b)).mul(1 / vectors.length) as tf.Tensor1D; // [3]
+  const weights = relationWeights(loss).map(([key, w]) => (active.has(key) ? w * loss.wMd : 0));
+  // Only the metrics read the terms one by one; the loss's gradient does not pass through them.
+  const split = tf.unstack(mean) as tf.Scalar[];
+  relationWeights(loss).forEach(([key], i) => {
+    if (active.has(key)) terms[key] = split[i]!;
+  });
+  return tf.matMul(mean.reshape([1, 3]), tf.tensor2d(weights, [3, 1])).reshape([]) as tf.Scalar;
 }

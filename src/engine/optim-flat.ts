@@ -4,10 +4,13 @@
  * (over a thousand kernel dispatches a step on WebGPU); here the gradients and parameters
  * are concatenated, one set of elementwise ops updates them all, and the result is split
  * back into the variables. The moments live flat and are split only for checkpoints.
+ * On WebGPU the update is one kernel and the split is buffer copies, no dispatch
+ * (kernels/adamw-webgpu.ts).
  */
 
 import type { OptimConfig } from './config';
-import { AdamConstants, type AdamWState, biasCorrected, clipFactor, type ParamOptimizer } from './optim';
+import { hasKernel, KERNELS } from './kernels/fused-ops';
+import { AdamConstants, type AdamWState, biasCorrected, clipFactor, type ParamOptimizer } from './optim-math';
 import * as tf from './tf';
 import type { NamedVariable } from './vit';
 
@@ -22,18 +25,31 @@ export class FlatAdamW implements ParamOptimizer {
   private readonly k: AdamConstants;
   /**
    * For parameters off the loss's path (no gradient: e.g. the cls head when CE is off):
-   * zero gradients and the mask of parameters that do get one, made once per pattern.
+   * zero gradients, the mask of parameters that do get one, and the fused kernel's flags,
+   * made once per pattern.
    */
-  private readonly missingCache = new Map<string, { zeros: Map<number, tf.Tensor>; present: tf.Tensor1D }>();
+  private readonly missingCache = new Map<
+    string,
+    { zeros: Map<number, tf.Tensor>; present: tf.Tensor1D; flags: tf.Tensor1D }
+  >();
+  /**
+   * The fused kernel's per-element flags (decay + 2 * has a gradient) when every parameter
+   * has one, and a stand-in for the squared gradient norm without clipping (made on first use).
+   */
+  private fusedConstants: { flags: tf.Tensor1D; one: tf.Tensor1D } | null = null;
+  private readonly fused: boolean;
   step = 0;
 
-  constructor(params: NamedVariable[], cfg: OptimConfig) {
+  /** `fused`: use the fused kernels where the backend has them (false: the plain ops everywhere). */
+  constructor(params: NamedVariable[], cfg: OptimConfig, fused = true) {
     this.params = params;
+    this.fused = fused;
     this.cfg = cfg;
     this.sizes = params.map((p) => p.variable.size);
     const total = this.sizes.reduce((a, b) => a + b, 0);
-    this.m = tf.variable(tf.zeros([total]), false);
-    this.v = tf.variable(tf.zeros([total]), false);
+    // In a tidy: tf.variable keeps its own reference, and the zeros it started from would leak.
+    this.m = tf.tidy(() => tf.variable(tf.zeros([total]), false));
+    this.v = tf.tidy(() => tf.variable(tf.zeros([total]), false));
     this.decayMask = tf.keep(
       tf.tensor1d(
         Float32Array.from(params.flatMap((p) => new Array<number>(p.variable.size).fill(p.decay ? 1 : 0))),
@@ -50,12 +66,16 @@ export class FlatAdamW implements ParamOptimizer {
     const { weightDecay, gradClip } = this.cfg;
     const { stepSize, epsHat } = biasCorrected(this.cfg, this.step, lr);
     tf.tidy(() => {
-      const stepSizeT = tf.scalar(stepSize);
-      const epsHatT = tf.scalar(epsHat);
       const missing = grads.some((g) => g === undefined) ? this.missing(grads) : null;
       // A parameter off the loss's path has no gradient: it takes zeros here and is
       // masked out below, so it is left alone exactly as in the reference.
       let g = flatten(grads.map((raw, i) => raw ?? missing!.zeros.get(i)!));
+      if (this.useKernel()) {
+        this.applyFused(g, missing?.flags, [stepSize, epsHat, lr * weightDecay]);
+        return;
+      }
+      const stepSizeT = tf.scalar(stepSize);
+      const epsHatT = tf.scalar(epsHat);
       if (gradClip > 0) g = g.mul(clipFactor(g.square().sum(), gradClip));
       let m = this.m.mul(this.k.beta1).add(g.mul(this.k.oneMinusBeta1));
       let v = this.v.mul(this.k.beta2).add(g.square().mul(this.k.oneMinusBeta2));
@@ -76,6 +96,52 @@ export class FlatAdamW implements ParamOptimizer {
     });
   }
 
+  private useKernel(): boolean {
+    return this.fused && hasKernel(KERNELS.adamW);
+  }
+
+  /** The update as one kernel writing [m, v, params] packed, cut apart by copies (inside apply's tidy). */
+  private applyFused(
+    g: tf.Tensor1D,
+    flags: tf.Tensor1D | undefined,
+    [stepSize, epsHat, lrWd]: number[],
+  ): void {
+    const total = this.m.size;
+    this.fusedConstants ??= {
+      flags: tf.keep(this.decayMask.add(2)),
+      one: tf.keep(tf.ones([1])),
+    };
+    const { gradClip, beta1, beta2 } = this.cfg;
+    const sumSq = gradClip > 0 ? g.square().sum().reshape([1]) : this.fusedConstants.one;
+    // One small upload a step: the update's scalars, in adamw-webgpu.ts' ADAMW_SCALARS order.
+    const scalars = tf.tensor1d([stepSize!, epsHat!, lrWd!, beta1, 1 - beta1, beta2, 1 - beta2]);
+    const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
+      tf.engine().runKernel(name, inputs, attrs);
+    const packed = run(
+      KERNELS.adamW,
+      {
+        G: g,
+        P: flatten(this.params.map((q) => q.variable)),
+        M: this.m,
+        V: this.v,
+        FLAGS: flags ?? this.fusedConstants.flags,
+        SUMSQ: sumSq,
+        S: scalars,
+      },
+      { maxNorm: gradClip },
+    ) as tf.Tensor;
+    const parts = run(
+      KERNELS.splitCopy,
+      { X: packed },
+      { sizes: [total, total, ...this.sizes] },
+    ) as tf.Tensor[];
+    this.m.assign(parts[0]!);
+    this.v.assign(parts[1]!);
+    this.params.forEach((q, i) => {
+      q.variable.assign(parts[i + 2]!.reshape(q.variable.shape));
+    });
+  }
+
   private missing(grads: (tf.Tensor | undefined)[]) {
     const key = grads.map((g) => (g ? 1 : 0)).join('');
     let entry = this.missingCache.get(key);
@@ -85,7 +151,11 @@ export class FlatAdamW implements ParamOptimizer {
         if (!g) zeros.set(i, tf.keep(tf.zeros([this.sizes[i]!])));
       });
       const mask = Uint8Array.from(this.sizes.flatMap((n, i) => new Array<number>(n).fill(grads[i] ? 1 : 0)));
-      entry = { zeros, present: tf.keep(tf.tensor1d(mask, 'bool')) };
+      entry = {
+        zeros,
+        present: tf.keep(tf.tensor1d(mask, 'bool')),
+        flags: tf.keep(tf.tidy(() => this.decayMask.add(tf.tensor1d(Float32Array.from(mask)).mul(2)))),
+      };
       this.missingCache.set(key, entry);
     }
     return entry;
@@ -111,7 +181,10 @@ export class FlatAdamW implements ParamOptimizer {
   }
 
   dispose(): void {
-    for (const entry of this.missingCache.values()) tf.dispose([...entry.zeros.values(), entry.present]);
+    for (const entry of this.missingCache.values()) {
+      tf.dispose([...entry.zeros.values(), entry.present, entry.flags]);
+    }
+    if (this.fusedConstants) tf.dispose([this.fusedConstants.flags, this.fusedConstants.one]);
     this.missingCache.clear();
     tf.dispose([this.m, this.v, this.decayMask]);
     this.k.dispose();

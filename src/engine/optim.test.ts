@@ -292,6 +292,19 @@ describe.each(IMPLEMENTATIONS)('%s against a float64 PyTorch-semantics reference
     tf.dispose(tensors);
     disposeAll(params, opt);
   });
+
+  it('holds no tensor once disposed, from construction through updates', () => {
+    const { init, grads } = setup(6);
+    const params = makeParams(init);
+    const tensors = grads[0]!.map((g, i) => tf.tensor(g, SPECS[i]!.shape));
+    const before = tf.memory().numTensors;
+    const opt = new Impl(params, { ...CFG, gradClip: 1 });
+    opt.apply(tensors, 0.1);
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(tensors);
+    for (const p of params) p.variable.dispose();
+  });
 });
 
 describe.each(IMPLEMENTATIONS)('%s state round trip', (_name, Impl) => {

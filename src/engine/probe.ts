@@ -3,6 +3,7 @@
  * predictions and maps for the user's own images. Each call concatenates everything into
  * one tensor, so the page costs one device read per refresh.
  */
+import { blockMatchDistances } from './block-match';
 import type { LayerPair } from './config';
 import { relationMatrices } from './losses';
 import * as tf from './tf';
@@ -17,11 +18,10 @@ export interface MapSelection {
   sampleIndices: Int32Array;
 }
 
-/** Flattened [intra N*N | inter B*B | random K*K] of one model at one block. */
-function modelMaps(model: Vit, images: tf.Tensor4D, block: number, sel: MapSelection): tf.Tensor1D {
-  const out = model.apply(images);
-  const blockOut = out.blocks[block];
-  if (!blockOut) throw new Error(`Block ${block} does not exist; the model has ${out.blocks.length} blocks.`);
+/** Flattened [intra N*N | inter B*B | random K*K] of one model's patch tokens at one block. */
+function modelMaps(model: Vit, blocks: tf.Tensor3D[], block: number, sel: MapSelection): tf.Tensor1D {
+  const blockOut = blocks[block];
+  if (!blockOut) throw new Error(`Block ${block} does not exist; the model has ${blocks.length} blocks.`);
   const maps = relationMatrices(model.patchTokens(blockOut), {
     k: sel.sampleIndices.length,
     sampleIndices: sel.sampleIndices,
@@ -46,26 +46,44 @@ function split(data: Float32Array, offset: number, n: number, b: number, k: numb
   };
 }
 
-/** Relation maps of the teacher (and student) on a batch, for one layer pair. */
+/**
+ * Relation maps of the teacher (and student) on a batch, for one layer pair; with a student,
+ * also the block-by-block match [Ls * Lt] (row = student block), from the same forward pass
+ * and in the same readback.
+ */
 export async function probeRelationMaps(
   teacher: Vit,
   student: Vit | null,
   images: tf.Tensor4D,
   pair: LayerPair,
   sel: MapSelection,
-): Promise<{ teacher: ProbeMaps; student: ProbeMaps | null }> {
+): Promise<{ teacher: ProbeMaps; student: ProbeMaps | null; blockMatch: Float32Array | null }> {
   const b = images.shape[0];
   const n = (teacher.config.imageSize / teacher.config.patchSize) ** 2;
   const k = sel.sampleIndices.length;
+  const ls = student?.config.nLayers ?? 0;
+  const lt = teacher.config.nLayers;
   const flat = tf.tidy(() => {
-    const parts = [modelMaps(teacher, images, pair[1], sel)];
-    if (student) parts.push(modelMaps(student, images, pair[0], sel));
+    const teacherBlocks = teacher.apply(images).blocks;
+    const parts = [modelMaps(teacher, teacherBlocks, pair[1], sel)];
+    if (student) {
+      const studentBlocks = student.apply(images).blocks;
+      parts.push(modelMaps(student, studentBlocks, pair[0], sel));
+      const tokens = (model: Vit, blocks: tf.Tensor3D[]) => blocks.map((t) => model.patchTokens(t));
+      parts.push(
+        blockMatchDistances(tokens(student, studentBlocks), tokens(teacher, teacherBlocks)).reshape([-1]),
+      );
+    }
     return tf.concat(parts);
   });
   const data = (await flat.data()) as Float32Array; // GPU→CPU sync point
   flat.dispose();
   const size = n * n + b * b + k * k;
-  return { teacher: split(data, 0, n, b, k), student: student ? split(data, size, n, b, k) : null };
+  return {
+    teacher: split(data, 0, n, b, k),
+    student: student ? split(data, size, n, b, k) : null,
+    blockMatch: student ? data.slice(2 * size, 2 * size + ls * lt) : null,
+  };
 }
 
 export interface ImageReport {

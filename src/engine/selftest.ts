@@ -1,12 +1,14 @@
 /**
- * Checks a backend against the cpu backend before trusting it: a tiny ViT's forward pass
- * and one distillation step must agree. Models are seeded on the CPU (random.ts), so both
- * backends start from identical weights and data.
+ * Checks a backend against the cpu backend before trusting it: a tiny ViT's forward pass and
+ * one distillation step must agree, in the loss terms, in the gradients the step computed, and
+ * in the student's weights after its AdamW update. Models are seeded on the CPU (random.ts), so
+ * both backends start from identical weights and data.
  */
 import { type BackendName, type BackendSetup, tryBackend } from './backend';
 import { DEFAULT_LOSS, DEFAULT_OPTIM, type LayerPair, type LossConfig, type VitConfig } from './config';
 import { randomSampleIndices } from './losses';
-import { createOptimizer } from './optim';
+import { createOptimizer, type ParamOptimizer } from './optim';
+import type { AdamWState } from './optim-math';
 import { makeRng } from './random';
 import { distillMetricNames, distillStep, type MetricName } from './step';
 import * as tf from './tf';
@@ -34,10 +36,66 @@ const SELFTEST_PAIRS: LayerPair[] = [
 const SELFTEST_LOSS: LossConfig = { ...DEFAULT_LOSS, wCe: 0.5, wKd: 1, wMd: 1, k: 16, tau: 2 };
 /** Relative tolerance: float32 kernels differ in summation order between backends. */
 export const SELFTEST_TOLERANCE = 1e-3;
+/**
+ * Gradients are compared relative to the largest one: a backward pass sums over more terms
+ * than the forward one, so its float32 rounding differs more between backends.
+ */
+export const GRADIENT_TOLERANCE = 1e-2;
+/**
+ * Weights after the update, in units of the learning rate. Adam's first step moves each weight
+ * by about lr * g / (|g| + eps), so a weight whose gradient is near zero may move by a fraction
+ * of lr on one backend and not the other; a wrong, missing or doubled update moves it by lr or more.
+ */
+export const UPDATE_TOLERANCE = 0.25;
+const SELFTEST_LR = 1e-3;
 
 export interface StepRun {
   logits: Float32Array;
   metrics: Record<string, number>;
+  /** The student's gradients as the step computed them (before clipping), flattened in parameter order. */
+  gradients: Float32Array;
+  /** The student's weights after the step's AdamW update, flattened in parameter order. */
+  weights: Float32Array;
+}
+
+/** Passes each update through and keeps a flat copy of the gradients it was given. */
+class GradientRecorder implements ParamOptimizer {
+  gradients: tf.Tensor1D | null = null;
+  private readonly inner: ParamOptimizer;
+
+  constructor(inner: ParamOptimizer) {
+    this.inner = inner;
+  }
+
+  get params() {
+    return this.inner.params;
+  }
+  get step() {
+    return this.inner.step;
+  }
+  set step(value: number) {
+    this.inner.step = value;
+  }
+
+  apply(grads: (tf.Tensor | undefined)[], lr: number): void {
+    this.gradients?.dispose();
+    this.gradients = tf.keep(
+      tf.tidy(() =>
+        tf.concat(grads.map((g, i) => (g ? g.reshape([-1]) : tf.zeros([this.params[i]!.variable.size])))),
+      ) as tf.Tensor1D,
+    );
+    this.inner.apply(grads, lr);
+  }
+  getState(): AdamWState {
+    return this.inner.getState();
+  }
+  setState(state: AdamWState): void {
+    this.inner.setState(state);
+  }
+  dispose(): void {
+    this.gradients?.dispose();
+    this.inner.dispose();
+  }
 }
 
 /**
@@ -49,7 +107,7 @@ export async function runTinyPair(seed = 7): Promise<StepRun> {
   const rng = makeRng(seed, 'selftest-data');
   const teacher = Vit.create(SELFTEST_TEACHER, seed);
   const student = Vit.create(SELFTEST_STUDENT, seed + 1);
-  const optimizer = createOptimizer(student.namedVariables(), DEFAULT_OPTIM, 'fast');
+  const optimizer = new GradientRecorder(createOptimizer(student.namedVariables(), DEFAULT_OPTIM, 'fast'));
   const size = SELFTEST_TEACHER.imageSize;
   const images = tf.tensor4d(
     Float32Array.from({ length: SELFTEST_BATCH * size * size * 3 }, () => 2 * rng() - 1),
@@ -70,18 +128,28 @@ export async function runTinyPair(seed = 7): Promise<StepRun> {
         optimizer,
         loss: SELFTEST_LOSS,
         pairs: SELFTEST_PAIRS,
-        lr: 1e-3,
+        lr: SELFTEST_LR,
         sampleIndices,
         fused: true,
       },
       { images, labels },
     );
-    const [logits, values] = await Promise.all([logitsT.data(), metricsT.data()]); // GPU→CPU sync point
-    tf.dispose([logitsT, metricsT]);
+    const weightsT = tf.tidy(() => tf.concat(student.namedVariables().map((v) => v.variable.reshape([-1]))));
+    const gradientsT = optimizer.gradients;
+    if (!gradientsT) throw new Error('The self-test step made no update.');
+    const [logits, values, gradients, weights] = await Promise.all([
+      logitsT.data(),
+      metricsT.data(),
+      gradientsT.data(),
+      weightsT.data(),
+    ]); // GPU→CPU sync point
+    tf.dispose([logitsT, metricsT, weightsT]);
     const names: MetricName[] = distillMetricNames(SELFTEST_LOSS);
     return {
       logits: logits as Float32Array,
       metrics: Object.fromEntries(names.map((n, i) => [n, values[i]!])),
+      gradients: gradients as Float32Array,
+      weights: weights as Float32Array,
     };
   } finally {
     tf.dispose([images, labels]);
@@ -97,6 +165,10 @@ export interface SelfTestResult {
   forwardMaxAbsDiff: number;
   /** Largest relative difference of any step metric (loss terms, total) from the cpu's. */
   stepMaxRelDiff: number;
+  /** Largest |gradient difference| from the cpu's, over the largest |cpu gradient|. */
+  gradientMaxRelDiff: number;
+  /** Largest |weight difference| from the cpu's after the update, in learning rates. */
+  updateMaxDiffInLr: number;
   /** Loss total of the step on this backend and on cpu. */
   total: number;
   cpuTotal: number;
@@ -114,8 +186,11 @@ export async function selfTest(backend: BackendName, setup: BackendSetup = {}): 
   const reference = await runTinyPair();
   const problem = await tryBackend(backend, setup);
   if (problem) throw new Error(problem);
-  const run = await runTinyPair();
+  return { backend, ...compareStepRuns(reference, await runTinyPair()) };
+}
 
+/** How far `run` is from the cpu's `reference`, and whether that is within the tolerances. */
+export function compareStepRuns(reference: StepRun, run: StepRun): Omit<SelfTestResult, 'backend'> {
   let forwardMaxAbsDiff = 0;
   let logitScale = 0;
   reference.logits.forEach((v, i) => {
@@ -132,20 +207,46 @@ export async function selfTest(backend: BackendName, setup: BackendSetup = {}): 
       worst = name;
     }
   }
+  let gradientScale = 0;
+  let gradientMaxAbsDiff = run.gradients.length === reference.gradients.length ? 0 : Number.NaN;
+  reference.gradients.forEach((g, i) => {
+    gradientScale = Math.max(gradientScale, Math.abs(g));
+    const d = Math.abs(g - run.gradients[i]!);
+    if (!(d <= gradientMaxAbsDiff)) gradientMaxAbsDiff = d;
+  });
+  const gradientMaxRelDiff = gradientMaxAbsDiff / Math.max(gradientScale, 1e-12);
+  let updateMaxDiff = run.weights.length === reference.weights.length ? 0 : Number.NaN;
+  reference.weights.forEach((w, i) => {
+    const d = Math.abs(w - run.weights[i]!);
+    if (!(d <= updateMaxDiff)) updateMaxDiff = d;
+  });
+  const updateMaxDiffInLr = updateMaxDiff / SELFTEST_LR;
+
   const forwardOk = forwardMaxAbsDiff <= SELFTEST_TOLERANCE * Math.max(logitScale, 1e-3);
   const stepOk = stepMaxRelDiff <= SELFTEST_TOLERANCE;
+  const gradientOk = gradientMaxRelDiff <= GRADIENT_TOLERANCE;
+  const updateOk = updateMaxDiffInLr <= UPDATE_TOLERANCE;
   const problems: string[] = [];
   if (!forwardOk)
     problems.push(`forward logits differ from cpu by up to ${forwardMaxAbsDiff.toExponential(2)}`);
   if (!stepOk)
     problems.push(`step loss "${worst}" differs from cpu by ${(stepMaxRelDiff * 100).toPrecision(3)}%`);
+  if (!gradientOk)
+    problems.push(
+      `gradients differ from cpu by up to ${(gradientMaxRelDiff * 100).toPrecision(3)}% of the largest`,
+    );
+  if (!updateOk)
+    problems.push(
+      `weights after the AdamW update differ from cpu by up to ${updateMaxDiffInLr.toPrecision(3)} learning rates`,
+    );
   return {
-    backend,
     forwardMaxAbsDiff,
     stepMaxRelDiff,
+    gradientMaxRelDiff,
+    updateMaxDiffInLr,
     total: run.metrics.total ?? Number.NaN,
     cpuTotal: reference.metrics.total ?? Number.NaN,
-    passed: forwardOk && stepOk,
+    passed: forwardOk && stepOk && gradientOk && updateOk,
     problem: problems.length ? problems.join('; ') : null,
   };
 }

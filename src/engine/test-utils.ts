@@ -3,7 +3,9 @@
  * TypeScript with no Node or DOM APIs, so it type-checks under every tsconfig that
  * includes src/engine.
  */
-import type { VitConfig } from './config';
+import type { RunConfig, VitConfig } from './config';
+import type { Dataset, ImageSet } from './data/dataset';
+import { makeRng } from './random';
 import * as tf from './tf';
 
 /** mulberry32: a tiny seeded PRNG, independent of the engine's seedrandom streams. */
@@ -102,4 +104,40 @@ export function scoped<T>(fn: () => T): T {
     result = fn();
   });
   return result as T;
+}
+
+/**
+ * Random 16x16 RGB images (pixels in lo..255) with labels cycling over 4 classes, the same for
+ * the same seed and salt: the small data set of the trainer and session tests.
+ */
+export function randomImageSet(count: number, seed: number, salt: string, lo = 0): ImageSet {
+  const rng = makeRng(seed, salt);
+  return {
+    images: Uint8Array.from({ length: count * 16 * 16 * 3 }, () => lo + Math.floor(rng() * (256 - lo))),
+    labels: Uint8Array.from({ length: count }, (_, i) => i % 4),
+    count,
+    imageSize: 16,
+  };
+}
+
+/** Four classes of randomImageSet: the training and test sets of the trainer and session tests. */
+export function randomDataset(salt: string, trainCount: number, testCount: number): Dataset {
+  return {
+    name: 'random',
+    classNames: ['a', 'b', 'c', 'd'],
+    train: randomImageSet(trainCount, 1, salt),
+    test: randomImageSet(testCount, 2, salt),
+  };
+}
+
+/**
+ * A teacher 16 wide and a student 8 wide (with a distillation token), 2 blocks each, on 16x16
+ * images in 4x4 patches: a run small enough for the cpu backend in a unit test.
+ */
+export function smallModels(numClasses: number): Pick<RunConfig, 'teacher' | 'student'> {
+  const vit = { imageSize: 16, patchSize: 4, channels: 3, nHeads: 2, mlpRatio: 2, numClasses };
+  return {
+    teacher: { ...vit, dModel: 16, nLayers: 2, distillToken: false },
+    student: { ...vit, dModel: 8, nLayers: 2, distillToken: true },
+  };
 }

@@ -2,34 +2,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tryBackend } from './backend';
 import { decodeCheckpoint, validateManifest } from './checkpoint';
 import { DEFAULT_CONFIG, type RunConfig } from './config';
-import type { Dataset, ImageSet } from './data/dataset';
-import { makeRng } from './random';
+import type { Dataset } from './data/dataset';
+import type { MetricRow } from './pending-metrics';
+import { randomDataset, smallModels } from './test-utils';
 import * as tf from './tf';
-import { type MetricRow, Trainer } from './trainer';
+import { Trainer } from './trainer';
 
-function randomSet(count: number, seed: number): ImageSet {
-  const rng = makeRng(seed, 'trainer-test');
-  return {
-    images: Uint8Array.from({ length: count * 16 * 16 * 3 }, () => Math.floor(rng() * 256)),
-    labels: Uint8Array.from({ length: count }, (_, i) => i % 4),
-    count,
-    imageSize: 16,
-  };
-}
+const DATASET: Dataset = randomDataset('trainer-test', 40, 12);
 
-const DATASET: Dataset = {
-  name: 'random',
-  classNames: ['a', 'b', 'c', 'd'],
-  train: randomSet(40, 1),
-  test: randomSet(12, 2),
-};
-
-const vit = { imageSize: 16, patchSize: 4, channels: 3, nHeads: 2, mlpRatio: 2, numClasses: 4 };
 const CONFIG: RunConfig = {
   ...DEFAULT_CONFIG,
   seed: 5,
-  teacher: { ...vit, dModel: 16, nLayers: 2, distillToken: false },
-  student: { ...vit, dModel: 8, nLayers: 2, distillToken: true },
+  ...smallModels(4),
   loss: { ...DEFAULT_CONFIG.loss, wCe: 0.5, wKd: 1, wMd: 1, k: 24 },
   optim: { ...DEFAULT_CONFIG.optim, batch: 8, steps: 12, teacherSteps: 12, warmupSteps: 2, lr: 3e-3 },
 };

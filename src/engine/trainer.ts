@@ -7,6 +7,8 @@
  * the device; readMetrics() fetches all pending vectors in one transfer. Nothing in a step
  * waits for the device.
  */
+
+import type { BaselineSpec } from './baselines';
 import {
   type DecodedCheckpoint,
   type EncodedCheckpoint,
@@ -27,18 +29,12 @@ import {
   STANDARD_AUGMENT,
 } from './data/gpu-data';
 import { evaluateAccuracy } from './evaluate';
+import { headsTrainedBy, type PredictionHeads, type TrainedHeads } from './heads';
 import { randomSampleIndices } from './losses';
 import { createOptimizer, learningRateAt, type ParamOptimizer, type StepKind } from './optim';
-import { findPreset } from './presets';
+import { type MetricRow, PendingMetrics, type PendingPart } from './pending-metrics';
 import { betaSample, makeRng, restoreRng, type StatefulRng } from './random';
-import {
-  type Batch,
-  distillMetricNames,
-  distillStep,
-  type MetricName,
-  TEACHER_METRIC_NAMES,
-  teacherStep,
-} from './step';
+import { type Batch, distillMetricNames, distillStep, TEACHER_METRIC_NAMES, teacherStep } from './step';
 import * as tf from './tf';
 import { Vit } from './vit';
 
@@ -50,20 +46,6 @@ export interface StudentRun {
   optimizer: ParamOptimizer;
 }
 
-export interface BaselineSpec {
-  name: string;
-  /** Loss settings layered over the run's loss (e.g. { wKd: 0, wMd: 0, wCe: 1 } for CE only). */
-  loss: Partial<LossConfig>;
-}
-
-/** The baseline students a config asks for (its `baseline` choice, as that preset's loss). */
-export function baselineSpecs(config: RunConfig): BaselineSpec[] {
-  if (config.baseline === 'none') return [];
-  const loss = findPreset(config.baseline)?.layer.loss;
-  if (!loss) throw new Error(`Unknown baseline "${config.baseline}".`);
-  return [{ name: config.baseline, loss }];
-}
-
 export interface TrainerOptions {
   config: RunConfig;
   phase: Phase;
@@ -71,46 +53,40 @@ export interface TrainerOptions {
   /** The trained teacher, required in the student phase; the trainer never updates it. */
   teacher?: Vit;
   baselines?: BaselineSpec[];
+  /** Defaults to the resumed checkpoint's, else STANDARD_AUGMENT. */
   augment?: AugmentConfig;
   /** Continue from a checkpoint of the same phase (models, optimizers, position). */
   resume?: DecodedCheckpoint;
+  /**
+   * Input normalisation, when it must not come from this dataset: a given teacher's own (the
+   * full training set's channel stats), so it sees the inputs it was trained on.
+   */
+  normalization?: Normalization;
   /** 'fast' (default) or 'reference': the same values, the latter with plain per-variable ops. */
   stepKind?: StepKind;
-}
-
-/** One step's metrics for one model. */
-export type MetricValues = Partial<Record<MetricName, number>>;
-
-export interface MetricRow {
-  step: number;
-  epoch: number;
-  lr: number;
-  /** The trained model's metrics: the teacher's in the teacher phase, the student's otherwise. */
-  values: MetricValues;
-  /** Baseline students' metrics by name. */
-  baselines: Record<string, MetricValues>;
 }
 
 export interface EvalResult {
   step: number;
   /** Test accuracy (0..1) by model role: 'teacher', 'student', baseline names. */
   accuracy: Record<string, number>;
+  /** The heads each model's predictions came from (trained heads only, see heads.ts). */
+  heads: Record<string, PredictionHeads>;
   count: number;
 }
+
+/** The teacher phase's CE reaches the class head only. */
+const TEACHER_PHASE_HEADS: TrainedHeads = { cls: true, dist: false };
 
 /** Test images per evaluation batch: large batches mean fewer dispatches (small models are dispatch-bound). */
 const EVAL_BATCH = 250;
 
-interface PendingStep {
-  step: number;
-  epoch: number;
-  lr: number;
-  /** Per trained model, in order: its name, metric names and the vector on the device. */
-  parts: { name: string; names: MetricName[]; values: tf.Tensor1D }[];
-}
-
 export class Trainer {
-  readonly config: RunConfig;
+  /** The config this run trains with; setLoss('student', …) changes its loss (the one copy in the worker). */
+  get config(): RunConfig {
+    return this.runConfig;
+  }
+  private runConfig: RunConfig;
   readonly phase: Phase;
   readonly stepKind: StepKind;
   readonly datasetInfo: { name: string; classNames: string[] };
@@ -128,7 +104,7 @@ export class Trainer {
   private readonly orderRng: StatefulRng;
   private readonly augmentRng: StatefulRng;
   private readonly sampleRng: StatefulRng;
-  private pending: PendingStep[] = [];
+  private readonly pending = new PendingMetrics();
 
   constructor(opts: TrainerOptions) {
     const config = assertValidConfig(opts.config);
@@ -152,12 +128,12 @@ export class Trainer {
     if (resume && resume.manifest.phase !== phase) {
       throw new Error(`Cannot continue a ${resume.manifest.phase}-phase checkpoint in the ${phase} phase.`);
     }
-    this.config = config;
+    this.runConfig = config;
     this.phase = phase;
     this.stepKind = opts.stepKind ?? 'fast';
     this.datasetInfo = { name: dataset.name, classNames: dataset.classNames };
-    this.normalization = resume?.manifest.normalization ?? channelStats(dataset.train);
-    this.augment = opts.augment ?? STANDARD_AUGMENT;
+    this.normalization = resume?.manifest.normalization ?? opts.normalization ?? channelStats(dataset.train);
+    this.augment = opts.augment ?? resume?.manifest.augment ?? STANDARD_AUGMENT;
     this.pairs = effectiveLayerPairs(config.loss, config.student, config.teacher);
 
     const position = resume?.manifest.position ?? null;
@@ -235,11 +211,16 @@ export class Trainer {
     );
   }
 
-  /** Changes a student's loss weights from the next step on; optimizer state is kept. */
+  /**
+   * Changes a student's loss weights from the next step on; optimizer state is kept. The main
+   * student's weights are the config's, so in the teacher phase they wait there for the student.
+   */
   setLoss(name: string, loss: Partial<LossConfig>): void {
     const run = this.students.find((s) => s.name === name);
-    if (!run) throw new Error(`No student named "${name}" in this run.`);
-    run.loss = { ...run.loss, ...loss };
+    if (!run && !(name === 'student' && this.phase === 'teacher'))
+      throw new Error(`No student named "${name}" in this run.`);
+    if (name === 'student') this.runConfig = { ...this.runConfig, loss: { ...this.runConfig.loss, ...loss } };
+    if (run) run.loss = { ...run.loss, ...loss };
   }
 
   /** Runs one step of every trained model on the same batch; nothing is read back. */
@@ -258,9 +239,10 @@ export class Trainer {
       return { images: mixed, labels, mix: { labels: labels.reverse(0) as tf.Tensor1D, lam } };
     });
     indices.dispose();
-    const parts: PendingStep['parts'] = [];
+    const parts: PendingPart[] = [];
     try {
       if (this.phase === 'teacher') {
+        this.teacher.noteTrainedHeads(TEACHER_PHASE_HEADS);
         const values = teacherStep(
           {
             teacher: this.teacher,
@@ -278,6 +260,7 @@ export class Trainer {
           const sampleIndices = this.pairs.map(() =>
             randomSampleIndices(tokens, Math.min(run.loss.k, tokens), this.sampleRng),
           );
+          run.model.noteTrainedHeads(headsTrainedBy(run.loss, run.model.config.distillToken));
           const values = distillStep(
             {
               student: run.model,
@@ -297,39 +280,18 @@ export class Trainer {
     } finally {
       tf.dispose([batch.images, batch.labels, ...(batch.mix ? [batch.mix.labels] : [])]);
     }
-    this.pending.push({ step: this.step, epoch, lr, parts });
+    this.pending.push(this.step, epoch, lr, parts);
     this.step += 1;
   }
 
   /** Steps run but not yet read. */
   get pendingSteps(): number {
-    return this.pending.length;
+    return this.pending.count;
   }
 
   /** Reads every pending step's metrics in one device transfer. */
-  async readMetrics(): Promise<MetricRow[]> {
-    const pending = this.pending;
-    this.pending = [];
-    if (!pending.length) return [];
-    const vectors = pending.flatMap((p) => p.parts.map((part) => part.values));
-    const all = tf.concat(vectors);
-    tf.dispose(vectors);
-    const data = await all.data(); // GPU→CPU sync point
-    all.dispose();
-    let offset = 0;
-    return pending.map((p) => {
-      const row: MetricRow = { step: p.step, epoch: p.epoch, lr: p.lr, values: {}, baselines: {} };
-      for (const part of p.parts) {
-        const values: MetricValues = {};
-        part.names.forEach((n, i) => {
-          values[n] = data[offset + i]!;
-        });
-        offset += part.names.length;
-        if (part.name === 'teacher' || part.name === 'student') row.values = values;
-        else row.baselines[part.name] = values;
-      }
-      return row;
-    });
+  readMetrics(): Promise<MetricRow[]> {
+    return this.pending.read();
   }
 
   /** Test accuracy of every model of the run, read once. */
@@ -347,6 +309,7 @@ export class Trainer {
     return {
       step: this.step,
       accuracy: Object.fromEntries(models.map((m, i) => [m.name, accs[i]!])),
+      heads: Object.fromEntries(models.map((m) => [m.name, m.model.predictionHeads()])),
       count: Math.min(limit ?? this.test.count, this.test.count),
     };
   }
@@ -364,11 +327,10 @@ export class Trainer {
   /** Everything needed to continue this run exactly (the teacher is included in both phases). */
   async checkpoint(): Promise<EncodedCheckpoint> {
     const primary = this.phase === 'teacher' ? 'teacher' : 'student';
-    const mainLoss = this.students.find((s) => s.name === 'student')?.loss ?? this.config.loss;
     return encodeCheckpoint({
       phase: this.phase,
       primary,
-      config: { ...this.config, loss: mainLoss },
+      config: this.config,
       normalization: this.normalization,
       dataset: this.datasetInfo,
       models: [
@@ -379,14 +341,14 @@ export class Trainer {
         .filter((s) => s.name !== 'student')
         .map((s) => ({ name: s.name, loss: s.loss })),
       position: this.position(),
+      augment: this.augment,
       epochOrder: this.sampler.position().order,
     });
   }
 
   /** Frees everything the run holds on the device, except a teacher passed in from outside. */
   dispose(ownTeacher = this.phase === 'teacher'): void {
-    for (const p of this.pending) tf.dispose(p.parts.map((x) => x.values));
-    this.pending = [];
+    this.pending.dispose();
     this.train.dispose();
     this.test.dispose();
     this.sampler.dispose();

@@ -13,7 +13,14 @@
  */
 
 import { patchCount, prefixTokenCount, type VitConfig, vitConfigProblems } from './config';
-import { gelu, layerNorm, softmax } from './kernels/fused-ops';
+import {
+  mergeHeads,
+  NO_TRAINED_HEADS,
+  type PredictionHeads,
+  predictionHeads,
+  type TrainedHeads,
+} from './heads';
+import { attention, gelu, layerNorm } from './kernels/fused-ops';
 import { makeRng, type Rng, truncatedNormal } from './random';
 import * as tf from './tf';
 
@@ -70,6 +77,8 @@ export interface NamedVariable {
 export class Vit {
   readonly config: VitConfig;
   readonly params: VitParams;
+  /** Heads that have received a gradient so far; predictions use these (see heads.ts). */
+  trainedHeads: TrainedHeads = NO_TRAINED_HEADS;
 
   private constructor(config: VitConfig, params: VitParams) {
     this.config = config;
@@ -98,7 +107,7 @@ export class Vit {
 
   /**
    * Forward pass on images [B, H, W, C] (already normalised). Wrap callers in tf.tidy.
-   * `fused` runs LayerNorm, GELU and softmax as single kernels where the backend has them
+   * `fused` runs LayerNorm, GELU and attention as single kernels where the backend has them
    * (the fast step); the values are the same either way.
    */
   apply(images: tf.Tensor4D, fused = false): VitOutput {
@@ -119,7 +128,7 @@ export class Vit {
     const blocks: tf.Tensor3D[] = [];
     for (const block of p.blocks) {
       x = x.add(
-        attention(layerNorm(x, block.ln1Gamma, block.ln1Beta, fused), block, cfg.nHeads, fused),
+        selfAttention(layerNorm(x, block.ln1Gamma, block.ln1Beta, fused), block, cfg.nHeads, fused),
       ) as tf.Tensor3D;
       x = x.add(mlp(layerNorm(x, block.ln2Gamma, block.ln2Beta, fused), block, fused)) as tf.Tensor3D;
       blocks.push(x);
@@ -133,9 +142,22 @@ export class Vit {
     return { logits, distLogits, blocks };
   }
 
-  /** Logits used for prediction: DeiT averages the cls and distillation heads. */
+  /** Records that a step is training these heads (read by predictLogits from then on). */
+  noteTrainedHeads(heads: TrainedHeads): void {
+    this.trainedHeads = mergeHeads(this.trainedHeads, heads);
+  }
+
+  /** The heads predictions come from: trained ones only (a cls-only model: its one head). */
+  predictionHeads(): PredictionHeads {
+    return predictionHeads(this.trainedHeads, this.params.distToken !== null);
+  }
+
+  /** Logits used for prediction: the trained head, or DeiT's mean when both were trained. */
   predictLogits(out: VitOutput): tf.Tensor2D {
-    return out.distLogits ? (out.logits.add(out.distLogits).div(2) as tf.Tensor2D) : out.logits;
+    const heads = this.predictionHeads();
+    if (!out.distLogits || heads === 'cls') return out.logits;
+    if (heads === 'dist') return out.distLogits;
+    return out.logits.add(out.distLogits).div(2) as tf.Tensor2D;
   }
 
   /** Patch tokens of a block output [B, prefix + N, D] -> [B, N, D] (cls / distillation dropped). */
@@ -178,15 +200,9 @@ function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fused = false): tf.Ten
   return y.reshape([...x.shape.slice(0, -1), outDim]);
 }
 
-function attention(x: tf.Tensor3D, p: BlockParams, nHeads: number, fused: boolean): tf.Tensor3D {
-  const [b, t, d] = x.shape;
-  const dh = d / nHeads;
-  const qkv = linear(x, p.qkvW, p.qkvB, fused).reshape([b, t, 3, nHeads, dh]).transpose([2, 0, 3, 1, 4]); // [3, B, H, T, dh]
-  const [q, k, v] = tf.unstack(qkv).map((m) => m.reshape([b * nHeads, t, dh]) as tf.Tensor3D); // [B*H, T, dh]
-  const scores = tf.matMul(q!, k!, false, true).mul(1 / Math.sqrt(dh)); // [B*H, T, T]
-  const mixed = tf.matMul(softmax(scores, fused) as tf.Tensor3D, v!); // [B*H, T, dh]
-  const merged = mixed.reshape([b, nHeads, t, dh]).transpose([0, 2, 1, 3]).reshape([b, t, d]); // [B, T, D]
-  return linear(merged, p.projW, p.projB, fused) as tf.Tensor3D;
+function selfAttention(x: tf.Tensor3D, p: BlockParams, nHeads: number, fused: boolean): tf.Tensor3D {
+  const qkv = linear(x, p.qkvW, p.qkvB, fused) as tf.Tensor3D; // [B, T, 3D]: q, k, v each [T, H, dh]
+  return linear(attention(qkv, nHeads, fused), p.projW, p.projB, fused) as tf.Tensor3D;
 }
 
 function mlp(x: tf.Tensor3D, p: BlockParams, fused: boolean): tf.Tensor3D {

@@ -3,8 +3,11 @@
  * gradients for random inputs. The benchmark worker runs it, and the browser test asserts
  * on it, because the fused kernels exist only on WebGPU.
  */
+import { kdLoss, manifoldTermVector, randomSampleIndices } from '../losses';
+import { makeRng } from '../random';
 import * as tf from '../tf';
-import { gelu, hasFusedKernels, layerNorm, softmax } from './fused-ops';
+import { checkFusedAdamW } from './adamw-check';
+import { attention, gelu, hasFusedKernels, layerNorm, softmax } from './fused-ops';
 
 export interface KernelCheck {
   name: string;
@@ -44,10 +47,21 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
   const gamma = tf.randomNormal([shape[2]!], 1, 0.5, 'float32', seed + 1);
   const beta = tf.randomNormal([shape[2]!], 0, 0.5, 'float32', seed + 2);
   const w = tf.randomNormal(shape, 0, 1, 'float32', seed + 3);
+  // Two heads of dh 12 over 17 tokens (scores q.k / sqrt(dh) of spread about 1), and the
+  // default preset's attention: 65 tokens (more than a workgroup), heads of 32.
+  const qkv = tf.randomNormal([shape[0]!, shape[1]!, 3 * shape[2]!], 0, 1, 'float32', seed + 4);
+  const qkvWide = tf.randomNormal([2, 65, 3 * 64], 0, 1, 'float32', seed + 5);
+  const wWide = tf.randomNormal([2, 65, 64], 0, 1, 'float32', seed + 6);
+  const tiny = relationCase('relations', [16, 16, 16, 32, 32], seed + 7);
+  const wide = relationCase('relations-64x64x128', [8, 64, 64, 128, 192], seed + 8);
+  const kdTiny = kdCase('kd', [16, 10], 2, seed + 9);
+  const kdWide = kdCase('kd-64x10', [64, 10], 1, seed + 10);
   const cases: {
     name: string;
     f: (fused: boolean) => (xs: tf.Tensor[]) => tf.Tensor;
     inputs: tf.Tensor[];
+    /** Weights of the outputs in the summed loss (shape of the output), w unless given. */
+    weights?: tf.Tensor;
   }[] = [
     {
       name: 'layerNorm',
@@ -56,16 +70,82 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
     },
     { name: 'gelu', f: (fused) => (xs) => gelu(xs[0]!, fused), inputs: [x] },
     { name: 'softmax', f: (fused) => (xs) => softmax(xs[0]!, fused), inputs: [x] },
+    { name: 'attention', f: (fused) => (xs) => attention(xs[0] as tf.Tensor3D, 2, fused), inputs: [qkv] },
+    {
+      name: 'attention-65x32',
+      f: (fused) => (xs) => attention(xs[0] as tf.Tensor3D, 2, fused),
+      inputs: [qkvWide],
+      weights: wWide,
+    },
+    tiny.testCase,
+    wide.testCase,
+    kdTiny.testCase,
+    kdWide.testCase,
   ];
   const results: KernelCheck[] = [];
   try {
     for (const c of cases) {
-      const fused = await valueAndGrads(c.f(true), c.inputs, w);
-      const plain = await valueAndGrads(c.f(false), c.inputs, w);
+      const fused = await valueAndGrads(c.f(true), c.inputs, c.weights ?? w);
+      const plain = await valueAndGrads(c.f(false), c.inputs, c.weights ?? w);
       results.push({ name: c.name, maxRelDiff: Math.max(...fused.map((a, i) => relDiff(a, plain[i]!))) });
     }
+    results.push({ name: 'adamw', maxRelDiff: await checkFusedAdamW(seed + 11, relDiff) });
   } finally {
-    tf.dispose([x, gamma, beta, w]);
+    tf.dispose([
+      x,
+      gamma,
+      beta,
+      w,
+      qkv,
+      qkvWide,
+      wWide,
+      ...tiny.tensors,
+      ...wide.tensors,
+      ...kdTiny.tensors,
+      ...kdWide.tensors,
+    ]);
   }
   return results;
+}
+
+/**
+ * The relation terms of one layer pair at [B, N, Ds, Dt, K] against the fast step's plain
+ * ops, differentiated w.r.t. the student only (the teacher is frozen). Each term is weighted
+ * by a fortieth of its map's size: input gradients of order 0.1, a hundred times the step's
+ * own (wIntra 4 gives about 1e-3 at the tiny size), so few fall under relDiff's 1e-3 floor.
+ */
+function relationCase(name: string, [b, n, ds, dt, k]: number[], seed: number) {
+  const student = tf.randomNormal([b!, n!, ds!], 0.3, 1, 'float32', seed);
+  const teacher = tf.randomNormal([b!, n!, dt!], 0.3, 1, 'float32', seed + 1) as tf.Tensor3D;
+  const drawn = randomSampleIndices(b! * n!, k!, makeRng(seed, 'check'));
+  drawn[1] = drawn[0]!; // a repeated token: its gradient adds up over both slots
+  const idx = tf.tensor1d(drawn, 'int32');
+  const weights = tf.tensor1d([(b! * n! * n!) / 40, (n! * b! * b!) / 40, (k! * k!) / 40]);
+  return {
+    tensors: [student, teacher, idx, weights],
+    testCase: {
+      name,
+      f: (fused: boolean) => (xs: tf.Tensor[]) =>
+        manifoldTermVector(xs[0] as tf.Tensor3D, teacher, { k: k!, sampleIndices: idx, gather: true }, fused),
+      inputs: [student],
+      weights,
+    },
+  };
+}
+
+/** Soft KD of logits [B, C] at temperature tau, weighted by B so the gradient is of order 0.1. */
+function kdCase(name: string, shape: [number, number], tau: number, seed: number) {
+  const student = tf.randomNormal(shape, 0, 2, 'float32', seed);
+  const teacher = tf.randomNormal(shape, 0, 2, 'float32', seed + 1) as tf.Tensor2D;
+  const weights = tf.scalar(shape[0]);
+  return {
+    tensors: [student, teacher, weights],
+    testCase: {
+      name,
+      f: (fused: boolean) => (xs: tf.Tensor[]) =>
+        kdLoss(xs[0] as tf.Tensor2D, teacher, { tau, kind: 'soft' as const, fused }),
+      inputs: [student],
+      weights,
+    },
+  };
 }

@@ -21,11 +21,37 @@ export const KERNELS = {
   geluGrad: 'KdGeluGrad',
   softmax: 'KdSoftmax',
   softmaxGrad: 'KdSoftmaxGrad',
+  attention: 'KdAttention',
+  attentionStats: 'KdAttentionStats',
+  attentionGrad: 'KdAttentionGrad',
+  relationLoss: 'KdRelationLoss',
+  relationGrad: 'KdRelationGrad',
+  softKd: 'KdSoftKd',
+  softKdGrad: 'KdSoftKdGrad',
+  adamW: 'KdAdamW',
+  splitCopy: 'KdSplitCopy',
 } as const;
 
-/** Whether the active backend has the fused kernels (only WebGPU does, once webgpu.ts is loaded). */
+/**
+ * Widest student the fused relation loss takes: its gradient keeps one accumulator per
+ * channel in registers; wider students run the plain ops.
+ */
+export const RELATION_MAX_WIDTH = 256;
+
+/**
+ * Widest head the fused attention takes: each thread keeps three dh-long accumulators in
+ * registers (the gradient's dq, dk, dv); wider heads run the plain ops.
+ */
+export const ATTENTION_MAX_HEAD_DIM = 64;
+
+/** Whether the active backend has this fused kernel (only WebGPU does, once webgpu.ts is loaded). */
+export function hasKernel(name: (typeof KERNELS)[keyof typeof KERNELS]): boolean {
+  return tf.getKernel(name, tf.getBackend()) !== undefined;
+}
+
+/** Whether the active backend has the fused kernels. */
 export function hasFusedKernels(): boolean {
-  return tf.getKernel(KERNELS.layerNorm, tf.getBackend()) !== undefined;
+  return hasKernel(KERNELS.layerNorm);
 }
 
 /** LayerNorm over the last axis: (x - mean) / sqrt(var + eps) * gamma + beta. */
@@ -51,4 +77,22 @@ export function gelu(x: tf.Tensor, fused: boolean): tf.Tensor {
 export function softmax(x: tf.Tensor, fused: boolean): tf.Tensor {
   if (fused && hasFusedKernels()) return tf.engine().runKernel(KERNELS.softmax, { X: x }) as tf.Tensor;
   return tf.softmax(x);
+}
+
+/**
+ * Multi-head self-attention from the qkv projection [B, T, 3D] (q, k, v each [T, H, dh] per
+ * image) to the heads' outputs merged back to [B, T, D]: softmax(q k^T / sqrt(dh)) v per head.
+ */
+export function attention(qkv: tf.Tensor3D, nHeads: number, fused: boolean): tf.Tensor3D {
+  const [b, t, width] = qkv.shape;
+  const d = width / 3;
+  const dh = d / nHeads;
+  if (fused && dh <= ATTENTION_MAX_HEAD_DIM && hasKernel(KERNELS.attention)) {
+    return tf.engine().runKernel(KERNELS.attention, { QKV: qkv }, { heads: nHeads }) as tf.Tensor3D;
+  }
+  const heads = qkv.reshape([b, t, 3, nHeads, dh]).transpose([2, 0, 3, 1, 4]); // [3, B, H, T, dh]
+  const [q, k, v] = tf.unstack(heads).map((m) => m.reshape([b * nHeads, t, dh]) as tf.Tensor3D); // [B*H, T, dh]
+  const scores = tf.matMul(q!, k!, false, true).mul(1 / Math.sqrt(dh)); // [B*H, T, T]
+  const mixed = tf.matMul(softmax(scores, fused) as tf.Tensor3D, v!); // [B*H, T, dh]
+  return mixed.reshape([b, nHeads, t, dh]).transpose([0, 2, 1, 3]).reshape([b, t, d]); // [B, T, D]
 }

@@ -1,21 +1,20 @@
 /**
  * The fused kernels of the fast step, as WGSL programs on TF.js's WebGPU backend, each with
  * its gradient. Loaded only once the webgpu backend runs (backend.ts), so Node never sees it.
- *
- * The program-object conventions (variableNames, dispatchLayout, shaderKey, main(index))
- * are tfjs-backend-webgpu internals, pinned to its exact version in package.json; they are
- * used nowhere else. Everything baked into a shader's text is in its shaderKey, since a
- * pipeline is cached by key. Workgroups stay at 64 threads (SwiftShader allows 256 at most).
+ * The program conventions they rely on are in webgpu-program.ts.
  *
  * Row kernels give one thread a whole row (a token's D channels): rows are thousands, D is
  * at most a few hundred, so one pass per row beats a reduction tree in dispatch count.
  */
 // biome-ignore-all lint/correctness/noComponentHookFactories: X, G, B are kernel input names in gradient maps, not React components.
-import { type WebGPUBackend, type WebGPUProgram, webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '../tf';
+import { registerAdamWKernels } from './adamw-webgpu';
+import { registerAttentionKernels } from './attention-webgpu';
 import { KERNELS } from './fused-ops';
-
-const WORKGROUP: [number, number, number] = [64, 1, 1];
+import { registerKdKernels } from './kd-webgpu';
+import { registerRelationKernels } from './relation-webgpu';
+import { program, register } from './webgpu-program';
 
 /** abs error < 1.5e-7 (Abramowitz & Stegun 7.1.26), the formula tfjs's own Erf uses on WebGPU. */
 const ERF_WGSL = `
@@ -24,28 +23,6 @@ fn erfApprox(a : f32) -> f32 {
   let poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
   return sign(a) * (1.0 - poly * exp(-a * a));
 }`;
-
-/** A program with `threads` threads (one per row or per element) writing `outputShape`. */
-function program(
-  key: string,
-  variableNames: string[],
-  outputShape: number[],
-  threads: number,
-  body: string,
-): WebGPUProgram {
-  const dispatchLayout = webgpu_util.flatDispatchLayout([threads]);
-  return {
-    variableNames,
-    outputShape,
-    shaderKey: key,
-    dispatchLayout,
-    dispatch: webgpu_util.computeDispatch(dispatchLayout, [threads], WORKGROUP),
-    workgroupSize: WORKGROUP,
-    // The pipeline layout is derived from what the shader uses ('auto'), and TF.js always
-    // binds its uniforms buffer: touch it, or binding the group fails validation.
-    getUserCode: () => body.replace(/fn main\((\w+) : i32\) \{/, 'fn main($1 : i32) {\n  _ = uniforms.NAN;'),
-  } as unknown as WebGPUProgram;
-}
 
 function rowsAndWidth(shape: number[]): [number, number] {
   const d = shape[shape.length - 1]!;
@@ -264,28 +241,6 @@ function softmaxGradProgram(shape: number[]): WebGPUProgram {
   );
 }
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
-
-function register(
-  name: string,
-  run: (inputs: tf.TensorInfo[], attrs: tf.NamedAttrMap) => WebGPUProgram,
-  order: string[],
-) {
-  tf.registerKernel({
-    kernelName: name,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend, attrs }: KernelArgs) => {
-      const list = order.map((n) => {
-        const t = inputs[n];
-        if (!t) throw new Error(`${name}: missing input ${n}`);
-        if (t.dtype !== 'float32') throw new Error(`${name}: input ${n} must be float32, got ${t.dtype}`);
-        return t;
-      });
-      return (backend as WebGPUBackend).runWebGPUProgram(run(list, attrs ?? {}), list, 'float32');
-    },
-  } as unknown as tf.KernelConfig);
-}
-
 let registered = false;
 
 /** Registers the fused kernels and their gradients for the webgpu backend (idempotent). */
@@ -302,6 +257,10 @@ export function registerWebGpuKernels(): void {
   register(KERNELS.geluGrad, ([x]) => geluGradProgram(x!.shape), ['X', 'DY']);
   register(KERNELS.softmax, ([x]) => softmaxProgram(x!.shape), ['X']);
   register(KERNELS.softmaxGrad, ([y]) => softmaxGradProgram(y!.shape), ['Y', 'DY']);
+  registerAttentionKernels();
+  registerRelationKernels();
+  registerKdKernels();
+  registerAdamWKernels();
 
   const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
     tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;

@@ -1,0 +1,208 @@
+/**
+ * Multi-head self-attention as one WGSL kernel forward and two backward, on TF.js's WebGPU
+ * backend (fused-ops.ts' attention has the plain ops it replaces). The input is the qkv
+ * projection [B, T, 3D] as the linear layer writes it (q, k, v each [T, H, dh] per image),
+ * so the head split, transposes and merge of the plain version cost no kernels either.
+ *
+ * One thread per (image, head, token) row. No T x T scores are stored: each thread
+ * recomputes its row's scores from q and k, keeping only dh-long accumulators, so there is
+ * no workgroup memory and no bound on T from its 16 KB default (the head width is bounded
+ * instead, ATTENTION_MAX_HEAD_DIM). With s_ij = q_i . k_j / sqrt(dh), p = softmax_j(s):
+ *   forward: y_i = sum_j p_ij v_j                         (max of the row first, as tf.softmax)
+ *   stats:   per query row i: max_j s_ij, sum_j exp(s_ij - max), delta_i = sum_j p_ij dy_i . v_j
+ *   grad:    ds_ij = p_ij (dy_i . v_j - delta_i); thread r writes dq_r = sum_j ds_rj k_j / sqrt(dh),
+ *            dk_r = sum_i ds_ir q_i / sqrt(dh) and dv_r = sum_i p_ir dy_i.
+ * The gradient reads the row statistics of every query, hence the separate stats kernel.
+ */
+// biome-ignore-all lint/correctness/noComponentHookFactories: S is a kernel input name in gradient maps, not React components.
+import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import * as tf from '../tf';
+import { ATTENTION_MAX_HEAD_DIM, KERNELS } from './fused-ops';
+import { program, register } from './webgpu-program';
+
+interface Dims {
+  batch: number;
+  tokens: number;
+  heads: number;
+  headDim: number;
+}
+
+function dims(qkvShape: number[], heads: number): Dims {
+  const [batch, tokens, width] = qkvShape as [number, number, number];
+  const headDim = width / 3 / heads;
+  if (qkvShape.length !== 3 || !Number.isInteger(headDim) || headDim > ATTENTION_MAX_HEAD_DIM) {
+    throw new Error(
+      `Fused attention needs qkv [B, T, 3 * heads * dh] with dh <= ${ATTENTION_MAX_HEAD_DIM}, got [${qkvShape}] and ${heads} heads.`,
+    );
+  }
+  return { batch, tokens, heads, headDim };
+}
+
+/** Constants and helpers shared by the three programs; thread `index` is row (b, h, i). */
+function header(d: Dims): string {
+  const scale = 1 / Math.sqrt(d.headDim);
+  return `
+const NB : i32 = ${d.batch}; const NT : i32 = ${d.tokens}; const NH : i32 = ${d.heads};
+const DH : i32 = ${d.headDim}; const DM : i32 = ${d.heads * d.headDim};
+const SCALE : f32 = ${scale.toExponential(9)};
+// First entry of head h of token t's q (part 0), k (1) or v (2) in qkv [B, T, 3, H, dh].
+fn qkvAt(b : i32, t : i32, part : i32, h : i32) -> i32 { return ((b * NT + t) * 3 + part) * DM + h * DH; }
+// First entry of head h of token t in a merged [B, T, H, dh] tensor (y, dy).
+fn rowAt(b : i32, t : i32, h : i32) -> i32 { return (b * NT + t) * DM + h * DH; }
+fn score(q : i32, k : i32) -> f32 {
+  var s = 0.0;
+  for (var c = 0; c < DH; c++) { s += QKV[q + c] * QKV[k + c]; }
+  return s * SCALE;
+}
+fn rowMax(q : i32, b : i32, h : i32) -> f32 {
+  var m = score(q, qkvAt(b, 0, 1, h));
+  for (var j = 1; j < NT; j++) { m = max(m, score(q, qkvAt(b, j, 1, h))); }
+  return m;
+}`;
+}
+
+function key(name: string, d: Dims): string {
+  return `kd_${name}_${d.batch}_${d.tokens}_${d.heads}_${d.headDim}`;
+}
+
+/** dy_i . v_j for head rows starting at a (in dy) and b (in qkv). */
+const DY_DOT = `
+fn dyDot(a : i32, b : i32) -> f32 {
+  var s = 0.0;
+  for (var c = 0; c < DH; c++) { s += DY[a + c] * QKV[b + c]; }
+  return s;
+}`;
+
+/** Row (b, h, i) -> b, h, i; guards the threads past the last row. */
+const ROW_INDEX = `
+  if (index >= NB * NH * NT) { return; }
+  let i = index % NT;
+  let h = (index / NT) % NH;
+  let b = index / (NT * NH);`;
+
+function attentionProgram(d: Dims): WebGPUProgram {
+  return program(
+    key('attn', d),
+    ['QKV'],
+    [d.batch, d.tokens, d.heads * d.headDim],
+    d.batch * d.heads * d.tokens,
+    `${header(d)}
+fn main(index : i32) {${ROW_INDEX}
+  let q = qkvAt(b, i, 0, h);
+  let m = rowMax(q, b, h);
+  var acc : array<f32, ${d.headDim}>;
+  var l = 0.0;
+  for (var j = 0; j < NT; j++) {
+    let k = qkvAt(b, j, 1, h);
+    let p = exp(score(q, k) - m);
+    l += p;
+    for (var c = 0; c < DH; c++) { acc[c] += p * QKV[k + DM + c]; }
+  }
+  let o = rowAt(b, i, h);
+  for (var c = 0; c < DH; c++) { setOutputAtIndex(o + c, acc[c] / l); }
+}`,
+  );
+}
+
+/**
+ * [B, H, T, 3]: each query row's largest score m, softmax denominator l, and
+ * delta = sum_j p_ij (dy_i . v_j), computed as the plain softmax gradient does (not as dy . y),
+ * so that each row's ds sums to zero with the same rounding.
+ */
+function statsProgram(d: Dims): WebGPUProgram {
+  return program(
+    key('attn_stats', d),
+    ['QKV', 'DY'],
+    [d.batch, d.heads, d.tokens, 3],
+    d.batch * d.heads * d.tokens,
+    `${header(d)}
+${DY_DOT}
+fn main(index : i32) {${ROW_INDEX}
+  let q = qkvAt(b, i, 0, h);
+  let m = rowMax(q, b, h);
+  var l = 0.0;
+  for (var j = 0; j < NT; j++) { l += exp(score(q, qkvAt(b, j, 1, h)) - m); }
+  let dy = rowAt(b, i, h);
+  var delta = 0.0;
+  for (var j = 0; j < NT; j++) {
+    let k = qkvAt(b, j, 1, h);
+    delta += exp(score(q, k) - m) / l * dyDot(dy, k + DM);
+  }
+  setOutputAtIndex(index * 3, m);
+  setOutputAtIndex(index * 3 + 1, l);
+  setOutputAtIndex(index * 3 + 2, delta);
+}`,
+  );
+}
+
+/** d qkv [B, T, 3D]: thread (b, h, r) writes token r's dq, dk and dv of head h. */
+function gradProgram(d: Dims): WebGPUProgram {
+  return program(
+    key('attn_grad', d),
+    ['QKV', 'DY', 'S'],
+    [d.batch, d.tokens, 3 * d.heads * d.headDim],
+    d.batch * d.heads * d.tokens,
+    `${header(d)}
+${DY_DOT}
+fn main(index : i32) {${ROW_INDEX}
+  let r = i;
+  let qr = qkvAt(b, r, 0, h);
+  let kr = qr + DM;
+  let vr = qr + 2 * DM;
+  let dyr = rowAt(b, r, h);
+  let stats = (b * NH + h) * NT;
+  var dq : array<f32, ${d.headDim}>;
+  var dk : array<f32, ${d.headDim}>;
+  var dv : array<f32, ${d.headDim}>;
+  let sr = (stats + r) * 3;
+  for (var j = 0; j < NT; j++) {
+    let kj = qkvAt(b, j, 1, h);
+    let p = exp(score(qr, kj) - S[sr]) / S[sr + 1];
+    let ds = p * (dyDot(dyr, kj + DM) - S[sr + 2]);
+    for (var c = 0; c < DH; c++) { dq[c] += ds * QKV[kj + c]; }
+  }
+  for (var t = 0; t < NT; t++) {
+    let qt = qkvAt(b, t, 0, h);
+    let dyt = rowAt(b, t, h);
+    let st = (stats + t) * 3;
+    let p = exp(score(qt, kr) - S[st]) / S[st + 1];
+    let ds = p * (dyDot(dyt, vr) - S[st + 2]);
+    for (var c = 0; c < DH; c++) {
+      dk[c] += ds * QKV[qt + c];
+      dv[c] += p * DY[dyt + c];
+    }
+  }
+  for (var c = 0; c < DH; c++) {
+    setOutputAtIndex(qr + c, dq[c] * SCALE);
+    setOutputAtIndex(kr + c, dk[c] * SCALE);
+    setOutputAtIndex(vr + c, dv[c]);
+  }
+}`,
+  );
+}
+
+/** Registers the attention kernels and the forward kernel's gradient (called by webgpu.ts). */
+export function registerAttentionKernels(): void {
+  const heads = (a: tf.NamedAttrMap) => a.heads as number;
+  register(KERNELS.attention, ([qkv], a) => attentionProgram(dims(qkv!.shape, heads(a))), ['QKV']);
+  register(KERNELS.attentionStats, ([qkv], a) => statsProgram(dims(qkv!.shape, heads(a))), ['QKV', 'DY']);
+  register(KERNELS.attentionGrad, ([qkv], a) => gradProgram(dims(qkv!.shape, heads(a))), ['QKV', 'DY', 'S']);
+  const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap) =>
+    tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
+  tf.registerGradient({
+    kernelName: KERNELS.attention,
+    inputsToSave: ['QKV'],
+    gradFunc: (dy, saved, attrs) => {
+      const [qkv] = saved as [tf.Tensor];
+      const g = dy as tf.Tensor;
+      return {
+        QKV: () =>
+          run(
+            KERNELS.attentionGrad,
+            { QKV: qkv, DY: g, S: run(KERNELS.attentionStats, { QKV: qkv, DY: g }, attrs) },
+            attrs,
+          ),
+      };
+    },
+  });
+}

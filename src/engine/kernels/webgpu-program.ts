@@ -1,0 +1,77 @@
+/**
+ * The program object and kernel registration shared by the fused WGSL kernels (webgpu.ts,
+ * attention-webgpu.ts). The program-object conventions (variableNames, dispatchLayout,
+ * shaderKey, main(index)) are tfjs-backend-webgpu internals, pinned to its exact version in
+ * package.json. Everything baked into a shader's text must be in its shaderKey, since a
+ * pipeline is cached by key. Workgroups stay at 64 threads (SwiftShader allows 256 at most).
+ */
+import { type WebGPUBackend, type WebGPUProgram, webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
+import * as tf from '../tf';
+
+const WORKGROUP: [number, number, number] = [64, 1, 1];
+
+/** A program with `threads` threads (one per row or per element) writing `outputShape`. */
+export function program(
+  key: string,
+  variableNames: string[],
+  outputShape: number[],
+  threads: number,
+  body: string,
+): WebGPUProgram {
+  const dispatchLayout = webgpu_util.flatDispatchLayout([threads]);
+  return {
+    variableNames,
+    outputShape,
+    shaderKey: key,
+    dispatchLayout,
+    dispatch: webgpu_util.computeDispatch(dispatchLayout, [threads], WORKGROUP),
+    workgroupSize: WORKGROUP,
+    // The pipeline layout is derived from what the shader uses ('auto'), and TF.js always
+    // binds its uniforms buffer: touch it, or binding the group fails validation.
+    getUserCode: () => body.replace(/fn main\((\w+) : i32\) \{/, 'fn main($1 : i32) {\n  _ = uniforms.NAN;'),
+  } as unknown as WebGPUProgram;
+}
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+/** The inputs in `order`, checked: float32, except the int32 ones named in `ints`. */
+export function kernelInputs(
+  name: string,
+  inputs: tf.NamedTensorInfoMap,
+  order: string[],
+  ints: string[] = [],
+): tf.TensorInfo[] {
+  return order.map((n) => {
+    const t = inputs[n];
+    if (!t) throw new Error(`${name}: missing input ${n}`);
+    const want = ints.includes(n) ? 'int32' : 'float32';
+    if (t.dtype !== want) throw new Error(`${name}: input ${n} must be ${want}, got ${t.dtype}`);
+    return t;
+  });
+}
+
+/** Registers `name` on webgpu as a kernel running `how` many programs over its inputs. */
+export function registerMulti(
+  name: string,
+  order: string[],
+  ints: string[],
+  how: (inputs: tf.TensorInfo[], backend: WebGPUBackend, attrs: tf.NamedAttrMap) => tf.TensorInfo,
+) {
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend, attrs }: KernelArgs) =>
+      how(kernelInputs(name, inputs, order, ints), backend as WebGPUBackend, attrs ?? {}),
+  } as unknown as tf.KernelConfig);
+}
+
+export function register(
+  name: string,
+  run: (inputs: tf.TensorInfo[], attrs: tf.NamedAttrMap) => WebGPUProgram,
+  order: string[],
+  ints: string[] = [],
+) {
+  registerMulti(name, order, ints, (list, backend, attrs) =>
+    backend.runWebGPUProgram(run(list, attrs), list, 'float32'),
+  );
+}

@@ -1,0 +1,41 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tryBackend } from './backend';
+import { presetConfig } from './presets';
+import { timeTrainingSteps } from './step-timing';
+import * as tf from './tf';
+
+beforeAll(async () => {
+  expect(await tryBackend('cpu')).toBeNull();
+});
+
+describe('timeTrainingSteps', () => {
+  const config = presetConfig('tiny');
+  const now = () => performance.now();
+
+  it('runs warm-up and timed steps of the config and frees everything it made', async () => {
+    const before = tf.memory().numTensors;
+    const t0 = now();
+    const timing = await timeTrainingSteps(config, { warmup: 1, timed: 2, capMs: 60_000, now });
+    const wall = now() - t0;
+    expect(timing.cutShort).toBe(false);
+    expect(timing.stepsDone).toBe(3);
+    // The median of two of the three steps: positive and at most the whole measurement.
+    expect(timing.msPerStep).toBeGreaterThan(0);
+    expect(timing.msPerStep).toBeLessThanOrEqual(wall);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('stops at its cap and reports the step time as a lower bound', async () => {
+    // A clock that advances 1 s per reading: start 1 s, step 2-3 s, then 4 s is past the 1.5 s cap.
+    let clock = 0;
+    const before = tf.memory().numTensors;
+    const timing = await timeTrainingSteps(config, {
+      warmup: 2,
+      timed: 3,
+      capMs: 1500,
+      now: () => (clock += 1000),
+    });
+    expect(timing).toEqual({ msPerStep: 1000, cutShort: true, stepsDone: 1 });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
