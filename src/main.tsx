@@ -1,17 +1,37 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { currentExperimentLink, fillFormFromLink, useExperimentForm } from './state/experiment-form';
+import { debugHooks, saveRunNow } from './state/run-actions';
 import { useAppStore } from './state/store';
 import { readUrlState, startUrlSync, writeUrlState } from './state/url-sync';
 import { App } from './ui/App';
-import { debugHooks } from './worker/client';
+import { prepareCanvasDrawing } from './ui/cpu-canvas';
 import './ui/styles.css';
 import './ui/components.css';
 
-// The URL is read once, before the first render: defaults -> preset -> URL.
+// The URL is read once, before the first render: defaults -> preset -> URL. Its experiment
+// keys fill the Experiment panel's form (they never start it).
 const fromUrl = readUrlState();
 useAppStore.getState().replaceConfig(fromUrl.config, fromUrl.notices);
-writeUrlState(fromUrl.config);
-startUrlSync((listener) => useAppStore.subscribe((s) => s.config, listener));
+fillFormFromLink(fromUrl.experiment);
+writeUrlState(fromUrl.config, currentExperimentLink());
+startUrlSync((listener) => {
+  const emit = () => listener(useAppStore.getState().config, currentExperimentLink());
+  const stopConfig = useAppStore.subscribe((s) => s.config, emit);
+  const stopForm = useExperimentForm.subscribe(emit);
+  return () => {
+    stopConfig();
+    stopForm();
+  };
+});
+
+// Save the run when the page is hidden (tab switch, minimised, about to unload) and when it
+// goes: the worker's 20-second checkpoints are the guarantee, this narrows the gap when the
+// browser lets the worker finish (it often does not on a reload or a closed tab).
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') saveRunNow();
+});
+addEventListener('pagehide', saveRunNow);
 
 // Test hooks (GPU counters, fault injection), only when asked for: #...&debug=1 is not needed,
 // a query flag keeps them out of share links.
@@ -26,3 +46,4 @@ createRoot(root).render(
     <App />
   </StrictMode>,
 );
+prepareCanvasDrawing();

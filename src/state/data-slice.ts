@@ -10,15 +10,17 @@ export interface DataInfo {
   testCount: number;
 }
 
+export type CifarSource = Extract<DataSource, { kind: 'archive' | 'files' | 'archive-url' }>;
+
 export interface DataSlice {
-  /** CIFAR files the user gave (null: the built-in synthetic set). */
-  cifarSource: Exclude<DataSource, { kind: 'synthetic' }> | null;
+  /** CIFAR files the user gave, or the site's own archive (used when the dataset is 'cifar10'). */
+  cifarSource: CifarSource | null;
   dataInfo: DataInfo | null;
   dataLoading: boolean;
-  /** On CIFAR-10: start from the shipped pretrained teacher ('pretrained') or train one here ('train'). */
+  /** Start from the shipped pretrained teacher ('pretrained') or train one here ('train'). */
   teacherChoice: 'pretrained' | 'train';
   setTeacherChoice: (choice: 'pretrained' | 'train') => void;
-  setCifarSource: (source: Exclude<DataSource, { kind: 'synthetic' }> | null) => void;
+  setCifarSource: (source: CifarSource | null) => void;
   dataLoaded: (info: DataInfo | null) => void;
   setDataLoading: (loading: boolean) => void;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateManifest } from '../engine/checkpoint-format';
 import { presetConfig } from '../engine/presets';
-import { PRETRAINED_TEACHERS, pretrainedTeacherFor } from './pretrained-teachers';
+import { PRETRAINED_TEACHERS, pretrainedTeacherFor, teacherFitsData } from './pretrained-teachers';
 
 const MODELS = path.resolve(import.meta.dirname, '../../public/models');
 
@@ -20,16 +20,23 @@ describe('the shipped pretrained teachers', () => {
       expect(manifest.teacher).toEqual(t.teacher);
       expect(manifest.testAccuracy).toBe(t.testAccuracy);
       expect(manifest.presets).toEqual(t.presets);
+      expect(manifest.dataset).toBe(t.dataset);
+      expect(model.dataset.name).toBe(t.dataset);
       for (const key of ['command', 'seed', 'trainSeconds', 'testAccuracy1000', 'config'])
         expect(manifest[key], key).toBeDefined();
     });
   }
 
-  it('each CIFAR-10 preset finds the teacher of its shape; other data finds none', () => {
+  it('each preset finds the teacher of its shape for its data, and only there', () => {
     for (const t of PRETRAINED_TEACHERS) {
+      const data = t.dataset === 'synthetic' ? (['synthetic'] as const) : (['cifar10', 'starter'] as const);
+      const other = t.dataset === 'synthetic' ? 'cifar10' : 'synthetic';
       for (const preset of t.presets) {
-        expect(pretrainedTeacherFor({ ...presetConfig(preset), data: 'cifar10' })?.name).toBe(t.name);
-        expect(pretrainedTeacherFor({ ...presetConfig(preset), data: 'synthetic' })).toBeNull();
+        for (const d of data)
+          expect(pretrainedTeacherFor({ ...presetConfig(preset), data: d })?.name).toBe(t.name);
+        expect(pretrainedTeacherFor({ ...presetConfig(preset), data: other })?.name).not.toBe(t.name);
+        expect(teacherFitsData(t, t.dataset === 'synthetic' ? 'synthetic' : 'cifar10-starter')).toBe(true);
+        expect(teacherFitsData(t, t.dataset === 'synthetic' ? 'cifar10' : 'synthetic')).toBe(false);
       }
     }
     const wider = presetConfig('tiny');

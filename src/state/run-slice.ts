@@ -1,11 +1,14 @@
 /**
  * The run on screen: its status and progress, and the metrics it produced. `run.config`
- * is the config that produced these charts; the config being edited lives in config-slice.
+ * is the config that produced these charts, exactly as the worker echoed it (run.config
+ * events); the page never writes it itself. The config being edited lives in config-slice.
  */
 import type { StateCreator } from 'zustand';
 import type { Phase } from '../engine/checkpoint';
 import type { LossConfig, RunConfig } from '../engine/config';
-import type { EvalResult, MetricRow } from '../engine/trainer';
+import type { PredictionHeads } from '../engine/heads';
+import type { MetricRow } from '../engine/pending-metrics';
+import type { EvalResult } from '../engine/trainer';
 import type { RunStatusName } from '../worker/protocol';
 import type { AppState } from './store';
 
@@ -37,13 +40,15 @@ export interface RunState {
   epoch: number;
   imagesPerSecond: number;
   etaSeconds: number;
-  /** The config that produced what is on screen (null before the first start). */
+  /** The config that produced what is on screen, as the worker applied it (null until it says). */
   config: RunConfig | null;
   /** Loss terms per step: the teacher phase's CE, and the student's terms. */
   teacherRows: ChartRow[];
   studentRows: ChartRow[];
   /** Test accuracies: teacher, student, baselines, by step of their phase. */
   accuracyRows: ChartRow[];
+  /** The heads each model's latest test accuracy came from ('student': 'dist', ...). */
+  accuracyHeads: Record<string, PredictionHeads>;
   markers: WeightMarker[];
   /** Why the run paused by itself or failed, in words. */
   reason: string | null;
@@ -53,7 +58,9 @@ export interface RunState {
 export interface RunSlice {
   run: RunState;
   ghosts: GhostRun[];
-  runStarted: (runId: number, config: RunConfig) => void;
+  runStarted: (runId: number, totalSteps: number) => void;
+  /** The worker's echo of the config it trains with; a changed loss weight becomes a chart marker. */
+  runConfigApplied: (config: RunConfig, step: number) => void;
   runStatus: (update: {
     status: RunStatusName;
     phase: Phase;
@@ -74,7 +81,6 @@ export interface RunSlice {
   runFailed: (reason: string) => void;
   /** The worker refused to start the run (it would not fit): back to idle, saying why. */
   runRefused: (reason: string) => void;
-  markWeightChange: (loss: Partial<LossConfig>, before: LossConfig) => void;
   runCheckpointed: (step: number) => void;
   /** Keeps the current curves as a ghost and clears the run. */
   archiveRun: () => void;
@@ -94,6 +100,7 @@ export const INITIAL_RUN: RunState = {
   teacherRows: [],
   studentRows: [],
   accuracyRows: [],
+  accuracyHeads: {},
   markers: [],
   reason: null,
   lastCheckpointStep: null,
@@ -131,11 +138,25 @@ export function describeConfigChange(before: RunConfig, after: RunConfig): strin
   return diffs.length ? diffs.slice(0, 3).join(', ') + (diffs.length > 3 ? ', …' : '') : 'same config';
 }
 
+/** The loss fields that differ, as "wIntra 4→0, tau 4→2"; empty when none do. */
+export function lossChanges(before: LossConfig, after: LossConfig): string {
+  return (Object.keys(after) as (keyof LossConfig)[])
+    .filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]))
+    .map((k) => `${k} ${JSON.stringify(before[k])}→${JSON.stringify(after[k])}`)
+    .join(', ');
+}
+
 export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, get) => ({
   run: INITIAL_RUN,
   ghosts: [],
-  runStarted: (runId, config) =>
-    set({ run: { ...INITIAL_RUN, runId, config, status: 'loading', totalSteps: config.optim.teacherSteps } }),
+  runStarted: (runId, totalSteps) => set({ run: { ...INITIAL_RUN, runId, status: 'loading', totalSteps } }),
+  runConfigApplied: (config, step) =>
+    set((s) => {
+      const before = s.run.config;
+      const changed = before ? lossChanges(before.loss, config.loss) : '';
+      const markers = changed ? [...s.run.markers, { step, label: changed }] : s.run.markers;
+      return { run: { ...s.run, config, markers } };
+    }),
   runStatus: (u) =>
     set((s) => ({
       run: {
@@ -166,18 +187,12 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
         run: {
           ...s.run,
           accuracyRows: append(s.run.accuracyRows, [{ ...row, phase: phase === 'teacher' ? 0 : 1 }]),
+          accuracyHeads: { ...s.run.accuracyHeads, ...result.heads },
         },
       };
     }),
   runFailed: (reason) => set((s) => ({ run: { ...s.run, status: 'error', reason } })),
   runRefused: (reason) => set({ run: { ...INITIAL_RUN, reason } }),
-  markWeightChange: (loss, before) =>
-    set((s) => {
-      const label = Object.entries(loss)
-        .map(([k, v]) => `${k} ${String(before[k as keyof LossConfig])}→${String(v)}`)
-        .join(', ');
-      return { run: { ...s.run, markers: [...s.run.markers, { step: s.run.step, label }] } };
-    }),
   runCheckpointed: (step) => set((s) => ({ run: { ...s.run, lastCheckpointStep: step } })),
   archiveRun: () => {
     const { run, ghosts } = get();

@@ -2,7 +2,15 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG, type RunConfig } from '../engine/config';
 import { runConfigProblems } from '../engine/config-schema';
 import { PRESET_NAMES, presetConfig } from '../engine/presets';
-import { CURRENT_VERSION, decodeHash, encodeHash, KEY_SPECS, MIGRATIONS, URL_KEYS } from './url-codec';
+import {
+  CURRENT_VERSION,
+  decodeHash,
+  EXPERIMENT_KEY_SPECS,
+  encodeHash,
+  KEY_SPECS,
+  MIGRATIONS,
+  URL_KEYS,
+} from './url-codec';
 import { readUrlState, shareUrl, startUrlSync } from './url-sync';
 
 /** Keys of a hash, in order. */
@@ -95,7 +103,11 @@ describe('key table', () => {
   });
 
   it('documents every key (URL_KEYS) and this test covers every key', () => {
-    expect(URL_KEYS.map((k) => k.key)).toEqual(['v', ...KEY_SPECS.map((s) => s.key)]);
+    expect(URL_KEYS.map((k) => k.key)).toEqual([
+      'v',
+      ...KEY_SPECS.map((s) => s.key),
+      ...EXPERIMENT_KEY_SPECS.map((s) => s.key),
+    ]);
     for (const k of URL_KEYS) expect(k.description.length).toBeGreaterThan(5);
     expect(Object.keys(CHANGES).sort()).toEqual(KEY_SPECS.map((s) => s.key).sort());
   });
@@ -156,7 +168,7 @@ describe('round trip', () => {
     expect(runConfigProblems(cfg)).toEqual([]);
     const hash = encodeHash(cfg);
     expect(keysOf(hash)).toEqual(['v', ...KEY_SPECS.map((s) => s.key)]);
-    expect(decodeHash(hash)).toEqual({ config: cfg, notices: [] });
+    expect(decodeHash(hash)).toEqual({ config: cfg, experiment: {}, notices: [] });
   });
 
   it('every key changed over a non-default preset', () => {
@@ -165,7 +177,7 @@ describe('round trip', () => {
       if (key !== 'preset' && key !== 'pairs') cfg = change(cfg);
     cfg = { ...cfg, loss: { ...cfg.loss, layerPairs: [[1, 3]] } };
     expect(runConfigProblems(cfg)).toEqual([]);
-    expect(decodeHash(encodeHash(cfg))).toEqual({ config: cfg, notices: [] });
+    expect(decodeHash(encodeHash(cfg))).toEqual({ config: cfg, experiment: {}, notices: [] });
   });
 
   it('random valid combinations (seeded)', () => {
@@ -182,7 +194,7 @@ describe('round trip', () => {
       cfg = { ...cfg, seed: Math.floor(rand() * 2 ** 31), optim: { ...cfg.optim, lr: rand() / 100 } };
       if (runConfigProblems(cfg).length) continue;
       checked++;
-      expect(decodeHash(encodeHash(cfg))).toEqual({ config: cfg, notices: [] });
+      expect(decodeHash(encodeHash(cfg))).toEqual({ config: cfg, experiment: {}, notices: [] });
     }
     expect(checked).toBeGreaterThan(50);
   });
@@ -191,7 +203,7 @@ describe('round trip', () => {
 describe('decodeHash', () => {
   it('empty hash gives the defaults with no notices', () => {
     for (const h of ['', '#', '#v=1'])
-      expect(decodeHash(h)).toEqual({ config: presetConfig('default'), notices: [] });
+      expect(decodeHash(h)).toEqual({ config: presetConfig('default'), experiment: {}, notices: [] });
   });
 
   it('a preset is the base layer the URL overrides', () => {
@@ -329,13 +341,20 @@ describe('decodeHash', () => {
     expect(notices[1]).toContain("tHeads='7'");
   });
 
-  it('warmup longer than steps is repaired', () => {
+  it('warmup longer than steps is the key refused, with its reason; steps is kept', () => {
     const { config, notices } = decodeHash('#v=1&steps=50&warmup=80');
-    // The default warmup (100) does not fit 50 steps either, so steps goes back instead.
-    expect(config.optim).toMatchObject({ steps: 2000, warmupSteps: 80 });
+    // The default warmup (100) does not fit 50 steps either: it shrinks to the steps.
+    expect(config.optim).toMatchObject({ steps: 50, warmupSteps: 50 });
     expect(runConfigProblems(config)).toEqual([]);
-    expect(notices).toHaveLength(1);
-    expect(notices[0]).toContain("steps='50'");
+    expect(notices).toEqual(["ignored warmup='80' (warmupSteps 80 exceeds steps 50); kept the default 50"]);
+  });
+
+  it("a short run keeps its steps: the preset's longer warmup shrinks to fit, without a notice", () => {
+    const { config, notices } = decodeHash('#v=1&preset=tiny&steps=10');
+    expect(config.optim).toMatchObject({ steps: 10, warmupSteps: 10 });
+    expect(notices).toEqual([]);
+    // The link that page writes back reads the same.
+    expect(decodeHash(encodeHash(config)).config).toEqual(config);
   });
 
   it('reports unreadable URL text and still reads the rest', () => {

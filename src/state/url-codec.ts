@@ -14,226 +14,29 @@
  *   well as it can be, with a notice.
  */
 import type { z } from 'zod';
-import type { LayerPair, RunConfig } from '../engine/config';
+import type { RunConfig } from '../engine/config';
 import { runConfigProblems, runConfigSchema } from '../engine/config-schema';
 import { findPreset, PRESET_NAMES, presetConfig } from '../engine/presets';
+import type { ExperimentDefinition } from './experiment-plan';
+import {
+  type ConfigPath,
+  CURRENT_VERSION,
+  EXPERIMENT_KEY_SPECS,
+  type ExperimentKeySpec,
+  KEY_SPECS,
+  type KeySpec,
+  MIGRATIONS,
+  type RawParams,
+} from './url-keys';
 
-/** The version this code writes; bump it (and add a migration) when a key changes meaning. */
-export const CURRENT_VERSION = 1;
+export { CURRENT_VERSION, EXPERIMENT_KEY_SPECS, KEY_SPECS, MIGRATIONS, URL_KEYS } from './url-keys';
 
-/** A dot path to one leaf of RunConfig, e.g. 'optim.lr'. */
-export type ConfigPath = {
-  [K in keyof RunConfig]: RunConfig[K] extends object ? `${K}.${keyof RunConfig[K] & string}` : K;
-}[keyof RunConfig];
+const KNOWN_KEYS = new Set([...KEY_SPECS, ...EXPERIMENT_KEY_SPECS].map((s) => s.key));
+
+/** The Experiment panel's definition as far as a link gives it (url-keys.ts, EXPERIMENT_KEY_SPECS). */
+export type ExperimentLink = Partial<ExperimentDefinition>;
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
-
-/** Turns one hash value into a typed value and back. */
-export interface Codec<T> {
-  /** How the value is written, for the docs (e.g. 'number', 'soft | hard'). */
-  type: string;
-  parse(raw: string): Parsed<T>;
-  format(value: T): string;
-}
-
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-
-/** Any finite decimal number; written as String(n) without a '+' (which some tools read as a space). */
-export const numberCodec: Codec<number> = {
-  type: 'number',
-  parse(raw) {
-    const n = Number(raw);
-    if (!DECIMAL.test(raw) || !Number.isFinite(n)) return { ok: false, reason: 'not a number' };
-    return { ok: true, value: n };
-  },
-  format: (n) => String(n).replace('e+', 'e'),
-};
-
-export const intCodec: Codec<number> = {
-  type: 'integer',
-  parse(raw) {
-    const parsed = numberCodec.parse(raw);
-    if (!parsed.ok) return parsed;
-    if (!Number.isInteger(parsed.value)) return { ok: false, reason: 'not a whole number' };
-    return parsed;
-  },
-  format: numberCodec.format,
-};
-
-/** Written as true / false; 1 / 0 are read too. */
-export const boolCodec: Codec<boolean> = {
-  type: 'true | false',
-  parse(raw) {
-    if (raw === 'true' || raw === '1') return { ok: true, value: true };
-    if (raw === 'false' || raw === '0') return { ok: true, value: false };
-    return { ok: false, reason: 'not true or false' };
-  },
-  format: (b) => String(b),
-};
-
-export function enumCodec<T extends string>(names: readonly T[]): Codec<T> {
-  return {
-    type: names.join(' | '),
-    parse(raw) {
-      if ((names as readonly string[]).includes(raw)) return { ok: true, value: raw as T };
-      return { ok: false, reason: `not one of ${names.join(', ')}` };
-    },
-    format: (v) => v,
-  };
-}
-
-/**
- * Layer pairs as `student-teacher` joined by `_`: `0-0_1-1_5-5` (only unreserved URL
- * characters, so nothing gets percent-encoded). `auto` (or empty) is the empty list, which
- * means defaultLayerPairs(). Reading also accepts `:` inside a pair and `,` or `.` between pairs.
- */
-export const pairsCodec: Codec<LayerPair[]> = {
-  type: 'student-teacher pairs joined by _, or auto',
-  parse(raw) {
-    if (raw === '' || raw === 'auto') return { ok: true, value: [] };
-    const pairs: LayerPair[] = [];
-    for (const part of raw.split(/[_,.]/)) {
-      const m = /^(\d+)[-:](\d+)$/.exec(part);
-      if (!m) return { ok: false, reason: `'${part}' is not a student-teacher block pair like 0-0` };
-      pairs.push([Number(m[1]), Number(m[2])]);
-    }
-    return { ok: true, value: pairs };
-  },
-  format: (pairs) => (pairs.length ? pairs.map(([s, t]) => `${s}-${t}`).join('_') : 'auto'),
-};
-
-/** One row of the table: a hash key, the config leaves it sets, its codec and what it means. */
-export interface KeySpec {
-  key: string;
-  /** Usually one; `patch` sets both models' patchSize, which must be equal. Read from the first. */
-  paths: readonly ConfigPath[];
-  codec: Codec<unknown>;
-  description: string;
-}
-
-function spec<T>(
-  key: string,
-  paths: ConfigPath | ConfigPath[],
-  codec: Codec<T>,
-  description: string,
-): KeySpec {
-  return { key, paths: Array.isArray(paths) ? paths : [paths], codec: codec as Codec<unknown>, description };
-}
-
-/**
- * Every key a share URL may hold besides `v`, in the order they are written. Keys that
- * depend on others (pairs, k, warmup) come after them, so that conflict repair, which
- * reverts keys from the end, gives up the dependent setting first.
- */
-export const KEY_SPECS: readonly KeySpec[] = [
-  spec(
-    'preset',
-    'preset',
-    enumCodec(PRESET_NAMES),
-    'Base layer over the defaults; the other keys override it',
-  ),
-  spec('seed', 'seed', intCodec, 'Seed for init, data order, augmentation and the random-sampled tokens'),
-  spec('data', 'data', enumCodec(['synthetic', 'cifar10'] as const), 'Training data'),
-  spec(
-    'backend',
-    'backend',
-    enumCodec(['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const),
-    'TF.js backend (auto picks the fastest that passes its self-test)',
-  ),
-  spec(
-    'patch',
-    ['teacher.patchSize', 'student.patchSize'],
-    intCodec,
-    'Patch side in pixels, for both models (32 / patch squared = patch tokens per image)',
-  ),
-  spec('tDim', 'teacher.dModel', intCodec, 'Teacher token width (embedding dimension)'),
-  spec('tDepth', 'teacher.nLayers', intCodec, 'Teacher transformer blocks'),
-  spec('tHeads', 'teacher.nHeads', intCodec, 'Teacher attention heads (must divide tDim)'),
-  spec('tMlp', 'teacher.mlpRatio', numberCodec, 'Teacher MLP width as a multiple of tDim'),
-  spec('sDim', 'student.dModel', intCodec, 'Student token width (embedding dimension)'),
-  spec('sDepth', 'student.nLayers', intCodec, 'Student transformer blocks'),
-  spec('sHeads', 'student.nHeads', intCodec, 'Student attention heads (must divide sDim)'),
-  spec('sMlp', 'student.mlpRatio', numberCodec, 'Student MLP width as a multiple of sDim'),
-  spec('sDistill', 'student.distillToken', boolCodec, "Student has DeiT's distillation token and head"),
-  spec('lr', 'optim.lr', numberCodec, 'Peak AdamW learning rate (after warmup, cosine-decayed to 0)'),
-  spec('batch', 'optim.batch', intCodec, 'Images per step'),
-  spec('steps', 'optim.steps', intCodec, 'Student training steps'),
-  spec(
-    'tSteps',
-    'optim.teacherSteps',
-    intCodec,
-    'Teacher training steps, when the app trains its own teacher',
-  ),
-  spec('warmup', 'optim.warmupSteps', intCodec, 'Linear learning-rate warmup steps (at most steps)'),
-  spec('wd', 'optim.weightDecay', numberCodec, 'AdamW decoupled weight decay'),
-  spec('clip', 'optim.gradClip', numberCodec, 'Global gradient-norm clip (0 = off)'),
-  spec('beta1', 'optim.beta1', numberCodec, 'AdamW beta1'),
-  spec('beta2', 'optim.beta2', numberCodec, 'AdamW beta2'),
-  spec('eps', 'optim.eps', numberCodec, 'AdamW epsilon'),
-  spec('wCe', 'loss.wCe', numberCodec, 'Weight of cross-entropy on the labels'),
-  spec('wKd', 'loss.wKd', numberCodec, "Weight of KD on the teacher's logits"),
-  spec('wMd', 'loss.wMd', numberCodec, 'Weight of the manifold (relation) terms together'),
-  spec('wIntra', 'loss.wIntra', numberCodec, 'Weight of the intra-image (patch x patch) relation term'),
-  spec('wInter', 'loss.wInter', numberCodec, 'Weight of the inter-image (image x image) relation term'),
-  spec('wRandom', 'loss.wRandom', numberCodec, 'Weight of the random-sampled (K x K tokens) relation term'),
-  spec('tau', 'loss.tau', numberCodec, 'KD temperature'),
-  spec(
-    'kd',
-    'loss.kd',
-    enumCodec(['soft', 'hard'] as const),
-    'KD on soft (tempered) or hard (argmax) teacher labels',
-  ),
-  spec('k', 'loss.k', intCodec, 'Tokens drawn for the random-sampled term (at most batch x patches)'),
-  spec('ls', 'loss.labelSmoothing', numberCodec, 'Label smoothing of the CE term (0 = none)'),
-  spec(
-    'baseline',
-    'baseline',
-    enumCodec(['none', 'ce-only', 'kd-only'] as const),
-    'A second student trained on the same batches with CE only or KD only, for comparison',
-  ),
-  spec(
-    'pairs',
-    'loss.layerPairs',
-    pairsCodec,
-    'Student-teacher block pairs for the relation terms, e.g. 0-0_1-1_5-5; auto = early and late blocks',
-  ),
-];
-
-/** For the README: every key, the config path(s) it sets, how it is written and what it means. */
-export const URL_KEYS: readonly { key: string; path: string; type: string; description: string }[] = [
-  {
-    key: 'v',
-    path: '(link version)',
-    type: 'integer',
-    description: `Version of the link format; this build writes ${CURRENT_VERSION} and migrates older links`,
-  },
-  ...KEY_SPECS.map((s) => ({
-    key: s.key,
-    path: s.paths.join(' + '),
-    type: s.codec.type,
-    description: s.description,
-  })),
-];
-
-const SPEC_BY_KEY = new Map(KEY_SPECS.map((s) => [s.key, s]));
-
-// ---------------------------------------------------------------------------------------
-// Versions
-
-/** A link's keys and values in order, before they are interpreted. */
-export type RawParams = [key: string, value: string][];
-
-/**
- * MIGRATIONS[n] turns a version-n link into a version-(n+1) link by rewriting its raw keys and
- * values; reading applies them in turn from the link's version up to CURRENT_VERSION. When a
- * key is renamed or changes meaning, bump CURRENT_VERSION and add the step here (with a test).
- */
-export const MIGRATIONS: Record<number, (params: RawParams) => RawParams> = {
-  // v0 named the KD and manifold weights after the official code's --distillation-alpha and
-  // --distillation-beta; v1 calls them wKd and wMd, like the loss they weigh.
-  0: (params) =>
-    params.map(([k, v]): [string, string] => [k === 'alpha' ? 'wKd' : k === 'beta' ? 'wMd' : k, v]),
-};
 
 // ---------------------------------------------------------------------------------------
 // Paths
@@ -268,9 +71,10 @@ function readSpec(spec: KeySpec, config: RunConfig): string {
 /**
  * `#v=1&preset=…&seed=…` plus every key whose value differs from the preset's effective
  * defaults, in table order. A preset name this build does not know is written as 'default'
- * (with every difference from it), since a link can only name a known preset.
+ * (with every difference from it), since a link can only name a known preset. Then the
+ * experiment keys of the parts of `experiment` given (experiment-form.ts picks them).
  */
-export function encodeHash(config: RunConfig): string {
+export function encodeHash(config: RunConfig, experiment: ExperimentLink = {}): string {
   const preset = findPreset(config.preset) ? config.preset : 'default';
   const base = presetConfig(preset);
   const parts = [`v=${CURRENT_VERSION}`, `preset=${encodeURIComponent(preset)}`];
@@ -280,6 +84,10 @@ export function encodeHash(config: RunConfig): string {
     if (spec.key === 'seed' || value !== readSpec(spec, base))
       parts.push(`${spec.key}=${encodeURIComponent(value)}`);
   }
+  for (const spec of EXPERIMENT_KEY_SPECS) {
+    const value = experiment[spec.field];
+    if (value !== undefined) parts.push(`${spec.key}=${encodeURIComponent(spec.codec.format(value))}`);
+  }
   return `#${parts.join('&')}`;
 }
 
@@ -288,6 +96,8 @@ export function encodeHash(config: RunConfig): string {
 
 export interface DecodedHash {
   config: RunConfig;
+  /** The experiment keys that parsed: they fill the Experiment panel's form, never start it. */
+  experiment: ExperimentLink;
   /** One sentence per thing that was not taken as written, for a visible notice. */
   notices: string[];
 }
@@ -386,7 +196,7 @@ export function decodeHash(hash: string): DecodedHash {
     values.set(key, value);
   }
   for (const key of values.keys()) {
-    if (!SPEC_BY_KEY.has(key)) notices.push(`ignored unknown setting '${key}'`);
+    if (!KNOWN_KEYS.has(key)) notices.push(`ignored unknown setting '${key}'`);
   }
 
   let presetName = 'default';
@@ -414,7 +224,46 @@ export function decodeHash(hash: string): DecodedHash {
     applied.push({ spec, raw, value: parsed.value });
   }
 
-  return { config: repair(config, base, applied, notices), notices };
+  // Warmup depends on steps. The preset's warmup shrinks to fit the link's steps (as the CLI's
+  // --steps does): a short run is taken as asked, and a warmup too long for it is the key refused.
+  const fitted = Math.min(base.optim.warmupSteps, config.optim.steps);
+  const repairBase = { ...base, optim: { ...base.optim, warmupSteps: fitted } };
+  if (!applied.some((a) => a.spec.key === 'warmup') && config.optim.warmupSteps > fitted)
+    config = { ...config, optim: { ...config.optim, warmupSteps: fitted } };
+  config = repair(config, repairBase, applied, notices);
+  return { config, experiment: decodeExperiment(values, notices), notices };
+}
+
+/** Parses and range-checks one experiment value (each seed against the config's seed range). */
+function parseExperimentValue(spec: ExperimentKeySpec, raw: string): Parsed<unknown> {
+  const parsed = spec.codec.parse(raw);
+  if (!parsed.ok || !spec.range) return parsed;
+  const schema = leafSchema(spec.range);
+  for (const v of Array.isArray(parsed.value) ? parsed.value : [parsed.value]) {
+    const checked = schema.safeParse(v);
+    if (!checked.success) {
+      const message = checked.error.issues.map((i) => i.message).join('; ');
+      const what = Array.isArray(parsed.value) ? `${spec.field.replace(/s$/, '')} ${v}: ` : '';
+      return { ok: false, reason: what + message.charAt(0).toLowerCase() + message.slice(1) };
+    }
+  }
+  return parsed;
+}
+
+/** The experiment keys that parse; each one that does not gives a notice and leaves the form's value. */
+function decodeExperiment(values: Map<string, string>, notices: string[]): ExperimentLink {
+  const experiment: Record<string, unknown> = {};
+  for (const spec of EXPERIMENT_KEY_SPECS) {
+    const raw = values.get(spec.key);
+    if (raw === undefined) continue;
+    const parsed = parseExperimentValue(spec, raw);
+    if (parsed.ok) experiment[spec.field] = parsed.value;
+    else
+      notices.push(
+        `ignored ${spec.key}='${raw}' (${parsed.reason}); the Experiment panel keeps its own ${spec.field}`,
+      );
+  }
+  return experiment as ExperimentLink;
 }
 
 /**

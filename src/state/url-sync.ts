@@ -9,7 +9,7 @@
  * with zustand's subscribeWithSelector.
  */
 import type { RunConfig } from '../engine/config';
-import { type DecodedHash, decodeHash, encodeHash } from './url-codec';
+import { type DecodedHash, decodeHash, type ExperimentLink, encodeHash } from './url-codec';
 
 /** Milliseconds a config must stay unchanged before the URL is rewritten. */
 export const URL_WRITE_DELAY_MS = 250;
@@ -26,14 +26,14 @@ function baseUrl(): string {
   return hash < 0 ? href : href.slice(0, hash);
 }
 
-/** The full link that opens this page with this config. */
-export function shareUrl(config: RunConfig): string {
-  return baseUrl() + encodeHash(config);
+/** The full link that opens this page with this config (and this Experiment panel form). */
+export function shareUrl(config: RunConfig, experiment?: ExperimentLink): string {
+  return baseUrl() + encodeHash(config, experiment);
 }
 
-/** Rewrites the hash now, if the config's encoding differs from it; true when it wrote. */
-export function writeUrlState(config: RunConfig): boolean {
-  const next = encodeHash(config);
+/** Rewrites the hash now, if the encoding differs from it; true when it wrote. */
+export function writeUrlState(config: RunConfig, experiment?: ExperimentLink): boolean {
+  const next = encodeHash(config, experiment);
   if (next === window.location.hash) return false;
   // Keep history.state: other code (or the router of a later version) may have put something there.
   window.history.replaceState(window.history.state, '', baseUrl() + next);
@@ -51,24 +51,24 @@ export interface UrlSyncOptions {
  * Returns the function that stops syncing.
  */
 export function startUrlSync(
-  subscribe: (listener: (config: RunConfig) => void) => () => void,
+  subscribe: (listener: (config: RunConfig, experiment?: ExperimentLink) => void) => () => void,
   options: UrlSyncOptions = {},
 ): () => void {
   const delay = options.delayMs ?? URL_WRITE_DELAY_MS;
-  let pending: RunConfig | undefined;
+  let pending: { config: RunConfig; experiment?: ExperimentLink } | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const flush = () => {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
     if (pending === undefined) return;
-    const config = pending;
+    const { config, experiment } = pending;
     pending = undefined;
-    writeUrlState(config);
+    writeUrlState(config, experiment);
   };
 
-  const unsubscribe = subscribe((config) => {
-    pending = config;
+  const unsubscribe = subscribe((config, experiment) => {
+    pending = { config, experiment };
     if (timer !== undefined) clearTimeout(timer);
     timer = setTimeout(flush, delay);
   });

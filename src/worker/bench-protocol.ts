@@ -2,6 +2,7 @@
 import type { BackendName } from '../engine/backend';
 import type { BenchSize, StepMeasurement } from '../engine/benchmark';
 import type { KernelCheck } from '../engine/kernels/check';
+import type { StepKind } from '../engine/optim';
 
 /** One size: its reference and fast step are measured together (measureStepPair). */
 export interface BenchJob {
@@ -10,9 +11,13 @@ export interface BenchJob {
   countSteps: number;
   profile: boolean;
   batch?: number;
+  /** Both kinds unless set: an emulated default-size step is slow enough to count the fast one alone. */
+  kinds?: StepKind[];
+  traceSteps?: number;
 }
 
-export type BenchRequest = { backend: BackendName; jobs: BenchJob[] };
+/** `wasmThreads` replaces the worker's wasm thread count (1: the single-threaded comparison). */
+export type BenchRequest = { backend: BackendName; jobs: BenchJob[]; wasmThreads?: number };
 
 export type BenchEvent =
   | { type: 'started'; backend: string; adapter: string | null; kernelChecks: KernelCheck[] }

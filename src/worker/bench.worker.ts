@@ -22,8 +22,9 @@ const counting = installGpuCounters();
 self.addEventListener('message', (e: MessageEvent<BenchRequest>) => {
   void (async () => {
     try {
-      const { backend, jobs } = e.data;
-      const problem = await tryBackend(backend, WORKER_BACKEND_SETUP);
+      const { backend, jobs, wasmThreads } = e.data;
+      const setup = wasmThreads ? { ...WORKER_BACKEND_SETUP, wasmThreads } : WORKER_BACKEND_SETUP;
+      const problem = await tryBackend(backend, setup);
       if (problem) throw new Error(problem);
       const active = describeActiveBackend();
       // A WebGPU validation error is otherwise silent and discards the queued work: fail loudly.
@@ -43,7 +44,8 @@ self.addEventListener('message', (e: MessageEvent<BenchRequest>) => {
           now: () => performance.now(),
           counters: counting && active.name === 'webgpu' ? readGpuCounters : undefined,
         });
-        for (const measurement of measurements) post({ type: 'result', measurement });
+        for (const measurement of measurements)
+          post({ type: 'result', measurement: { ...measurement, wasmThreads: active.threads } });
       }
       post({ type: 'done' });
     } catch (err) {

@@ -1,11 +1,12 @@
 /**
- * Runtime validation of commands arriving at the worker: a malformed message gets an error
- * reply naming what is wrong, never a crash or a silent half-run.
+ * The commands the page sends the worker, as zod schemas: protocol.ts infers the `Command`
+ * type from them, so the type and the check cannot drift. Objects are strict, so a field the
+ * worker does not know is an error, not silently dropped. The worker parses every message here
+ * (its one entry point) and acts only on what passed.
  */
 import { z } from 'zod';
 import type { CheckpointManifest } from '../engine/checkpoint';
 import { lossSchema, runConfigSchema } from '../engine/config-schema';
-import type { Command } from './protocol';
 
 const requestId = z.number().int().nonnegative();
 const blob = z.instanceof(Blob);
@@ -16,77 +17,120 @@ const manifest = z.custom<CheckpointManifest>(
   'expected a checkpoint manifest',
 );
 
-const dataSource = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('synthetic') }),
-  z.object({ kind: z.literal('archive'), file: blob, name: z.string() }),
-  z.object({ kind: z.literal('files'), files: z.array(z.object({ name: z.string(), file: blob })).min(1) }),
+/** Where the data comes from. Files are structured-cloned File/Blob objects, read in the worker. */
+export const dataSourceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('synthetic') }),
+  /** The CIFAR-10 starter set shipped with the app: the absolute URL of its folder (manifest.json). */
+  z.strictObject({ kind: z.literal('starter'), url: z.string() }),
+  /** An archive served by the site itself (public/data/cifar-10-binary.tar.gz), streamed from its URL. */
+  z.strictObject({ kind: z.literal('archive-url'), url: z.string(), name: z.string() }),
+  /** The official cifar-10-binary.tar.gz (or CIFAR-100's). */
+  z.strictObject({ kind: z.literal('archive'), file: blob, name: z.string() }),
+  /** The .bin (and .txt meta) files themselves. */
+  z.strictObject({
+    kind: z.literal('files'),
+    files: z.array(z.strictObject({ name: z.string(), file: blob })).min(1),
+  }),
 ]);
 
-const teacherSource = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('train') }),
-  z.object({ kind: z.literal('checkpoint'), manifest, weights: z.instanceof(ArrayBuffer) }),
+/** How a run gets its teacher. */
+export const teacherSourceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('train') }),
+  z.strictObject({ kind: z.literal('checkpoint'), manifest, weights: z.instanceof(ArrayBuffer) }),
 ]);
+
+/**
+ * Which relation maps the page shows: a layer pair, an image of the probe batch, a patch
+ * position. `blocks` (student block, teacher block) shows a pair the run does not train on,
+ * picked on the block-match grid; null or absent shows configured pair `pair`.
+ */
+export const mapViewSchema = z.strictObject({
+  pair: count,
+  image: count,
+  position: count,
+  blocks: z.tuple([count, count]).nullable().optional(),
+});
+
+/** An image from the page, already resized to the model's input: RGB bytes, row-major. */
+export const probeImageSchema = z.strictObject({
+  id: z.string(),
+  rgb: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array'),
+});
+
+/** A save slot's id: letters, digits and dashes (the page makes them). */
+const saveId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'a save id is 1-64 letters, digits or dashes');
 
 export const commandSchema = z.discriminatedUnion('type', [
-  z.object({
+  /** Start TF.js on `choice` (or the best available), self-test it, fall back on failure. */
+  z.strictObject({
     type: z.literal('backend.init'),
     requestId,
-    choice: z.enum(['auto', 'webgpu', 'webgl', 'wasm', 'cpu']),
+    choice: runConfigSchema.shape.backend,
+    /** The config `auto` times its candidates on (absent: the first backend that passes its self-test). */
+    config: runConfigSchema.optional(),
   }),
-  z.object({ type: z.literal('data.load'), requestId, source: dataSource }),
-  z.object({
+  z.strictObject({ type: z.literal('data.load'), requestId, source: dataSourceSchema }),
+  /** Start a run (teacher phase first unless a teacher is given), or continue the saved one. */
+  z.strictObject({
     type: z.literal('run.start'),
     requestId,
     runId: count,
     config: runConfigSchema,
-    teacher: teacherSource,
+    teacher: teacherSourceSchema,
+    /** The run's save slot (IndexedDB), chosen by the page: one per run, so tabs never share one. */
+    saveId,
+    /** Continue the run saved under `saveId` instead of starting fresh. */
     resumeSaved: z.boolean(),
+    /** Start paused (so "Step" can run the first steps one by one). */
     paused: z.boolean(),
   }),
-  z.object({ type: z.literal('run.pause'), requestId }),
-  z.object({ type: z.literal('run.resume'), requestId }),
-  z.object({ type: z.literal('run.step'), requestId, count: z.number().int().min(1).max(100_000) }),
-  z.object({ type: z.literal('run.reset'), requestId }),
-  z.object({ type: z.literal('run.setLoss'), requestId, loss: lossSchema.partial() }),
-  z.object({ type: z.literal('run.evaluate'), requestId }),
-  z.object({
-    type: z.literal('maps.view'),
-    requestId,
-    view: z.object({ pair: count, image: count, position: count }),
-  }),
-  z.object({
+  z.strictObject({ type: z.literal('run.pause'), requestId }),
+  z.strictObject({ type: z.literal('run.resume'), requestId }),
+  /** Run exactly `count` steps, then pause. */
+  z.strictObject({ type: z.literal('run.step'), requestId, count: z.number().int().min(1).max(100_000) }),
+  /** Drop the run (models, optimizer) but keep data and backend; nothing saved is deleted. */
+  z.strictObject({ type: z.literal('run.reset'), requestId }),
+  /** New loss weights for the student, from the next step on; optimizer state is kept. */
+  z.strictObject({ type: z.literal('run.setLoss'), requestId, loss: lossSchema.partial() }),
+  z.strictObject({ type: z.literal('run.evaluate'), requestId }),
+  z.strictObject({ type: z.literal('maps.view'), requestId, view: mapViewSchema }),
+  z.strictObject({
     type: z.literal('images.analyze'),
     requestId,
-    images: z.array(z.object({ id: z.string(), rgb: z.instanceof(Uint8Array) })).max(64),
+    images: z.array(probeImageSchema).max(64),
     pair: count,
+    /** Before any run: the shipped teacher to judge them with (ignored while a run exists). */
+    teacher: z.strictObject({ name: z.string(), manifest, weights: z.instanceof(ArrayBuffer) }).optional(),
   }),
-  z.object({ type: z.literal('model.export'), requestId }),
-  z.object({ type: z.literal('saved.peek'), requestId }),
-  z.object({ type: z.literal('saved.clear'), requestId }),
-  z.object({ type: z.literal('debug.counters'), requestId }),
-  z.object({ type: z.literal('debug.fault'), requestId, fault: z.enum(['nan', 'device-lost']) }),
+  z.strictObject({ type: z.literal('model.export'), requestId }),
+  /** Save the run now (the page is being hidden or closed): best effort, the worker may die first. */
+  z.strictObject({ type: z.literal('run.save'), requestId }),
+  z.strictObject({ type: z.literal('saved.list'), requestId }),
+  z.strictObject({ type: z.literal('saved.delete'), requestId, id: saveId }),
+  z.strictObject({ type: z.literal('debug.counters'), requestId }),
+  /** Test hooks: poison the loss with NaN, or destroy the GPU device. */
+  z.strictObject({ type: z.literal('debug.fault'), requestId, fault: z.enum(['nan', 'device-lost']) }),
 ]);
 
-// Compile-time check that the schema and the protocol's Command type describe the same thing.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
-const _schemaMatchesProtocol: Same<z.infer<typeof commandSchema>['type'], Command['type']> = true;
-void _schemaMatchesProtocol;
-
 export type ParsedCommand =
-  | { ok: true; command: Command }
+  | { ok: true; command: z.infer<typeof commandSchema> }
   | { ok: false; requestId: number | null; message: string };
 
-export function parseCommand(data: unknown): ParsedCommand {
-  const result = commandSchema.safeParse(data);
-  if (result.success) return { ok: true, command: result.data as Command };
-  const id = (data as { requestId?: unknown } | null)?.requestId;
-  const issues = result.error.issues
+/** Lists up to five problems as "path: message", for error replies that say what was wrong. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
     .slice(0, 5)
     .map((i) => `${i.path.join('.') || 'message'}: ${i.message}`)
     .join('; ');
+}
+
+export function parseCommand(data: unknown): ParsedCommand {
+  const result = commandSchema.safeParse(data);
+  if (result.success) return { ok: true, command: result.data };
+  const id = typeof data === 'object' && data !== null && 'requestId' in data ? data.requestId : null;
   return {
     ok: false,
     requestId: typeof id === 'number' ? id : null,
-    message: `Malformed command to the worker (${issues}).`,
+    message: `Malformed command to the worker (${describeIssues(result.error)}).`,
   };
 }

@@ -3,11 +3,16 @@ import { loadCifar, loadCifarArchive } from '../engine/data/cifar';
 import type { Dataset } from '../engine/data/dataset';
 import { makeSyntheticDataset } from '../engine/data/synthetic';
 import type { DataSource } from './protocol';
+import { fetchArchiveStream, loadStarterFrom } from './starter-source';
 
 export async function loadDataSource(source: DataSource): Promise<Dataset> {
   switch (source.kind) {
     case 'synthetic':
       return makeSyntheticDataset();
+    case 'starter':
+      return loadStarterFrom(source.url);
+    case 'archive-url':
+      return loadCifarArchive(await fetchArchiveStream(source.url));
     case 'archive':
       return loadCifarArchive(source.file.stream() as ReadableStream<Uint8Array>);
     case 'files': {
@@ -27,6 +32,10 @@ export function dataSourceKey(source: DataSource): string {
   switch (source.kind) {
     case 'synthetic':
       return 'synthetic';
+    case 'starter':
+      return `starter:${source.url}`;
+    case 'archive-url':
+      return `archive-url:${source.url}`;
     case 'archive':
       return `archive:${source.name}:${source.file.size}`;
     case 'files':

@@ -1,19 +1,31 @@
 /**
- * The last run's checkpoint in IndexedDB (through idb-keyval, which works in workers), so
- * a reload or a lost GPU device loses nothing: the page offers to continue from it.
+ * Saved runs in IndexedDB (through idb-keyval, which works in workers), one slot per run keyed
+ * by the run's save id, so two tabs training at once each keep their own save and a reload or
+ * a lost GPU device loses nothing: the page lists the saved runs and offers to continue them.
+ *
+ * Each slot is two keys written in one transaction: a small summary (listed without reading
+ * any weights) and the run itself (checkpoint and weights).
  */
-import { del, get, set } from 'idb-keyval';
+import { delMany, get, getMany, keys, setMany } from 'idb-keyval';
 import type { CheckpointManifest, Phase } from '../engine/checkpoint';
 import type { RunConfig } from '../engine/config';
 
-const KEY = 'manifold-kd/last-run';
+/** The single slot of earlier versions; moved into a slot of its own on first use. */
+export const LEGACY_KEY = 'manifold-kd/last-run';
+const INFO_PREFIX = 'manifold-kd/run-info/';
+const RUN_PREFIX = 'manifold-kd/run/';
 
-export interface SavedRun {
+/** What the resume offer lists about a saved run. */
+export interface SavedRunInfo {
+  id: string;
   savedAt: number;
   phase: Phase;
   step: number;
   totalSteps: number;
   config: RunConfig;
+}
+
+export interface SavedRun extends SavedRunInfo {
   /** The checkpoint of the phase in progress. */
   manifest: CheckpointManifest;
   weights: ArrayBuffer;
@@ -21,14 +33,84 @@ export interface SavedRun {
   teacher: { manifest: CheckpointManifest; weights: ArrayBuffer } | null;
 }
 
-export async function saveRun(run: SavedRun): Promise<void> {
-  await set(KEY, run);
+/** Where a session keeps its saved runs: IndexedDB in the browser, memory in Node tests. */
+export interface SavedRunStore {
+  /** Summaries of every saved run, newest first. */
+  list(): Promise<SavedRunInfo[]>;
+  load(id: string): Promise<SavedRun | null>;
+  save(run: SavedRun): Promise<void>;
+  delete(id: string): Promise<void>;
 }
 
-export async function loadSavedRun(): Promise<SavedRun | null> {
-  return (await get<SavedRun>(KEY)) ?? null;
+/** The few key-value operations the store needs: idb-keyval's, or a Map's in tests. */
+export interface KeyValue {
+  get(key: string): Promise<unknown>;
+  getMany(keys: string[]): Promise<unknown[]>;
+  setMany(entries: [string, unknown][]): Promise<void>;
+  delMany(keys: string[]): Promise<void>;
+  keys(): Promise<IDBValidKey[]>;
 }
 
-export async function clearSavedRun(): Promise<void> {
-  await del(KEY);
+function summary(run: SavedRunInfo): SavedRunInfo {
+  const { id, savedAt, phase, step, totalSteps, config } = run;
+  return { id, savedAt, phase, step, totalSteps, config };
 }
+
+/** A saved-run store over any key-value store; the slot logic is the same in every one. */
+export function slotStore(kv: KeyValue): SavedRunStore {
+  /** Moves a save of the single-slot era into a slot; written before the old key goes, so a crash keeps both. */
+  const migrate = async (): Promise<void> => {
+    const old = (await kv.get(LEGACY_KEY)) as Omit<SavedRun, 'id'> | undefined;
+    if (!old) return;
+    const run: SavedRun = { ...old, id: `saved-${old.savedAt}` };
+    await kv.setMany([
+      [INFO_PREFIX + run.id, summary(run)],
+      [RUN_PREFIX + run.id, run],
+    ]);
+    await kv.delMany([LEGACY_KEY]);
+  };
+  return {
+    async list() {
+      await migrate();
+      const infoKeys = (await kv.keys()).filter(
+        (k): k is string => typeof k === 'string' && k.startsWith(INFO_PREFIX),
+      );
+      const infos = (await kv.getMany(infoKeys)).filter(Boolean) as SavedRunInfo[];
+      return infos.sort((a, b) => b.savedAt - a.savedAt);
+    },
+    async load(id) {
+      await migrate();
+      return ((await kv.get(RUN_PREFIX + id)) as SavedRun | undefined) ?? null;
+    },
+    async save(run) {
+      await kv.setMany([
+        [INFO_PREFIX + run.id, summary(run)],
+        [RUN_PREFIX + run.id, run],
+      ]);
+    },
+    async delete(id) {
+      await kv.delMany([INFO_PREFIX + id, RUN_PREFIX + id]);
+    },
+  };
+}
+
+/** A key-value store in memory (Node tests). */
+export function memoryKeyValue(
+  initial: Record<string, unknown> = {},
+): KeyValue & { map: Map<string, unknown> } {
+  const map = new Map<string, unknown>(Object.entries(initial));
+  return {
+    map,
+    get: async (key) => map.get(key),
+    getMany: async (ks) => ks.map((k) => map.get(k)),
+    setMany: async (entries) => {
+      for (const [k, v] of entries) map.set(k, v);
+    },
+    delMany: async (ks) => {
+      for (const k of ks) map.delete(k);
+    },
+    keys: async () => [...map.keys()],
+  };
+}
+
+export const indexedDbSavedRuns: SavedRunStore = slotStore({ get, getMany, setMany, delMany, keys });

@@ -6,8 +6,10 @@
  */
 import * as tf from '../engine/tf';
 import { startCheckedBackend } from './backend-setup';
+import { CommandQueue } from './command-queue';
 import { parseCommand } from './command-schema';
 import { installGpuCounters } from './gpu-counters';
+import { disposePreviewTeacher } from './preview-teacher';
 import type { Command, WorkerEvent } from './protocol';
 import { Session } from './session';
 
@@ -35,7 +37,8 @@ function watchDevice(): void {
 
 async function handle(cmd: Command): Promise<void> {
   if (cmd.type === 'backend.init') {
-    const { backend, selfTests } = await startCheckedBackend(cmd.choice);
+    disposePreviewTeacher();
+    const { backend, selfTests } = await startCheckedBackend(cmd.choice, cmd.config);
     if (backend.name === 'webgpu') watchDevice();
     post({ type: 'backend.ready', requestId: cmd.requestId, backend, selfTests });
     return;
@@ -43,9 +46,9 @@ async function handle(cmd: Command): Promise<void> {
   await session.handle(cmd);
 }
 
-// Commands start in order; a long one (data loading, a run's start) finishes before the
-// next begins. The training loop itself runs outside this chain, so pause gets through.
-let queue: Promise<void> = Promise.resolve();
+// Commands start in order (see command-queue.ts for the two that may overtake slow reads). The
+// training loop itself runs outside this chain.
+const queue = new CommandQueue(handle, (cmd, err) => postError(cmd.requestId, err));
 
 self.addEventListener('message', (e: MessageEvent<unknown>) => {
   const parsed = parseCommand(e.data);
@@ -60,7 +63,7 @@ self.addEventListener('message', (e: MessageEvent<unknown>) => {
     return;
   }
   const { command } = parsed;
-  queue = queue.then(() => handle(command)).catch((err) => postError(command.requestId, err));
+  queue.push(command);
 });
 
 self.addEventListener('error', (e) => postError(null, e.error ?? e.message));

@@ -1,0 +1,192 @@
+import type { LossConfig } from '../engine/config';
+
+/**
+ * The in-page ablation (issue #16, item 3): which objectives to compare, the queue of runs they
+ * make, and the results table, in the form of docs/EXPERIMENT.md (tools/torch/experiment.py).
+ * Pure data: the state layer runs the queue, the UI shows it.
+ */
+
+export type ObjectiveId = 'ce-only' | 'kd-only' | 'kd+all' | 'kd+intra' | 'kd+inter' | 'kd+random';
+
+export interface Objective {
+  id: ObjectiveId;
+  /** As in docs/EXPERIMENT.md's table. */
+  title: string;
+  /** Loss weights this objective sets over the run's own loss settings. */
+  loss: Partial<LossConfig>;
+}
+
+/** The paper's relation weights and KD settings (the official code's ImageNet values). */
+const PAPER: Partial<LossConfig> = { wIntra: 4, wInter: 0.1, wRandom: 0.2, tau: 1, kd: 'soft' };
+
+/** The arms of tools/torch/experiment.py, in its order. */
+export const OBJECTIVES: readonly Objective[] = [
+  { id: 'ce-only', title: 'CE only', loss: { wCe: 1, wKd: 0, wMd: 0 } },
+  { id: 'kd-only', title: 'KD only', loss: { wCe: 0, wKd: 1, wMd: 0 } },
+  { id: 'kd+all', title: 'KD + intra + inter + random', loss: { wCe: 0, wKd: 1, wMd: 1, ...PAPER } },
+  { id: 'kd+intra', title: 'KD + intra', loss: { wCe: 0, wKd: 1, wMd: 1, ...PAPER, wInter: 0, wRandom: 0 } },
+  { id: 'kd+inter', title: 'KD + inter', loss: { wCe: 0, wKd: 1, wMd: 1, ...PAPER, wIntra: 0, wRandom: 0 } },
+  { id: 'kd+random', title: 'KD + random', loss: { wCe: 0, wKd: 1, wMd: 1, ...PAPER, wIntra: 0, wInter: 0 } },
+];
+
+export function objectiveById(id: ObjectiveId): Objective {
+  const found = OBJECTIVES.find((o) => o.id === id);
+  if (!found)
+    throw new Error(`Unknown objective "${id}": use one of ${OBJECTIVES.map((o) => o.id).join(', ')}.`);
+  return found;
+}
+
+export interface ExperimentDefinition {
+  objectives: ObjectiveId[];
+  seeds: number[];
+  /** Student steps of each run. */
+  steps: number;
+}
+
+export interface QueuedRun {
+  objective: ObjectiveId;
+  seed: number;
+}
+
+/**
+ * The runs, seed by seed (every objective of seed 1, then of seed 2 …), as the Python tool runs
+ * them: stopping part-way leaves complete seeds for every objective. Objectives keep OBJECTIVES' order.
+ */
+export function experimentQueue(def: ExperimentDefinition): QueuedRun[] {
+  const objectives = OBJECTIVES.filter((o) => def.objectives.includes(o.id));
+  return def.seeds.flatMap((seed) => objectives.map((o) => ({ objective: o.id, seed })));
+}
+
+/** What is wrong with a definition, as messages that say what to do; empty when it can run. */
+export function experimentProblems(def: ExperimentDefinition): string[] {
+  const problems: string[] = [];
+  if (def.objectives.length === 0) problems.push('Choose at least one objective.');
+  if (def.seeds.length === 0) problems.push('Give at least one seed, e.g. "1, 2, 3".');
+  if (new Set(def.seeds).size !== def.seeds.length)
+    problems.push('Each seed once: remove the repeated seed.');
+  if (def.seeds.some((s) => !Number.isInteger(s) || s < 0))
+    problems.push('Seeds are whole numbers from 0 up, e.g. "1, 2, 3".');
+  if (!Number.isInteger(def.steps) || def.steps < 1)
+    problems.push('Steps per run must be a whole number from 1 up.');
+  return problems;
+}
+
+/** Seeds typed as "1, 2, 3" (commas or spaces); null when something is not a whole number. */
+export function parseSeeds(text: string): number[] | null {
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  if (parts.some((p) => !/^\d+$/.test(p))) return null;
+  return parts.map(Number);
+}
+
+/** A run's student curve, thinned (experiment-curves.ts): parallel arrays, NaN where nothing was finite. */
+export interface RunCurve {
+  step: number[];
+  /** The run's own objective (its weighted total), as the worker reported it. */
+  loss: number[];
+  /** Accuracy on each training batch (0..1). */
+  trainAccuracy: number[];
+}
+
+/** One finished run: its final test accuracy (0..1) as the run reported it. */
+export interface RunResult extends QueuedRun {
+  testAccuracy: number;
+  trainSeconds: number;
+  /** The student's curve, thinned (absent in experiments saved before curves were kept). */
+  curve?: RunCurve;
+}
+
+export interface Summary {
+  mean: number;
+  /** Sample standard deviation (n - 1), 0 for one value: Python's statistics.stdev. */
+  std: number;
+  min: number;
+  max: number;
+}
+
+export function summarize(values: readonly number[]): Summary {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const std = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std, min: Math.min(...values), max: Math.max(...values) };
+}
+
+export interface ResultRow {
+  objective: ObjectiveId;
+  title: string;
+  /** Test accuracy in percent. */
+  accuracy: Summary;
+  /** Mean accuracy minus KD only's, in percentage points; null without a KD-only result. */
+  vsKdOnly: number | null;
+  trainSeconds: number;
+  /** Percent accuracy by seed. */
+  bySeed: Map<number, number>;
+}
+
+/** The results table: one row per objective with results, in OBJECTIVES' order. */
+export function resultRows(results: readonly RunResult[]): ResultRow[] {
+  const rows: ResultRow[] = [];
+  for (const o of OBJECTIVES) {
+    const runs = results.filter((r) => r.objective === o.id);
+    if (runs.length === 0) continue;
+    rows.push({
+      objective: o.id,
+      title: o.title,
+      accuracy: summarize(runs.map((r) => 100 * r.testAccuracy)),
+      vsKdOnly: null,
+      trainSeconds: summarize(runs.map((r) => r.trainSeconds)).mean,
+      bySeed: new Map(runs.map((r) => [r.seed, 100 * r.testAccuracy])),
+    });
+  }
+  const base = rows.find((r) => r.objective === 'kd-only')?.accuracy.mean;
+  if (base !== undefined) for (const r of rows) r.vsKdOnly = r.accuracy.mean - base;
+  return rows;
+}
+
+const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
+
+/** "31.10% ± 0.43 (30.61–31.39)", as docs/EXPERIMENT.md writes it. */
+export function formatAccuracy(a: Summary): string {
+  return `${a.mean.toFixed(2)}% ± ${a.std.toFixed(2)} (${a.min.toFixed(2)}–${a.max.toFixed(2)})`;
+}
+
+export function formatVsKdOnly(v: number | null): string {
+  return v === null ? '' : signed(v);
+}
+
+/** The table as Markdown, the same columns as docs/EXPERIMENT.md. */
+export function resultsMarkdown(rows: readonly ResultRow[]): string {
+  const lines = [
+    '| objective | test accuracy, mean ± std (min–max) | vs KD only | train time per run |',
+    '| --- | --- | --- | --- |',
+    ...rows.map(
+      (r) =>
+        `| ${r.title} | ${formatAccuracy(r.accuracy)} | ${formatVsKdOnly(r.vsKdOnly)} | ${Math.round(r.trainSeconds)} s |`,
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+/** One line per run (objective, seed, accuracy), for a spreadsheet; accuracy in percent. */
+export function resultsCsv(results: readonly RunResult[]): string {
+  const order = new Map(OBJECTIVES.map((o, i) => [o.id, i]));
+  const sorted = [...results].sort(
+    (a, b) => (order.get(a.objective) ?? 0) - (order.get(b.objective) ?? 0) || a.seed - b.seed,
+  );
+  const lines = [
+    'objective,title,seed,test_accuracy_percent,train_seconds',
+    ...sorted.map((r) =>
+      [
+        r.objective,
+        objectiveById(r.objective).title,
+        String(r.seed),
+        (100 * r.testAccuracy).toFixed(4),
+        r.trainSeconds.toFixed(1),
+      ]
+        .map(csvCell)
+        .join(','),
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}

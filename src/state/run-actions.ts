@@ -1,0 +1,283 @@
+/**
+ * What the page asks of the worker, as store actions: start, pause, step, reset, new weights,
+ * maps, images, export. The worker bridge (worker/bridge.ts) carries the commands; the events
+ * coming back update the store through worker-events.ts.
+ */
+import type { LossConfig } from '../engine/config';
+import { type CommandBody, WorkerBridge } from '../worker/bridge';
+import type { DataSource, MapView, ProbeImage, TeacherSource, WorkerEvent } from '../worker/protocol';
+import { fetchPretrainedTeacher, pretrainedTeacherFor, teacherFitsData } from './pretrained-teachers';
+import { starterSource } from './site-data';
+import { useAppStore } from './store';
+import { applyWorkerEvent } from './worker-events';
+
+/** The run the page shows; events of any other run are dropped. */
+let currentRunId = 0;
+/** The save slot of the run the page shows (saved-run.ts): continued after a lost GPU device. */
+let currentSaveId: string | null = null;
+
+/** The save slot of the run in progress (null before the first start). */
+export function activeSaveId(): string | null {
+  return currentSaveId;
+}
+
+/** A save slot's id, unique across tabs: time first (readable), then 64 random bits. */
+function newSaveId(): string {
+  const random = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  );
+  return `${Date.now().toString(36)}-${random.join('')}`;
+}
+
+const bridge = new WorkerBridge({
+  onEvent: (event) =>
+    applyWorkerEvent(event, { isCurrent: (runId) => runId === currentRunId, recoverFromDeviceLoss }),
+  onMalformed: (message) => useAppStore.getState().notify({ kind: 'error', message }),
+  onCrash: (message) => {
+    useAppStore.getState().runtimeFailed(message);
+    useAppStore.getState().notify({
+      kind: 'error',
+      message,
+      action: { label: 'Restart worker', run: () => void restartWorker() },
+    });
+  },
+});
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Starts (or restarts) TF.js in the worker on the chosen backend, with fallback. */
+export async function initBackend(): Promise<boolean> {
+  const store = useAppStore.getState();
+  store.backendLoading();
+  try {
+    await bridge.request({ type: 'backend.init', choice: store.config.backend, config: store.config });
+    return true;
+  } catch (err) {
+    store.runtimeFailed(errorMessage(err));
+    return false;
+  }
+}
+
+/** Ends the current worker and starts a fresh one with the same backend choice. */
+export async function restartWorker(): Promise<boolean> {
+  bridge.restart();
+  useAppStore.getState().dataLoaded(null);
+  return initBackend();
+}
+
+function dataSource(): DataSource {
+  const { config, cifarSource } = useAppStore.getState();
+  if (config.data === 'cifar10') {
+    if (!cifarSource)
+      throw new Error(
+        'CIFAR-10 is selected but no CIFAR files were given: add the archive or the .bin files.',
+      );
+    return cifarSource;
+  }
+  return config.data === 'starter' ? starterSource() : { kind: 'synthetic' };
+}
+
+async function ensureData(): Promise<void> {
+  const store = useAppStore.getState();
+  store.setDataLoading(true);
+  try {
+    await bridge.request({ type: 'data.load', source: dataSource() });
+  } finally {
+    useAppStore.getState().setDataLoading(false);
+  }
+}
+
+/**
+ * The shipped teacher for the config's data and teacher shape (state/pretrained-teachers.ts),
+ * when it fits the loaded data and the user has not chosen to train one here.
+ */
+async function pretrainedTeacherSource(): Promise<TeacherSource | undefined> {
+  const { teacherChoice, dataInfo, config } = useAppStore.getState();
+  if (teacherChoice !== 'pretrained') return undefined;
+  const shipped = pretrainedTeacherFor(config);
+  if (!shipped || !teacherFitsData(shipped, dataInfo?.name)) return undefined;
+  return { kind: 'checkpoint', ...(await fetchPretrainedTeacher(shipped)) };
+}
+
+/** Starts a new run with the edited config, or continues the run saved under `resumeSaved`. */
+export async function startRun(
+  options: { paused?: boolean; resumeSaved?: string; teacher?: TeacherSource } = {},
+): Promise<boolean> {
+  const store = useAppStore.getState();
+  if (store.configProblems.length && !options.resumeSaved) {
+    store.notify({ kind: 'error', message: `Fix the settings first: ${store.configProblems.join('; ')}.` });
+    return false;
+  }
+  if (store.runtime.status !== 'idle') {
+    store.notify({ kind: 'error', message: 'The backend is not ready yet.' });
+    return false;
+  }
+  store.archiveRun();
+  store.clearMaps();
+  const runId = ++currentRunId;
+  const saveId = options.resumeSaved ?? newSaveId();
+  currentSaveId = saveId;
+  store.runStarted(runId, store.config.optim.teacherSteps);
+  try {
+    await ensureData();
+    const teacher = options.teacher ?? (options.resumeSaved ? undefined : await pretrainedTeacherSource());
+    await bridge.request({
+      type: 'run.start',
+      runId,
+      config: useAppStore.getState().config,
+      teacher: teacher ?? { kind: 'train' },
+      saveId,
+      resumeSaved: options.resumeSaved !== undefined,
+      paused: options.paused ?? false,
+    });
+    void bridge.request({ type: 'maps.view', view: useAppStore.getState().mapView }).catch(() => {});
+    return true;
+  } catch (err) {
+    const store = useAppStore.getState();
+    if (err instanceof Error && err.name === 'MemoryLimitError') {
+      // Nothing started; the worker's memory fault event has already told the user what to shrink.
+      store.runRefused(err.message);
+    } else {
+      store.runFailed(errorMessage(err));
+      store.notify({ kind: 'error', message: errorMessage(err) });
+    }
+    return false;
+  }
+}
+
+async function command(body: CommandBody): Promise<boolean> {
+  try {
+    await bridge.request(body);
+    return true;
+  } catch (err) {
+    useAppStore.getState().notify({ kind: 'error', message: errorMessage(err) });
+    return false;
+  }
+}
+
+export const pauseRun = () => command({ type: 'run.pause' });
+export const resumeRun = () => command({ type: 'run.resume' });
+
+/** Runs exactly `count` steps (starting a paused run first when there is none). */
+export async function stepRun(count = 1): Promise<boolean> {
+  const { run } = useAppStore.getState();
+  if (run.status === 'idle' || run.status === 'done' || run.status === 'error') {
+    if (!(await startRun({ paused: true }))) return false;
+  }
+  return command({ type: 'run.step', count });
+}
+
+/** Drops the run; its curves stay as a faint ghost and the saved checkpoint stays. */
+export async function resetRun(): Promise<void> {
+  const store = useAppStore.getState();
+  currentRunId++;
+  store.archiveRun();
+  store.clearMaps();
+  if (store.runtime.status === 'error') {
+    await restartWorker();
+    return;
+  }
+  await command({ type: 'run.reset' });
+}
+
+/**
+ * New loss weights: the edited config, and the running student from its next step on. The
+ * run's own config changes only when the worker echoes what it applied (run.config).
+ */
+export async function setLossWeights(loss: Partial<LossConfig>): Promise<void> {
+  useAppStore.getState().setConfig({ loss });
+  const { run } = useAppStore.getState();
+  if (run.status === 'training' || run.status === 'paused') await command({ type: 'run.setLoss', loss });
+}
+
+export async function setMapView(view: Partial<MapView>): Promise<void> {
+  const store = useAppStore.getState();
+  store.setMapView(view);
+  const { run } = useAppStore.getState();
+  if (run.status !== 'idle' && run.status !== 'loading' && run.status !== 'error') {
+    await command({ type: 'maps.view', view: useAppStore.getState().mapView });
+  }
+}
+
+export async function evaluateNow(): Promise<boolean> {
+  return command({ type: 'run.evaluate' });
+}
+
+/** Predictions and relation maps of the user's images, by the current models. */
+export async function analyzeImages(images: ProbeImage[]): Promise<void> {
+  const { run, mapView, runtime, config } = useAppStore.getState();
+  if (!images.length || run.status === 'loading' || run.status === 'error') return;
+  if (run.status === 'idle') {
+    // Before any run, the shipped teacher for these settings judges them (when there is one).
+    const shipped = runtime.status === 'idle' ? pretrainedTeacherFor(config) : null;
+    if (!shipped) return;
+    let files: Awaited<ReturnType<typeof fetchPretrainedTeacher>>;
+    try {
+      files = await fetchPretrainedTeacher(shipped);
+    } catch (err) {
+      useAppStore.getState().notify({ kind: 'error', message: errorMessage(err) });
+      return;
+    }
+    await command({
+      type: 'images.analyze',
+      images,
+      pair: mapView.pair,
+      teacher: { name: shipped.name, ...files },
+    });
+    return;
+  }
+  await command({ type: 'images.analyze', images, pair: mapView.pair });
+}
+
+/** The current run's checkpoint (models, optimizer, config), for export to a file. */
+export async function exportModel(): Promise<Extract<WorkerEvent, { type: 'model.exported' }> | null> {
+  try {
+    const event = await bridge.request({ type: 'model.export' });
+    return event.type === 'model.exported' ? event : null;
+  } catch (err) {
+    useAppStore.getState().notify({ kind: 'error', message: errorMessage(err) });
+    return null;
+  }
+}
+
+export type SavedRunInfo = Extract<WorkerEvent, { type: 'saved.runs' }>['runs'][number];
+
+/** Every run saved in this browser (by any tab), newest first. */
+export async function listSavedRuns(): Promise<SavedRunInfo[]> {
+  const event = await bridge.request({ type: 'saved.list' });
+  return event.type === 'saved.runs' ? event.runs : [];
+}
+
+export const deleteSavedRun = (id: string) => command({ type: 'saved.delete', id });
+
+/**
+ * The page is being hidden or unloaded: ask the worker to save the run now. Best effort: a
+ * reload or a closed tab ends the worker, usually before its read and write finish.
+ */
+export function saveRunNow(): void {
+  const { status } = useAppStore.getState().run;
+  if (status === 'training' || status === 'paused') void bridge.request({ type: 'run.save' }).catch(() => {});
+}
+
+/** After a lost GPU device: a fresh worker (new device, or a fallback backend) continues from the checkpoint. */
+async function recoverFromDeviceLoss(): Promise<void> {
+  const saveId = currentSaveId;
+  if (!(await restartWorker())) return;
+  const runs = await listSavedRuns().catch(() => []);
+  if (!saveId || !runs.some((r) => r.id === saveId)) {
+    useAppStore
+      .getState()
+      .notify({ kind: 'error', message: 'No checkpoint to continue from; press Start to begin again.' });
+    return;
+  }
+  await startRun({ resumeSaved: saveId });
+}
+
+/** Test and benchmark hooks (exposed on window by main.tsx only when asked for in the URL). */
+export const debugHooks = {
+  counters: () => bridge.request({ type: 'debug.counters' }),
+  fault: (fault: 'nan' | 'device-lost') => bridge.request({ type: 'debug.fault', fault }),
+  step: stepRun,
+};

@@ -1,0 +1,58 @@
+/**
+ * The run saved as it goes (every 20 seconds, on pause, at a phase switch, when the page is
+ * hidden), so a reload or a lost GPU device loses at most about 20 seconds of training.
+ *
+ * The loop waits only for the weights to be read (a consistent snapshot: the next step would
+ * change them); the IndexedDB write, a structured clone of several MB, goes on while it trains.
+ */
+import type { Post, Run } from './run';
+import type { SavedRun, SavedRunStore } from './saved-run';
+
+/** Saved at least this often while training. */
+export const CHECKPOINT_INTERVAL_MS = 20 * 1000;
+
+/** Saves the run's checkpoint and, if it is still the current run, tells the page. */
+export async function saveCheckpoint(
+  run: Run,
+  store: SavedRunStore,
+  post: Post,
+  isCurrent: (run: Run) => boolean,
+): Promise<void> {
+  run.lastCheckpointAt = performance.now();
+  const ckpt = await run.trainer.checkpoint();
+  const saved: SavedRun = {
+    id: run.saveId,
+    savedAt: Date.now(),
+    phase: run.phase,
+    step: run.trainer.step,
+    totalSteps: run.trainer.totalSteps,
+    config: run.trainer.config,
+    manifest: ckpt.manifest,
+    weights: ckpt.weights,
+    teacher: run.teacherCheckpoint,
+  };
+  run.pendingSave = store.save(saved).then(
+    () => {
+      if (isCurrent(run))
+        post({
+          type: 'run.checkpointed',
+          runId: run.runId,
+          phase: saved.phase,
+          step: saved.step,
+          where: 'indexeddb',
+        });
+    },
+    (err: unknown) => {
+      // A full disk or a private window's quota: say so, and keep training.
+      post({
+        type: 'error',
+        requestId: null,
+        name: 'SaveError',
+        message:
+          `Could not save the run in this browser (${err instanceof Error ? err.message : String(err)}). ` +
+          'Training goes on; export the weights to keep them.',
+        stack: null,
+      });
+    },
+  );
+}

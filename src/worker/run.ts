@@ -1,0 +1,125 @@
+/**
+ * One run in the worker: what it is (trainer, phase, the trained teacher's checkpoint) and
+ * where its loop stands. The run's config lives in its trainer, the one copy the worker keeps.
+ */
+
+import { baselineSpecs } from '../engine/baselines';
+import { decodeCheckpoint, type EncodedCheckpoint, type Phase } from '../engine/checkpoint';
+import type { RunConfig } from '../engine/config';
+import type { Dataset } from '../engine/data/dataset';
+import { Trainer } from '../engine/trainer';
+import type { Vit } from '../engine/vit';
+import type { Command, MapView, RunStatusName, WorkerEvent } from './protocol';
+import type { SavedRunStore } from './saved-run';
+
+export type Post = (event: WorkerEvent, transfer?: Transferable[]) => void;
+
+export interface Run {
+  runId: number;
+  /** The run's save slot (saved-run.ts), kept across phases and across a continue. */
+  saveId: string;
+  phase: Phase;
+  trainer: Trainer;
+  /** The trained teacher's checkpoint once the student phase runs (kept for saving). */
+  teacherCheckpoint: EncodedCheckpoint | null;
+  status: RunStatusName;
+  /** Steps left before pausing by itself (run.step), or null to run to the end. */
+  stepBudget: number | null;
+  reason: string | null;
+  looping: boolean;
+  view: MapView;
+  lastRead: { time: number; step: number };
+  lastProgressAt: number;
+  lastMaps: { time: number; step: number };
+  lastCheckpointAt: number;
+  /** Releases the Web Lock on the save slot (slot-lock.ts) when the run is dropped. */
+  releaseSlot: () => void;
+  /** The IndexedDB write of the last checkpoint, which runs while training goes on. */
+  pendingSave: Promise<void>;
+  /** Test hook: the next step runs at an infinite learning rate. */
+  poison: boolean;
+}
+
+/** The config a run actually trains with: the dataset decides the number of classes. */
+export function fitToDataset(config: RunConfig, dataset: Dataset): RunConfig {
+  const classes = dataset.classNames.length;
+  return {
+    ...config,
+    teacher: { ...config.teacher, numClasses: classes },
+    student: { ...config.student, numClasses: classes },
+  };
+}
+
+/**
+ * Builds the run a run.start asks for: the saved run continued, a student phase under a
+ * given teacher, or a fresh teacher phase. It starts paused; the caller sets it going.
+ */
+export async function createRun(
+  cmd: Extract<Command, { type: 'run.start' }>,
+  dataset: Dataset,
+  saved: SavedRunStore,
+): Promise<Run> {
+  let config = fitToDataset(cmd.config, dataset);
+  let phase: Phase = 'teacher';
+  let trainer: Trainer;
+  let teacherCheckpoint: EncodedCheckpoint | null = null;
+  const previous = cmd.resumeSaved ? await saved.load(cmd.saveId) : null;
+  if (cmd.resumeSaved && !previous)
+    throw new Error('That saved run is no longer in this browser (deleted, or finished in another tab).');
+  if (previous) {
+    config = previous.config;
+    phase = previous.phase;
+    const decoded = await decodeCheckpoint(previous.manifest, previous.weights);
+    let teacher: Vit | undefined;
+    if (phase === 'student') {
+      teacher = decoded.models.get('teacher')?.model;
+      teacherCheckpoint = previous.teacher;
+    }
+    trainer = new Trainer({
+      config,
+      phase,
+      dataset,
+      teacher,
+      resume: decoded,
+      baselines: baselineSpecs(config),
+    });
+  } else if (cmd.teacher.kind === 'checkpoint') {
+    const decoded = await decodeCheckpoint(cmd.teacher.manifest, cmd.teacher.weights, false);
+    const teacher = decoded.models.get('teacher')?.model;
+    if (!teacher) throw new Error('The teacher file holds no teacher model.');
+    for (const [role, m] of decoded.models) if (role !== 'teacher') m.model.dispose();
+    config = { ...config, teacher: teacher.config };
+    phase = 'student';
+    teacherCheckpoint = { manifest: cmd.teacher.manifest, weights: cmd.teacher.weights };
+    trainer = new Trainer({
+      config,
+      phase,
+      dataset,
+      teacher,
+      baselines: baselineSpecs(config),
+      normalization: cmd.teacher.manifest.normalization,
+    });
+  } else {
+    trainer = new Trainer({ config, phase, dataset });
+  }
+  const now = performance.now();
+  return {
+    runId: cmd.runId,
+    saveId: cmd.saveId,
+    phase,
+    trainer,
+    teacherCheckpoint,
+    status: 'paused',
+    stepBudget: null,
+    reason: null,
+    looping: false,
+    view: { pair: 0, image: 0, position: 0 },
+    lastRead: { time: now, step: trainer.step },
+    lastProgressAt: 0,
+    lastMaps: { time: 0, step: -Infinity },
+    lastCheckpointAt: now,
+    pendingSave: Promise.resolve(),
+    releaseSlot: () => {},
+    poison: false,
+  };
+}
