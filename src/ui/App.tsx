@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { initBackend } from '../worker/client';
+import { initBackend } from '../state/run-actions';
 import { TrainingCharts } from './charts/TrainingCharts';
 import { LossWeights } from './controls/LossWeights';
 import { RunAtScale } from './controls/RunAtScale';
@@ -7,6 +7,7 @@ import { RunControls } from './controls/RunControls';
 import { SettingsPanel } from './controls/SettingsPanel';
 import { ShareAndKeep } from './controls/ShareAndKeep';
 import { ImageDrop } from './drop/ImageDrop';
+import { ExperimentPanel } from './experiment/ExperimentPanel';
 import { Toasts } from './feedback/Toasts';
 import { UrlNotices } from './feedback/UrlNotices';
 import { RelationMaps } from './maps/RelationMaps';
@@ -47,6 +48,7 @@ export function App() {
           <TrainingCharts />
           <RelationMaps />
           <ImageDrop />
+          <ExperimentPanel />
           <SelfTestReport />
         </div>
       </main>

@@ -1,5 +1,6 @@
 import { memo, useMemo, useRef, useState } from 'react';
 import { type BaseTickContentProps, CartesianGrid, LineChart, ReferenceLine, XAxis, YAxis } from 'recharts';
+import { ExportButtons } from '../export/ExportButtons';
 import { type AxisScale, sameScale } from './axis-ticks';
 import { ChartLines, type HoverPoint, type LineSpec } from './ChartLines';
 import {
@@ -222,6 +223,7 @@ export const MetricChart = memo(function MetricChart({
   }, [series, data, title]);
 
   const [hover, setHover] = useState<HoverPoint | null>(null);
+  const figureRef = useRef<HTMLElement>(null);
 
   // With ghosts merged in, a series has no value at a ghost-only step; connect across those gaps.
   const connectNulls = ghosts.length > 0;
@@ -282,8 +284,9 @@ export const MetricChart = memo(function MetricChart({
   );
 
   return (
-    <figure className="metric-chart" data-testid={`chart-${slugify(title)}`}>
+    <figure className="metric-chart" data-testid={`chart-${slugify(title)}`} ref={figureRef}>
       <figcaption>{title}</figcaption>
+      <ExportButtons panel={figureRef} title={title} />
       <div className="metric-chart-plot" role="img" aria-label={summary}>
         <LineChart
           // No data for recharts: it draws the frame (axes, grid, markers); ChartLines draws the

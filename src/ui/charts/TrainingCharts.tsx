@@ -1,6 +1,8 @@
 import { useDeferredValue, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import { headsLabel } from '../../engine/heads';
 import { activeTerms, LOSS_TERMS } from '../../engine/terms';
+import { pretrainedTeacherFor } from '../../state/pretrained-teachers';
 import { useAppStore } from '../../state/store';
 import { ChartControls } from './ChartControls';
 import { MetricChart, type MetricSeries, SERIES_COLORS } from './MetricChart';
@@ -29,6 +31,7 @@ export function TrainingCharts() {
     teacherRows: teacherLive,
     studentRows: studentLive,
     accuracyRows: accuracyLive,
+    accuracyHeads,
     markers,
     runConfig,
     ghosts,
@@ -38,6 +41,7 @@ export function TrainingCharts() {
       teacherRows: s.run.teacherRows,
       studentRows: s.run.studentRows,
       accuracyRows: s.run.accuracyRows,
+      accuracyHeads: s.run.accuracyHeads,
       markers: s.run.markers,
       runConfig: s.run.config,
       ghosts: s.ghosts,
@@ -49,6 +53,7 @@ export function TrainingCharts() {
   const teacherRows = useDeferredValue(useThrottled(teacherLive, CHART_REFRESH_MS, 1 / 3));
   const accuracyRows = useDeferredValue(useThrottled(accuracyLive, CHART_REFRESH_MS, 2 / 3));
   const loss = useAppStore(useShallow((s) => s.config.loss));
+  const editedOptim = useAppStore((s) => s.config.optim);
   const clearGhosts = useAppStore((s) => s.clearGhosts);
 
   const studentSeries: MetricSeries[] = useMemo(() => {
@@ -73,7 +78,11 @@ export function TrainingCharts() {
       for (const k of Object.keys(row)) if (k !== 'step' && k !== 'phase') keys.add(k);
     return [...keys].map((key) => ({
       key,
-      label: `${key} (test)`,
+      // A student's accuracy says which head(s) it comes from: only trained heads predict.
+      label:
+        key === 'teacher' || !accuracyHeads[key]
+          ? `${key} (test)`
+          : `${key} (test, ${headsLabel(accuracyHeads[key])})`,
       color:
         key === 'teacher'
           ? SERIES_COLORS.teacher
@@ -81,12 +90,26 @@ export function TrainingCharts() {
             ? SERIES_COLORS.student
             : SERIES_COLORS.baseline,
     }));
-  }, [accuracyRows]);
+  }, [accuracyRows, accuracyHeads]);
   const studentAccuracy = useMemo(() => accuracyRows.filter((r) => r.phase === 1), [accuracyRows]);
   const teacherAccuracy = useMemo(() => accuracyRows.filter((r) => r.phase === 0), [accuracyRows]);
   // The teacher's accuracies (in teacher steps) until the student has one of its own.
   const showStudentAccuracy = phase === 'student' && studentAccuracy.length > 0;
   const ghostCurves = useMemo(() => ghosts.map((g) => ({ label: g.label, rows: g.student })), [ghosts]);
+
+  const shipped = useAppStore((s) =>
+    s.teacherChoice === 'pretrained' ? pretrainedTeacherFor(s.config) : null,
+  );
+  // Without a shipped teacher the run trains one here first: its chart is there from the start.
+  const showTeacher = !shipped || teacherRows.length > 0;
+  const charts =
+    phase === 'teacher' && showTeacher
+      ? (['teacher', 'student', 'accuracy'] as const)
+      : showTeacher
+        ? (['student', 'teacher', 'accuracy'] as const)
+        : (['student', 'accuracy'] as const);
+  // The run's own settings once it started (the worker's echo), else the ones being edited.
+  const planned = runConfig?.optim ?? editedOptim;
 
   return (
     <section className="panel charts" aria-labelledby="charts-heading">
@@ -100,7 +123,11 @@ export function TrainingCharts() {
         />
       </div>
       {!runConfig && (
-        <p className="muted">Press Start: the teacher trains first, then the student learns from it.</p>
+        <p className="muted">
+          {shipped
+            ? `Press Start: the student learns from the shipped teacher (${shipped.name}).`
+            : 'Press Start: the teacher trains first, then the student learns from it.'}
+        </p>
       )}
       {ghosts.length > 0 && (
         <p className="muted small">
@@ -110,44 +137,55 @@ export function TrainingCharts() {
           </button>
         </p>
       )}
-      {(phase === 'student' || studentRows.length > 0) && (
-        <MetricChart
-          title="Student loss terms"
-          series={studentSeries}
-          rows={studentRows}
-          smoothing={smoothing}
-          logScale={logScale}
-          markers={markers}
-          ghosts={ghostCurves}
-          yLabel="loss"
-          stepsTotal={runConfig?.optim.steps}
-        />
-      )}
-      {teacherRows.length > 0 && (
-        <MetricChart
-          title="Teacher loss"
-          series={teacherSeries}
-          rows={teacherRows}
-          smoothing={smoothing}
-          logScale={logScale}
-          yLabel="loss"
-          height={phase === 'student' ? 140 : undefined}
-          stepsTotal={runConfig?.optim.teacherSteps}
-        />
-      )}
-      {accuracyRows.length > 0 && (
-        <MetricChart
-          title="Test accuracy"
-          series={accuracySeries}
-          rows={showStudentAccuracy ? studentAccuracy : teacherAccuracy}
-          smoothing={0}
-          logScale={false}
-          yLabel="accuracy"
-          height={160}
-          stepsTotal={showStudentAccuracy ? runConfig?.optim.steps : runConfig?.optim.teacherSteps}
-          yRange={ACCURACY_RANGE}
-        />
-      )}
+      {/* The frames stay mounted from page load: a chart's first mount costs ~100 ms of main
+          thread (recharts' store, and its code compiled on first use), which would otherwise land
+          mid-run as one long task when the first metrics arrive. A run only updates them. The
+          phase in progress comes first; keys keep each chart mounted when the order changes. */}
+      {charts.map((name) => {
+        if (name === 'student')
+          return (
+            <MetricChart
+              key="student"
+              title="Student loss terms"
+              series={studentSeries}
+              rows={studentRows}
+              smoothing={smoothing}
+              logScale={logScale}
+              markers={markers}
+              ghosts={ghostCurves}
+              yLabel="loss"
+              stepsTotal={planned.steps}
+            />
+          );
+        if (name === 'teacher')
+          return (
+            <MetricChart
+              key="teacher"
+              title="Teacher loss"
+              series={teacherSeries}
+              rows={teacherRows}
+              smoothing={smoothing}
+              logScale={logScale}
+              yLabel="loss"
+              height={phase === 'student' ? 140 : undefined}
+              stepsTotal={planned.teacherSteps}
+            />
+          );
+        return (
+          <MetricChart
+            key="accuracy"
+            title="Test accuracy"
+            series={accuracySeries}
+            rows={showStudentAccuracy ? studentAccuracy : teacherAccuracy}
+            smoothing={0}
+            logScale={false}
+            yLabel="accuracy"
+            height={160}
+            stepsTotal={showStudentAccuracy ? planned.steps : planned.teacherSteps}
+            yRange={ACCURACY_RANGE}
+          />
+        );
+      })}
     </section>
   );
 }

@@ -114,6 +114,10 @@ describe('buildChartData axes', () => {
     expect(data.x).toEqual({ domain: [0, 1000], ticks: [0, 200, 400, 600, 800, 1000] });
     const early = buildChartData(rows.slice(0, 40), ['ce'], 0, false, [], { stepsTotal: 300 });
     expect(early.x).toEqual({ domain: [0, 300], ticks: [0, 100, 200, 300] });
+    // Before the first row the step axis is already the one the rows will get; without a plan
+    // there is no axis yet.
+    expect(buildChartData([], ['ce'], 0, false, [], { stepsTotal: 300 }).x).toEqual(early.x);
+    expect(buildChartData([], ['ce'], 0, false, []).x).toBeUndefined();
     // Negative values extend the axis below 0; a fixed range overrides the values.
     const signed = buildChartData(
       rowsOf(3, (i) => ({ ce: i - 2.5 })),

@@ -38,7 +38,7 @@ export interface ChartData {
   steps: readonly number[];
   traces: SeriesTrace[];
   ghosts: { label: string; steps: number[]; smoothed: number[][] }[];
-  /** Step axis: from 0 to the planned steps (else the drawn steps), on whole ticks; undefined with nothing drawn. */
+  /** Step axis: from 0 to the planned steps (else the drawn steps), on whole ticks; undefined with neither. */
   x: AxisScale | undefined;
   /** Value axis: covers every drawn value (raw, smoothed, ghosts); undefined with nothing drawn. */
   y: AxisScale | undefined;
@@ -282,11 +282,13 @@ function assemble(
   // when an axis changes: the step axis spans the run's planned steps, and the value axis every
   // value since the run began (all rows, raw and smoothed, not only the drawn ones) and 0.
   const lastStep = points.at(-1)?.step;
+  // With the planned steps known the step axis is drawn before the first point, so the first
+  // metrics do not change it either.
   const x =
-    lastStep === undefined
-      ? undefined
-      : options.stepsTotal !== undefined
-        ? linearScale(0, Math.max(options.stepsTotal, lastStep), 6)
+    options.stepsTotal !== undefined
+      ? linearScale(0, Math.max(options.stepsTotal, lastStep ?? 0), 6)
+      : lastStep === undefined
+        ? undefined
         : linearScale(points[0]!.step, lastStep, 6);
   const y = options.yRange
     ? linearScale(options.yRange[0], options.yRange[1], 6)

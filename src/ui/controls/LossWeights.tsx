@@ -1,10 +1,15 @@
 import { useShallow } from 'zustand/react/shallow';
 import type { LossConfig } from '../../engine/config';
+import { numberLimits } from '../../engine/config-schema';
+import { setLossWeights } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
-import { setLossWeights } from '../../worker/client';
 import { NumberField } from './NumberField';
 
-const WEIGHTS: { key: keyof LossConfig; label: string; hint: string }[] = [
+const WEIGHTS: {
+  key: 'wCe' | 'wKd' | 'wMd' | 'wIntra' | 'wInter' | 'wRandom';
+  label: string;
+  hint: string;
+}[] = [
   { key: 'wCe', label: 'CE weight', hint: 'cross-entropy on labels' },
   { key: 'wKd', label: 'KD weight', hint: "match the teacher's logits" },
   { key: 'wMd', label: 'Manifold weight', hint: 'scales the three relation terms' },
@@ -29,9 +34,8 @@ export function LossWeights() {
             key={w.key}
             label={w.label}
             hint={w.hint}
-            value={loss[w.key] as number}
-            min={0}
-            max={w.key === 'wCe' || w.key === 'wKd' || w.key === 'wMd' ? 100 : 1000}
+            value={loss[w.key]}
+            {...numberLimits(`loss.${w.key}`)}
             step={0.1}
             onCommit={(v) => void setLossWeights({ [w.key]: v })}
           />
@@ -39,18 +43,15 @@ export function LossWeights() {
         <NumberField
           label="Temperature (tau)"
           value={loss.tau}
-          min={0.05}
-          max={100}
+          {...numberLimits('loss.tau')}
           step={0.5}
           onCommit={(v) => void setLossWeights({ tau: v })}
         />
         <NumberField
           label="Random sample size (K)"
           value={loss.k}
-          min={1}
-          max={65536}
+          {...numberLimits('loss.k')}
           step={16}
-          integer
           onCommit={(v) => void setLossWeights({ k: v })}
         />
         <div className="field">

@@ -10,7 +10,9 @@ export function RunAtScale() {
   const teacherChoice = useAppStore((s) => s.teacherChoice);
   const notify = useAppStore((s) => s.notify);
   const [processes, setProcesses] = useState(8);
-  const shipped = teacherChoice === 'pretrained' ? pretrainedTeacherFor(config) : null;
+  // The twin reads CIFAR files only: a shapes teacher is no teacher for it.
+  const found = teacherChoice === 'pretrained' ? pretrainedTeacherFor(config) : null;
+  const shipped = found?.dataset === 'cifar10' ? found : null;
   const text = scaleCommands(config, { processes, teacher: shipped }).join('\n');
   const copy = async () => {
     try {
@@ -28,7 +30,7 @@ export function RunAtScale() {
         (NCCL) or CPU processes (gloo). The batch size is per process: {config.optim.batch} × {processes} ={' '}
         {config.optim.batch * processes} images a step; the relation terms use each process's own batch, as
         the official code does.
-        {config.data !== 'cifar10' &&
+        {config.data === 'synthetic' &&
           ' The twin reads CIFAR-10/100 files only; the built-in shapes live in this page.'}
       </p>
       <NumberField

@@ -1,6 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
+import { evaluateNow, pauseRun, resetRun, resumeRun, startRun, stepRun } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
-import { evaluateNow, pauseRun, resetRun, resumeRun, startRun, stepRun } from '../../worker/client';
 import { useStatus } from '../runtime/StatusBadge';
 
 function formatEta(seconds: number): string {

@@ -6,10 +6,11 @@ import {
   type RunConfig,
   type VitConfig,
 } from '../../engine/config';
+import { numberLimits } from '../../engine/config-schema';
 import { countParameters } from '../../engine/model-size';
 import { PRESETS } from '../../engine/presets';
+import { resetRun, restartWorker, startRun } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
-import { resetRun, restartWorker, startRun } from '../../worker/client';
 import { CifarPicker } from './CifarPicker';
 import { NumberField } from './NumberField';
 import { TeacherChoice } from './TeacherChoice';
@@ -32,33 +33,26 @@ function ModelFields({ which, model }: { which: 'teacher' | 'student'; model: Vi
       <NumberField
         label={`${name} width`}
         value={model.dModel}
-        min={4}
-        max={1024}
-        integer
+        {...numberLimits(`${which}.dModel`)}
         step={8}
         onCommit={(v) => set({ dModel: v })}
       />
       <NumberField
         label={`${name} depth`}
         value={model.nLayers}
-        min={1}
-        max={24}
-        integer
+        {...numberLimits(`${which}.nLayers`)}
         onCommit={(v) => set({ nLayers: v })}
       />
       <NumberField
         label={`${name} heads`}
         value={model.nHeads}
-        min={1}
-        max={32}
-        integer
+        {...numberLimits(`${which}.nHeads`)}
         onCommit={(v) => set({ nHeads: v })}
       />
       <NumberField
         label={`${name} MLP ratio`}
         value={model.mlpRatio}
-        min={0.25}
-        max={8}
+        {...numberLimits(`${which}.mlpRatio`)}
         step={0.5}
         onCommit={(v) => set({ mlpRatio: v })}
       />
@@ -128,8 +122,9 @@ export function SettingsPanel() {
             value={config.data}
             onChange={(e) => setConfig({ data: e.target.value as RunConfig['data'] })}
           >
+            <option value="starter">CIFAR-10 starter (shipped)</option>
             <option value="synthetic">Built-in shapes (synthetic, offline)</option>
-            <option value="cifar10">CIFAR-10 / CIFAR-100 (your files)</option>
+            <option value="cifar10">CIFAR-10 / CIFAR-100 (full set, your files)</option>
           </select>
         </div>
         <div className="field">
@@ -164,14 +159,12 @@ export function SettingsPanel() {
         <NumberField
           label="Seed"
           value={config.seed}
-          min={0}
-          max={2 ** 31 - 1}
-          integer
+          {...numberLimits('seed')}
           onCommit={(v) => setConfig({ seed: v })}
         />
       </div>
       {config.data === 'cifar10' && <CifarPicker />}
-      {config.data === 'cifar10' && <TeacherChoice />}
+      <TeacherChoice />
       <div className="grid two">
         <ModelFields which="teacher" model={config.teacher} />
         <ModelFields which="student" model={config.student} />
@@ -180,40 +173,33 @@ export function SettingsPanel() {
         <NumberField
           label="Patch size"
           value={config.teacher.patchSize}
-          min={1}
-          max={32}
-          integer
+          {...numberLimits('teacher.patchSize')}
           hint={`${(config.teacher.imageSize / config.teacher.patchSize) ** 2} patches per image`}
           onCommit={(v) => setConfig({ teacher: { patchSize: v }, student: { patchSize: v } })}
         />
         <NumberField
           label="Batch size"
           value={config.optim.batch}
-          min={1}
-          max={4096}
-          integer
+          {...numberLimits('optim.batch')}
           onCommit={(v) => setConfig({ optim: { batch: v } })}
         />
         <NumberField
           label="Learning rate"
           value={config.optim.lr}
-          min={0}
-          max={1}
+          {...numberLimits('optim.lr')}
           step={0.0001}
           onCommit={(v) => setConfig({ optim: { lr: v } })}
         />
         <NumberField
           label="Teacher steps"
           value={config.optim.teacherSteps}
-          min={1}
-          integer
+          {...numberLimits('optim.teacherSteps')}
           onCommit={(v) => setConfig({ optim: { teacherSteps: v } })}
         />
         <NumberField
           label="Student steps"
           value={config.optim.steps}
-          min={1}
-          integer
+          {...numberLimits('optim.steps')}
           onCommit={(v) => setConfig({ optim: { steps: v } })}
         />
         <div className="field">

@@ -1,8 +1,11 @@
-import { useEffect, useRef, useState } from 'react';
+import { useRef } from 'react';
 import { validateManifest } from '../../engine/checkpoint-format';
+import { currentExperimentLink } from '../../state/experiment-form';
+import { timelineForExport } from '../../state/map-timeline';
+import { exportModel, startRun } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
 import { shareUrl } from '../../state/url-sync';
-import { exportModel, peekSavedRun, startRun } from '../../worker/client';
+import { SavedRuns } from './SavedRuns';
 
 function download(name: string, data: BlobPart, type: string): void {
   const url = URL.createObjectURL(new Blob([data], { type }));
@@ -18,18 +21,11 @@ export function ShareAndKeep() {
   const notify = useAppStore((s) => s.notify);
   const runStatus = useAppStore((s) => s.run.status);
   const backendReady = useAppStore((s) => s.runtime.status === 'idle');
-  const [saved, setSaved] = useState<Awaited<ReturnType<typeof peekSavedRun>>>(null);
   const importRef = useRef<HTMLInputElement>(null);
 
-  useEffect(() => {
-    if (!backendReady) return;
-    peekSavedRun()
-      .then(setSaved)
-      .catch(() => setSaved(null));
-  }, [backendReady]);
-
   const share = async () => {
-    const url = shareUrl(useAppStore.getState().config);
+    // The Experiment panel's form goes along when it differs from a fresh one; results never do.
+    const url = shareUrl(useAppStore.getState().config, currentExperimentLink());
     try {
       await navigator.clipboard.writeText(url);
       notify({ kind: 'info', message: 'Link copied: it holds every setting of this experiment.' });
@@ -58,13 +54,15 @@ export function ShareAndKeep() {
   };
 
   const exportRun = () => {
-    const { run } = useAppStore.getState();
+    const { run, mapTimeline } = useAppStore.getState();
     const data = {
       config: run.config,
       teacherMetrics: run.teacherRows,
       studentMetrics: run.studentRows,
       accuracy: run.accuracyRows,
       weightChanges: run.markers,
+      // Added with the relation-map timeline; files without it are older exports.
+      mapTimeline: timelineForExport(mapTimeline),
       exportedAt: new Date().toISOString(),
     };
     download('run.json', JSON.stringify(data), 'application/json');
@@ -124,21 +122,7 @@ export function ShareAndKeep() {
           onChange={(e) => void importTeacher(e.target.files)}
         />
       </div>
-      {saved && !active && (
-        <p className="resume-offer" role="status">
-          A {saved.phase}-phase run from {new Date(saved.savedAt).toLocaleString()} was saved at step{' '}
-          {saved.step} of {saved.totalSteps}.{' '}
-          <button
-            type="button"
-            onClick={() => {
-              setSaved(null);
-              void startRun({ resumeSaved: true });
-            }}
-          >
-            Continue it
-          </button>
-        </p>
-      )}
+      <SavedRuns />
     </section>
   );
 }

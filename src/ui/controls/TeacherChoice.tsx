@@ -1,7 +1,7 @@
 import { pretrainedTeacherFor } from '../../state/pretrained-teachers';
 import { useAppStore } from '../../state/store';
 
-/** On CIFAR-10: start from the shipped teacher (trained with the PyTorch twin) or train one here. */
+/** Start from the shipped teacher for this data and teacher shape, or train one here. */
 export function TeacherChoice() {
   const config = useAppStore((s) => s.config);
   const choice = useAppStore((s) => s.teacherChoice);
@@ -25,7 +25,9 @@ export function TeacherChoice() {
       </select>
       <small className="muted">
         {shipped && value === 'pretrained'
-          ? 'Trained on CIFAR-10 with the PyTorch twin (tools/torch); Start goes straight to the student phase. CIFAR-100 always trains its own.'
+          ? shipped.dataset === 'cifar10'
+            ? 'Trained on the full CIFAR-10 training set with the PyTorch twin (tools/torch); Start goes straight to the student phase. CIFAR-100 always trains its own.'
+            : 'Trained on the built-in shapes with npm run train; Start goes straight to the student phase.'
           : 'The teacher phase runs first, for "Teacher steps" steps.'}
       </small>
     </div>

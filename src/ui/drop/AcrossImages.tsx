@@ -1,6 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
+import { setMapView } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
-import { setMapView } from '../../worker/client';
 import { Heatmap } from '../heatmap/Heatmap';
 import { HeatmapTriptych } from '../heatmap/HeatmapTriptych';
 

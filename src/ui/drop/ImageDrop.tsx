@@ -2,8 +2,9 @@ import { useCallback, useEffect, useState } from 'react';
 import { useDropzone } from 'react-dropzone';
 import { useShallow } from 'zustand/react/shallow';
 import { MAX_USER_IMAGES, type UserImage } from '../../state/images-slice';
+import { pretrainedTeacherFor } from '../../state/pretrained-teachers';
+import { analyzeImages } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
-import { analyzeImages } from '../../worker/client';
 import { AcrossImages } from './AcrossImages';
 import { ImageCard } from './ImageCard';
 import { fetchImage, prepareImage } from './image-input';
@@ -17,6 +18,8 @@ export function ImageDrop() {
   const runStatus = useAppStore((s) => s.run.status);
   const phase = useAppStore((s) => s.run.phase);
   const mapPair = useAppStore((s) => s.mapView.pair);
+  const backendReady = useAppStore((s) => s.runtime.status === 'idle');
+  const shipped = useAppStore((s) => pretrainedTeacherFor(s.config));
   const [url, setUrl] = useState('');
 
   const addImages = useCallback(
@@ -44,13 +47,14 @@ export function ImageDrop() {
     [size],
   );
 
-  // Fresh predictions when the models move on: after each phase change and when paused or done.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: phase and mapPair are the triggers, read from the store inside
+  // Fresh predictions when the models move on: after each phase change and when paused or done,
+  // and before any run once the backend is up (the shipped teacher judges them then).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: phase, mapPair and the teacher are triggers, read from the store inside
   useEffect(() => {
-    if (runStatus !== 'paused' && runStatus !== 'done' && runStatus !== 'training') return;
+    if (runStatus === 'loading' || runStatus === 'error' || !backendReady) return;
     const current = useAppStore.getState().images;
     if (current.length) void analyzeImages(current.map((a) => ({ id: a.id, rgb: a.rgb })));
-  }, [runStatus, phase, mapPair]);
+  }, [runStatus, phase, mapPair, backendReady, shipped?.name]);
 
   useEffect(() => {
     const onPaste = (e: ClipboardEvent) => {
@@ -90,7 +94,11 @@ export function ImageDrop() {
           to a square and resized to {size}×{size}.
         </p>
         {!ready && (
-          <p className="muted small">Start a run to see what the teacher and the student make of them.</p>
+          <p className="muted small">
+            {shipped
+              ? `The shipped teacher (${shipped.name}) judges them now; start a run to see the student too.`
+              : 'Start a run to see what the teacher and the student make of them.'}
+          </p>
         )}
       </div>
       <form

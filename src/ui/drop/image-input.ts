@@ -101,6 +101,11 @@ export async function fetchImage(url: string): Promise<Blob> {
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
     throw new Error(`Only http(s) image addresses work, not ${parsed.protocol}`);
+  // The page's Content-Security-Policy lets it fetch from other sites over https only.
+  if (parsed.protocol === 'http:' && parsed.origin !== globalThis.location?.origin)
+    throw new Error(
+      `Only https image addresses of other sites work; try https://${parsed.host}${parsed.pathname}.`,
+    );
   let response: Response;
   try {
     response = await fetch(parsed, { mode: 'cors' });
@@ -110,5 +115,36 @@ export async function fetchImage(url: string): Promise<Blob> {
     );
   }
   if (!response.ok) throw new Error(`${parsed.host} answered ${response.status} for that image.`);
-  return response.blob();
+  return readLimited(response, parsed.host);
+}
+
+/**
+ * The body as a Blob, read no further than MAX_IMAGE_BYTES: a large file is refused as
+ * soon as its declared length or the bytes read pass the limit, not after downloading it.
+ */
+async function readLimited(response: Response, host: string): Promise<Blob> {
+  const tooBig = (what: string) =>
+    new Error(
+      `The image at ${host} is ${what}; images up to ${MAX_IMAGE_BYTES / 2 ** 20} MB are accepted. Use a smaller image.`,
+    );
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > MAX_IMAGE_BYTES) {
+    await response.body?.cancel();
+    throw tooBig(`${(declared / 2 ** 20).toFixed(0)} MB`);
+  }
+  if (!response.body) return response.blob();
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_IMAGE_BYTES) {
+      await reader.cancel();
+      throw tooBig('larger than that');
+    }
+    chunks.push(value);
+  }
+  return new Blob(chunks as BlobPart[], { type: response.headers.get('content-type') ?? '' });
 }

@@ -1,5 +1,7 @@
 import { type PointerEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { formatValue } from '../charts/format';
+import { CPU_CANVAS } from '../cpu-canvas';
+import { EXPORT_SKIP_ATTR } from '../export/panel-to-svg';
 import { type HeatmapScheme, paintValues, summarize } from './color-scale';
 
 /** A cell under the pointer, with its value. */
@@ -63,7 +65,7 @@ export function Heatmap({
 
   useEffect(() => {
     const canvas = canvasRef.current;
-    const ctx = canvas?.getContext('2d');
+    const ctx = canvas?.getContext('2d', CPU_CANVAS);
     if (!ctx || rows <= 0 || cols <= 0) return;
     const image = ctx.createImageData(cols, rows);
     const n = Math.min(values.length, rows * cols);
@@ -128,7 +130,7 @@ export function Heatmap({
         {outline && <div className="heatmap-highlight" style={outline} />}
       </div>
       {showReadout && (
-        <div className="heatmap-readout" aria-live="polite">
+        <div className="heatmap-readout" aria-live="polite" {...{ [EXPORT_SKIP_ATTR]: '' }}>
           {hover && hover.i < rows && hover.j < cols
             ? `(${hover.i}, ${hover.j}) = ${formatValue(values[hover.i * cols + hover.j] ?? Number.NaN)}`
             : '\u00a0'}

@@ -1,5 +1,7 @@
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { formatValue } from '../charts/format';
+import { ExportButtons } from '../export/ExportButtons';
+import { EXPORT_SKIP_ATTR } from '../export/panel-to-svg';
 import { ColorLegend } from './ColorLegend';
 import type { Matrix } from './color-scale';
 import { Heatmap, type HeatmapCell } from './Heatmap';
@@ -51,6 +53,7 @@ export function HeatmapTriptych({
   testIdPrefix,
 }: HeatmapTriptychProps) {
   const [cell, setCell] = useState<{ i: number; j: number } | null>(null);
+  const figureRef = useRef<HTMLElement>(null);
   const shapesMatch = sameShape(teacher, student);
 
   const difference = useMemo<Matrix | null>(() => {
@@ -78,8 +81,9 @@ export function HeatmapTriptych({
       : '–';
 
   return (
-    <figure className="heatmap-triptych">
+    <figure className="heatmap-triptych" ref={figureRef}>
       <figcaption>{title}</figcaption>
+      <ExportButtons panel={figureRef} title={title} />
       <div className="heatmap-triptych-maps">
         {panels.map(({ panel, m }) => (
           <Heatmap
@@ -107,7 +111,8 @@ export function HeatmapTriptych({
       </div>
       <div className="heatmap-triptych-footer">
         <ColorLegend domain={DOMAIN} scheme="diverging" label="cosine similarity" width={size} />
-        <div className="heatmap-readout" aria-live="polite">
+        {/* A hover hint, not part of an exported figure. */}
+        <div className="heatmap-readout" aria-live="polite" {...{ [EXPORT_SKIP_ATTR]: '' }}>
           {cell
             ? `(${cell.i}, ${cell.j}): teacher ${valueAt(teacher)}, student ${valueAt(student)}${
                 difference ? `, difference ${valueAt(difference)}` : ''

@@ -1,12 +1,17 @@
 import { useDeferredValue, useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { effectiveLayerPairs } from '../../engine/config';
+import { snapshotIndex } from '../../state/map-timeline';
+import { setMapView } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
-import { setMapView } from '../../worker/client';
 import type { ModelMaps } from '../../worker/protocol';
+import { CPU_CANVAS } from '../cpu-canvas';
+import { ExportableFigure } from '../export/ExportButtons';
 import { ColorLegend } from '../heatmap/ColorLegend';
 import { Heatmap } from '../heatmap/Heatmap';
 import { HeatmapTriptych } from '../heatmap/HeatmapTriptych';
+import { BlockMatch } from './BlockMatch';
+import { MapTimeline } from './MapTimeline';
 
 type Term = 'intra' | 'inter' | 'random';
 
@@ -33,7 +38,7 @@ export function PatchImage({
   const scale = 6;
   useEffect(() => {
     const canvas = ref.current;
-    const ctx = canvas?.getContext('2d');
+    const ctx = canvas?.getContext('2d', CPU_CANVAS);
     if (!canvas || !ctx) return;
     const img = ctx.createImageData(size, size);
     for (let p = 0; p < size * size; p++) {
@@ -43,7 +48,7 @@ export function PatchImage({
       img.data[p * 4 + 3] = 255;
     }
     const tmp = new OffscreenCanvas(size, size);
-    tmp.getContext('2d')?.putImageData(img, 0, 0);
+    tmp.getContext('2d', CPU_CANVAS)?.putImageData(img, 0, 0);
     ctx.imageSmoothingEnabled = false;
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.drawImage(tmp, 0, 0, size * scale, size * scale);
@@ -89,8 +94,15 @@ const TERM_TITLES: Record<Term, string> = {
 
 /** Teacher, student and difference relation maps of the probe batch, refreshed while training. */
 export function RelationMaps() {
+  // The latest maps, or the timeline's snapshot being replayed.
+  const shown = useAppStore((s) =>
+    s.timelineStep === null
+      ? s.maps
+      : (s.mapTimeline[snapshotIndex(s.mapTimeline, s.timelineStep)]?.maps ?? s.maps),
+  );
+  const replaying = useAppStore((s) => s.timelineStep !== null && s.mapTimeline.length > 0);
   // Drawn in an interruptible transition, like the charts.
-  const maps = useDeferredValue(useAppStore((s) => s.maps));
+  const maps = useDeferredValue(shown);
   const view = useAppStore(useShallow((s) => s.mapView));
   const runConfig = useAppStore((s) => s.run.config);
   const classNames = useAppStore((s) => s.dataInfo?.classNames ?? NO_NAMES);
@@ -99,6 +111,8 @@ export function RelationMaps() {
   if (!runConfig) return null;
   const pairs = effectiveLayerPairs(runConfig.loss, runConfig.student, runConfig.teacher);
   const pair = maps?.blocks ?? pairs[Math.min(view.pair, pairs.length - 1)] ?? [0, 0];
+  // A pair picked on the block-match grid that the run does not train on.
+  const extra = view.blocks && !pairs.some(([s, t]) => s === view.blocks?.[0] && t === view.blocks?.[1]);
   const pairLabel = `student block ${pair[0]} / teacher block ${pair[1]}`;
   const size = (t: Term) => (maps ? (t === 'intra' ? maps.patches : t === 'inter' ? maps.batch : maps.k) : 0);
   const where = (t: Term) =>
@@ -117,7 +131,7 @@ export function RelationMaps() {
         <h2 id="maps-heading">Relation maps</h2>
         <span className="muted">
           {maps
-            ? `${maps.phase === 'teacher' ? 'teacher phase' : 'student phase'}, step ${maps.step}`
+            ? `${maps.phase === 'teacher' ? 'teacher phase' : 'student phase'}, step ${maps.step}${replaying ? ' (timeline)' : ''}`
             : 'waiting for the first maps…'}
         </span>
       </div>
@@ -126,9 +140,17 @@ export function RelationMaps() {
           <label htmlFor="map-pair">Layer pair</label>
           <select
             id="map-pair"
-            value={view.pair}
-            onChange={(e) => void setMapView({ pair: Number(e.target.value) })}
+            value={extra ? -1 : view.pair}
+            onChange={(e) => {
+              const value = Number(e.target.value);
+              if (value >= 0) void setMapView({ pair: value, blocks: null });
+            }}
           >
+            {extra && view.blocks && (
+              <option value={-1}>
+                student {view.blocks[0]} ↔ teacher {view.blocks[1]} (not a pair of this run)
+              </option>
+            )}
             {pairs.map(([s, t], i) => (
               <option key={`${s}-${t}`} value={i}>
                 student {s} ↔ teacher {t}
@@ -179,8 +201,12 @@ export function RelationMaps() {
               onHoverCell={t === 'intra' ? (c) => setHover(c ? [c.i, c.j] : []) : undefined}
             />
           ) : (
-            <figure key={t} className="triptych">
-              <figcaption>{TERM_TITLES[t]} — the student appears after the teacher phase</figcaption>
+            <ExportableFigure
+              key={t}
+              className="triptych"
+              title={TERM_TITLES[t]}
+              caption={`${TERM_TITLES[t]} — the student appears after the teacher phase`}
+            >
               <Heatmap
                 values={maps.teacher[t]}
                 rows={size(t)}
@@ -193,9 +219,11 @@ export function RelationMaps() {
                 onHover={t === 'intra' ? (c) => setHover(c ? [c.i, c.j] : []) : undefined}
               />
               <ColorLegend domain={[-1, 1]} scheme="diverging" label="cosine similarity" />
-            </figure>
+            </ExportableFigure>
           ),
         )}
+      <MapTimeline />
+      <BlockMatch maps={maps} />
     </section>
   );
 }

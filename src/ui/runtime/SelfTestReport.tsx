@@ -1,5 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useAppStore } from '../../state/store';
+import { backendLabel } from './BackendBadge';
 
 /** Why training runs where it runs: each backend tried, its self-test against cpu, or its failure. */
 export function SelfTestReport() {
@@ -11,6 +12,11 @@ export function SelfTestReport() {
       {error && (
         <p className="error" role="alert">
           {error}
+        </p>
+      )}
+      {backend?.reason && (
+        <p data-testid="backend-reason">
+          Runs on <strong>{backendLabel(backend)}</strong>: {backend.reason}.
         </p>
       )}
       {backend?.skipped.map((s) => (
@@ -25,6 +31,8 @@ export function SelfTestReport() {
               <th>backend</th>
               <th>forward max |Δ logit| vs cpu</th>
               <th>step loss max rel. Δ vs cpu</th>
+              <th>gradient max Δ (share of largest)</th>
+              <th>weights after update max Δ (in lr)</th>
               <th>result</th>
             </tr>
           </thead>
@@ -35,11 +43,15 @@ export function SelfTestReport() {
                 data-backend={t.backend}
                 data-forward-diff={t.forwardMaxAbsDiff}
                 data-step-diff={t.stepMaxRelDiff}
+                data-gradient-diff={t.gradientMaxRelDiff}
+                data-update-diff={t.updateMaxDiffInLr}
                 data-passed={t.passed}
               >
                 <td>{t.backend}</td>
                 <td>{t.forwardMaxAbsDiff.toExponential(2)}</td>
                 <td>{t.stepMaxRelDiff.toExponential(2)}</td>
+                <td>{t.gradientMaxRelDiff.toExponential(2)}</td>
+                <td>{t.updateMaxDiffInLr.toExponential(2)}</td>
                 <td>{t.passed ? 'passed' : `failed: ${t.problem}`}</td>
               </tr>
             ))}
