@@ -1,193 +1,82 @@
 /**
  * npm run bench -- [--quick] [--out <file.json>] [--backends webgpu,wasm,...] [--sizes tiny,small,default]
+ *                  [--no-node] [--no-torch] [--node-webgpu]
  *
  * Times the reference and the fast distillation step, side by side, for each model size:
  * in Chromium, inside the worker, on each backend (WebGPU on SwiftShader where there is no
- * GPU: emulation, not GPU speed), and in Node on wasm. Writes every figure to a JSON file;
- * a full run also regenerates docs/BENCHMARKS.md and the README's benchmark table.
+ * GPU: emulation, not GPU speed), in Node on wasm, and the PyTorch twin's step beside wasm.
+ * --node-webgpu runs the WebGPU measurement in Node through Dawn (npm package `webgpu`)
+ * instead of Chromium, for a GPU machine without a browser. Writes every figure to a JSON
+ * file; a full run also regenerates docs/BENCHMARKS.md and the table in docs/performance.md.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from '@playwright/test';
-import { createServer } from 'vite';
-import { chromiumLaunchOptions, webgpuAdapterMode } from '../e2e/browser';
-import type { BackendName } from '../src/engine/backend';
-import { BENCH_SIZES, type BenchSize, measureStepPair, type StepMeasurement } from '../src/engine/benchmark';
-import type { KernelCheck } from '../src/engine/kernels/check';
-import type { BenchEvent, BenchJob } from '../src/worker/bench-protocol';
-import { type BenchReport, benchMarkdown, readmeTable } from './lib/bench-report';
-import { parseCli, runCli, startNodeBackend, UsageError } from './lib/cli';
+import type { StepMeasurement } from '../src/engine/benchmark';
+import { benchConfig } from '../src/engine/benchmark';
+import { type BrowserRun, log, runBrowser } from './lib/bench-browser';
+import { runNodeWasm, runNodeWebGpu } from './lib/bench-node';
+import { benchPlan, jobsFor, torchTimedSteps } from './lib/bench-plan';
+import { type BenchReport, benchMarkdown, readmeTable, type SavedReport } from './lib/bench-report';
+import { webgpuAdapterMode } from './lib/browser';
+import { parseCli, runCli } from './lib/cli';
+import { runTorch, type TorchSection, torchJobs } from './lib/torch-bench';
 
 const USAGE =
-  'npm run bench -- [--quick] [--out FILE.json] [--backends webgpu,webgl,wasm,cpu] [--sizes tiny,small,default] [--no-node]';
+  'npm run bench -- [--quick] [--out FILE.json] [--backends webgpu,webgl,wasm,cpu] [--sizes tiny,small,default] [--no-node] [--no-torch] [--node-webgpu]';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BROWSER_BACKENDS: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
-
-/**
- * Steps timed and counted per size, after the three steps of the loss trace. On SwiftShader
- * a default-size step takes a minute or more, so the large sizes get few.
- */
-const STEPS: Record<BenchSize, { timed: number; count: number; profile: boolean }> = {
-  tiny: { timed: 10, count: 10, profile: true },
-  small: { timed: 2, count: 2, profile: true },
-  default: { timed: 1, count: 1, profile: false },
-};
-const QUICK_STEPS: Record<BenchSize, { timed: number; count: number; profile: boolean }> = {
-  tiny: { timed: 5, count: 5, profile: true },
-  small: { timed: 2, count: 2, profile: true },
-  default: { timed: 1, count: 1, profile: false },
-};
-
-function listArg<T extends string>(
-  value: string | undefined,
-  allowed: readonly T[],
-  flag: string,
-): T[] | null {
-  if (value === undefined) return null;
-  const items = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const item of items) {
-    if (!allowed.includes(item as T))
-      throw new UsageError(`--${flag} takes a comma list of ${allowed.join(', ')}; "${item}" is not one`);
-  }
-  return items as T[];
-}
-
-/**
- * Which sizes each backend runs by default. WebGL and plain-JS cpu are fallbacks, and too
- * slow here (emulated GL, no SIMD) for the larger sizes in a run of under half an hour.
- */
-function defaultPlan(quick: boolean): Map<BackendName, BenchSize[]> {
-  if (quick)
-    return new Map<BackendName, BenchSize[]>([
-      ['webgpu', ['tiny']],
-      ['wasm', ['tiny', 'small']],
-    ]);
-  return new Map<BackendName, BenchSize[]>([
-    ['webgpu', ['tiny', 'small', 'default']],
-    ['webgl', ['tiny', 'small']],
-    ['wasm', ['tiny', 'small', 'default']],
-    ['cpu', ['tiny']],
-  ]);
-}
-
-function jobsFor(sizes: BenchSize[], quick: boolean): BenchJob[] {
-  const steps = quick ? QUICK_STEPS : STEPS;
-  return sizes.map((size) => ({
-    size,
-    timedSteps: steps[size].timed,
-    countSteps: steps[size].count,
-    profile: steps[size].profile,
-  }));
-}
-
-function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
-}
-
-function summary(m: StepMeasurement): string {
-  const d = m.dispatchesPerStep === null ? '' : `, ${m.dispatchesPerStep.toFixed(0)} dispatches`;
-  return `${m.backend} ${m.size} ${m.kind}: ${m.medianStepMs.toFixed(1)} ms/step (first ${m.firstStepMs.toFixed(0)} ms)${d}`;
-}
-
-interface BrowserRun {
-  browser: string;
-  adapter: string | null;
-  results: StepMeasurement[];
-  kernelChecks: KernelCheck[];
-  failures: { backend: string; message: string }[];
-}
-
-async function runBrowser(plan: Map<BackendName, BenchSize[]>, quick: boolean): Promise<BrowserRun> {
-  const server = await createServer({
-    root: ROOT,
-    configFile: path.join(ROOT, 'vite.config.ts'),
-    logLevel: 'error',
-    // No watcher, no HMR: an edited source file must not reload the page mid-measurement.
-    server: { port: 5180, strictPort: false, host: 'localhost', watch: null, hmr: false },
-    optimizeDeps: {
-      include: [
-        '@tensorflow/tfjs',
-        '@tensorflow/tfjs-backend-webgpu',
-        '@tensorflow/tfjs-backend-wasm',
-        '@tensorflow/tfjs-backend-webgl',
-        '@tensorflow/tfjs-backend-cpu',
-        'seedrandom',
-      ],
-    },
-  });
-  await server.listen();
-  const url = server.resolvedUrls?.local[0];
-  if (!url) throw new Error('vite dev server did not report its address');
-  const browser = await chromium.launch(chromiumLaunchOptions());
-  const out: BrowserRun = {
-    browser: `Chromium ${browser.version()}`,
-    adapter: null,
-    results: [],
-    kernelChecks: [],
-    failures: [],
-  };
-  try {
-    const page = await browser.newPage();
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') log(`page: ${msg.text()}`);
-    });
-    // Each result is logged as it arrives, not when the backend's whole batch of sizes ends.
-    await page.exposeFunction('benchProgress', (e: BenchEvent) => {
-      if (e.type === 'result') log(`  ${summary(e.measurement)}`);
-    });
-    await page.goto(`${url}bench/index.html`);
-    await page.waitForFunction(() => 'runBench' in window, null, { timeout: 120_000 });
-    for (const [backend, sizes] of plan) {
-      log(`browser ${backend}: ${sizes.join(', ')}`);
-      const events = (await page.evaluate(
-        (request) => (window as unknown as { runBench: (r: unknown) => Promise<unknown> }).runBench(request),
-        { backend, jobs: jobsFor(sizes, quick) },
-      )) as BenchEvent[];
-      for (const e of events) {
-        if (e.type === 'started') {
-          if (e.backend !== backend) {
-            out.failures.push({ backend, message: `asked for ${backend}, the worker started ${e.backend}` });
-          }
-          if (e.adapter) out.adapter = e.adapter;
-          out.kernelChecks.push(...e.kernelChecks);
-        } else if (e.type === 'result') {
-          out.results.push(e.measurement);
-        } else if (e.type === 'failed') {
-          out.failures.push({ backend, message: e.message });
-          log(`  ${backend} failed: ${e.message.split('\n')[0]}`);
-        }
-      }
-    }
-  } finally {
-    await browser.close();
-    await server.close();
-  }
-  return out;
-}
-
-async function runNode(sizes: BenchSize[], quick: boolean): Promise<StepMeasurement[]> {
-  const backend = await startNodeBackend('wasm');
-  if (backend.name !== 'wasm') throw new Error('the wasm backend did not start in Node');
-  const results: StepMeasurement[] = [];
-  for (const job of jobsFor(sizes, quick)) {
-    for (const m of await measureStepPair({ ...job, now: () => performance.now() })) {
-      results.push(m);
-      log(`  node ${summary(m)}`);
-    }
-  }
-  return results;
-}
+const RESULTS = path.join(ROOT, 'bench', 'results.json');
+const NODE_WEBGPU_RESULTS = path.join(ROOT, 'bench', 'results-node-webgpu.json');
 
 function replaceBetween(text: string, begin: string, end: string, body: string): string {
   const a = text.indexOf(begin);
   const b = text.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`README.md lacks the ${begin} ... ${end} markers`);
+  if (a < 0 || b < a) throw new Error(`docs/performance.md lacks the ${begin} ... ${end} markers`);
   return `${text.slice(0, a + begin.length)}\n${body}\n${text.slice(b)}`;
+}
+
+function readSaved(file: string): SavedReport | undefined {
+  if (!existsSync(file)) return undefined;
+  return {
+    report: JSON.parse(readFileSync(file, 'utf8')) as BenchReport,
+    jsonPath: path.relative(ROOT, file),
+  };
+}
+
+/** docs/BENCHMARKS.md from a full run's results and the last --node-webgpu run. */
+function writeBenchmarksDoc(results: string): void {
+  const main = readSaved(results);
+  if (!main) throw new Error(`${path.relative(ROOT, results)} is missing: run the full npm run bench`);
+  writeFileSync(
+    path.join(ROOT, 'docs', 'BENCHMARKS.md'),
+    benchMarkdown(main.report, main.jsonPath, readSaved(NODE_WEBGPU_RESULTS)),
+  );
+}
+
+/**
+ * Biome formats Markdown and JSON (`npm run lint` checks them): the written files get the
+ * layout it wants, so a run's output can be committed as it is. Only a hint when it fails.
+ */
+function formatWritten(files: string[]): void {
+  const biome = path.join(ROOT, 'node_modules', '.bin', 'biome');
+  const res = spawnSync(biome, ['format', '--write', '--no-errors-on-unmatched', ...files], {
+    encoding: 'utf8',
+  });
+  if (res.status !== 0)
+    log(
+      `could not format ${files.join(', ')} with Biome (${res.error?.message ?? res.stderr.trim()}): run npm run format`,
+    );
+}
+
+/** The Chromium the browser half needs, installed when missing (scripts/ensure-chromium.mjs). */
+function ensureChromium(): void {
+  const res = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'ensure-chromium.mjs')], {
+    stdio: 'inherit',
+  });
+  if (res.status !== 0)
+    throw new Error('no Chromium for the browser half of the bench (see above); --node-webgpu needs none');
 }
 
 async function main(): Promise<void> {
@@ -199,6 +88,8 @@ async function main(): Promise<void> {
       backends: { type: 'string' },
       sizes: { type: 'string' },
       'no-node': { type: 'boolean' },
+      'no-torch': { type: 'boolean' },
+      'node-webgpu': { type: 'boolean' },
       help: { type: 'boolean' },
     },
     USAGE,
@@ -208,23 +99,60 @@ async function main(): Promise<void> {
     return;
   }
   const quick = args.quick ?? false;
-  const backends = listArg(args.backends, BROWSER_BACKENDS, 'backends');
-  const sizes = listArg(args.sizes, BENCH_SIZES, 'sizes');
-  const plan = new Map<BackendName, BenchSize[]>();
-  for (const [b, s] of defaultPlan(quick)) {
-    if (!backends || backends.includes(b))
-      plan.set(b, sizes ? s.filter((x) => sizes.includes(x)).concat(sizes.filter((x) => !s.includes(x))) : s);
-  }
-  for (const b of backends ?? []) if (!plan.has(b)) plan.set(b, sizes ?? ['tiny']);
-  const nodeSizes: BenchSize[] = sizes ?? (quick ? ['tiny', 'small'] : [...BENCH_SIZES]);
+  const nodeWebgpu = args['node-webgpu'] ?? false;
+  const plan = benchPlan({
+    quick,
+    backends: args.backends,
+    sizes: args.sizes,
+    nodeWebgpu,
+    noNode: args['no-node'] ?? false,
+  });
   const outFile = path.resolve(
-    args.out ?? path.join(ROOT, 'bench', quick ? 'results-quick.json' : 'results.json'),
+    args.out ??
+      (quick ? path.join(ROOT, 'bench', 'results-quick.json') : nodeWebgpu ? NODE_WEBGPU_RESULTS : RESULTS),
   );
   const started = Date.now();
+  const loadAtStart = os.loadavg()[0]!;
 
-  const browserRun = await runBrowser(plan, quick);
-  log(`node wasm: ${nodeSizes.join(', ')}`);
-  const node = args['no-node'] ? [] : await runNode(nodeSizes, quick);
+  // Dawn first: a missing package or adapter ends the run before anything slow starts.
+  const nodeGpu = plan.nodeWebgpu.length
+    ? await runNodeWebGpu(jobsFor('webgpu', plan.nodeWebgpu, quick))
+    : null;
+  let browserRun: BrowserRun = { browser: '', adapter: null, results: [], kernelChecks: [], failures: [] };
+  if (plan.browser.size) {
+    ensureChromium();
+    browserRun = await runBrowser(ROOT, plan.browser, (backend, sizes) => jobsFor(backend, sizes, quick));
+  }
+  if (plan.nodeWasm.length) log(`node wasm: ${plan.nodeWasm.join(', ')}`);
+  const nodeWasm = plan.nodeWasm.length ? await runNodeWasm(jobsFor('wasm', plan.nodeWasm, quick)) : [];
+
+  const results = [
+    ...browserRun.results.map((m) => ({ host: 'browser' as const, ...m })),
+    ...[...(nodeGpu?.results ?? []), ...nodeWasm].map((m: StepMeasurement) => ({
+      host: 'node' as const,
+      ...m,
+    })),
+  ];
+  let torch: TorchSection;
+  if (args['no-torch']) {
+    torch = {
+      python: null,
+      torchVersion: null,
+      skipped: 'left out with --no-torch',
+      results: [],
+      failures: [],
+    };
+  } else {
+    log('pytorch (tools/torch/bench_step.py) beside each wasm fast step');
+    torch = runTorch({
+      root: ROOT,
+      jobs: torchJobs(results),
+      config: benchConfig,
+      timed: () => torchTimedSteps(quick),
+      log,
+    });
+    if (torch.skipped) log(`  pytorch skipped: ${torch.skipped}`);
+  }
 
   const report: BenchReport = {
     date: new Date().toISOString(),
@@ -236,38 +164,51 @@ async function main(): Promise<void> {
       memoryGiB: Math.round(os.totalmem() / 2 ** 30),
       platform: `${os.platform()} ${os.release()}`,
       node: process.version,
+      load: [loadAtStart, os.loadavg()[0]!],
     },
-    browser: browserRun.browser,
-    adapter: browserRun.adapter,
-    webgpuEmulated: webgpuAdapterMode() === 'swiftshader',
-    kernelChecks: browserRun.kernelChecks,
-    failures: browserRun.failures,
-    results: [
-      ...browserRun.results.map((m) => ({ host: 'browser' as const, ...m })),
-      ...node.map((m) => ({ host: 'node' as const, ...m })),
+    browser: plan.browser.size ? browserRun.browser : null,
+    adapter: nodeGpu ? nodeGpu.adapter : browserRun.adapter,
+    webgpuEmulated: nodeGpu ? nodeGpu.emulated : webgpuAdapterMode() === 'swiftshader',
+    kernelChecks: [...(nodeGpu?.kernelChecks ?? []), ...browserRun.kernelChecks],
+    failures: [
+      ...(nodeGpu?.failures ?? []),
+      ...browserRun.failures,
+      ...torch.failures.map((message) => ({ backend: 'pytorch', message })),
     ],
+    results,
+    torch,
   };
   mkdirSync(path.dirname(outFile), { recursive: true });
   writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
+  const written = [outFile];
   log(`wrote ${path.relative(process.cwd(), outFile)} (${report.durationSec} s)`);
-  const markdown = benchMarkdown(report, path.relative(ROOT, outFile));
-  if (!quick && !args.backends && !args.sizes) {
-    writeFileSync(path.join(ROOT, 'docs', 'BENCHMARKS.md'), markdown);
-    const readmePath = path.join(ROOT, 'README.md');
+  if (!quick && !plan.partial) {
+    writeBenchmarksDoc(outFile);
+    written.push(path.join(ROOT, 'docs', 'BENCHMARKS.md'), path.join(ROOT, 'docs', 'performance.md'));
+    const readmePath = path.join(ROOT, 'docs', 'performance.md');
     const readme = readFileSync(readmePath, 'utf8');
     writeFileSync(
       readmePath,
       replaceBetween(readme, '<!-- bench:begin -->', '<!-- bench:end -->', readmeTable(report)),
     );
-    log('updated docs/BENCHMARKS.md and the README table');
+    log('updated docs/BENCHMARKS.md and the table in docs/performance.md');
   } else {
+    if (nodeWebgpu && outFile === NODE_WEBGPU_RESULTS) {
+      writeBenchmarksDoc(RESULTS);
+      written.push(path.join(ROOT, 'docs', 'BENCHMARKS.md'));
+      log('updated the WebGPU-in-Node section of docs/BENCHMARKS.md');
+    }
     process.stdout.write(`${readmeTable(report)}\n`);
   }
+  // Files outside the project (--out /tmp/...) are left as written; ignored ones (results-quick.json) Biome skips.
+  formatWritten(written.filter((f) => !path.relative(ROOT, f).startsWith('..')));
   if (report.failures.length) {
     throw new Error(
       `some backends failed: ${report.failures.map((f) => `${f.backend}: ${f.message.split('\n')[0]}`).join('; ')}`,
     );
   }
+  // Dawn's device keeps the event loop alive: end here, as every figure is written.
+  if (nodeGpu) process.exit(0);
 }
 
 runCli('bench', main);

@@ -3,7 +3,7 @@
 //
 //   node scripts/ensure-chromium.mjs     (run by `npm run test:e2e` before `playwright test`)
 //
-// Lookup order (findChromium, also used by playwright.config.ts through e2e/browser.ts):
+// Lookup order (findChromium, also used by playwright.config.ts through scripts/lib/browser.ts):
 //   1. $CHROMIUM_PATH, when set and executable;
 //   2. Playwright's own Chromium, when `npx playwright install chromium` has already run;
 //   3. a system Chromium/Chrome: /usr/bin/chromium, /usr/bin/chromium-browser, /usr/bin/google-chrome,

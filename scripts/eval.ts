@@ -1,16 +1,19 @@
 /**
  * npm run eval -- --checkpoint <dir> --data <dir | archive.tar.gz | synthetic> [--limit N] [--backend wasm|cpu]
- *   [--model <role>]
+ *   [--model <role>] [--other-data]
  * Prints {"testAccuracy": 0.xx, "count": N} on stdout for the checkpoint's trained model.
+ * A checkpoint trained on other data than --data is refused (its accuracy there means
+ * nothing) unless --other-data.
  */
 import { decodeCheckpoint } from '../src/engine/checkpoint';
 import { DeviceImageSet } from '../src/engine/data/gpu-data';
 import { evaluateAccuracy } from '../src/engine/evaluate';
 import { parseCli, positiveInt, runCli, startNodeBackend, UsageError } from './lib/cli';
 import { loadDatasetArg, readCheckpointDir } from './lib/node-files';
+import { checkSameData } from './lib/run-checks';
 
 const USAGE =
-  'npm run eval -- --checkpoint <dir> --data <dir|archive.tar.gz|synthetic> [--limit N] [--backend wasm|cpu] [--model ROLE]';
+  'npm run eval -- --checkpoint <dir> --data <dir|archive.tar.gz|synthetic> [--limit N] [--backend wasm|cpu] [--model ROLE] [--other-data]';
 
 async function main(): Promise<void> {
   const args = parseCli(
@@ -21,6 +24,7 @@ async function main(): Promise<void> {
       limit: { type: 'string' },
       backend: { type: 'string' },
       model: { type: 'string' },
+      'other-data': { type: 'boolean' },
     },
     USAGE,
   );
@@ -34,6 +38,12 @@ async function main(): Promise<void> {
   const saved = await readCheckpointDir(args.checkpoint);
   await startNodeBackend(backendChoice);
   const dataset = await loadDatasetArg(args.data, 0);
+  checkSameData(
+    `--checkpoint ${args.checkpoint}`,
+    saved.manifest.dataset,
+    dataset,
+    args['other-data'] ?? false,
+  );
   const role = args.model ?? saved.manifest.primary;
   const decoded = await decodeCheckpoint(saved.manifest, saved.weights, false);
   const model = decoded.models.get(role);

@@ -5,32 +5,19 @@
  * when no Python with torch is found.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tryBackend } from '../src/engine/backend';
 import { decodeCheckpoint } from '../src/engine/checkpoint';
-import { mulberry32 } from '../src/engine/test-utils';
+import { writeFakeCifar } from './lib/fake-cifar';
 import { readCheckpointDir } from './lib/node-files';
 import { findTorchPython } from './lib/torch-python';
 
 const TOOLS = path.resolve(import.meta.dirname, '../tools/torch');
 const found = findTorchPython();
 if ('reason' in found) console.warn(`torch DDP tests skipped: ${found.reason}`);
-
-/** A CIFAR-10-shaped folder of random records: 5 x 128 training images, 128 test images. */
-function writeFakeCifar(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  const rng = mulberry32(3);
-  const files = [...[1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), 'test_batch.bin'];
-  for (const name of files) {
-    const bytes = new Uint8Array(128 * 3073);
-    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(rng() * 256);
-    for (let r = 0; r < 128; r++) bytes[r * 3073] = Math.floor(rng() * 10);
-    writeFileSync(path.join(dir, name), bytes);
-  }
-}
 
 let port = 29600 + Math.floor(Math.random() * 300);
 

@@ -1,39 +1,49 @@
 /**
  * npm run train -- --phase teacher|student --data <dir | archive.tar.gz | synthetic>
  *   [--preset <name>] [--config <file.json>] [--teacher <checkpoint dir>] [--steps N] [--seed S]
- *   [--backend wasm|cpu] [--baseline <preset>]... [--resume <checkpoint dir>]
+ *   [--backend wasm|cpu] [--baseline <preset>]... [--resume <checkpoint dir>] [--force] [--other-data]
+ *   [--checkpoint-every N] [--checkpoint-minutes M]
  *   [--log-every N] [--eval-every N] [--eval-limit N] [--mixup ALPHA] [--step fast|reference] --out <dir>
  *
  * Trains in Node with the same engine as the app; writes <out>/metrics.jsonl and
- * <out>/checkpoint/ (see README and ../shared/docs/interfaces.md).
+ * <out>/checkpoint/ (see README and ../shared/docs/interfaces.md). Everything the user
+ * can get wrong is checked before the first step: flags, --out, the checkpoints, their
+ * data against --data, and whether the config fits in memory.
  */
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { BaselineSpec } from '../src/engine/baselines';
 import { type DecodedCheckpoint, decodeCheckpoint } from '../src/engine/checkpoint';
 import { DEFAULT_CONFIG, type RunConfig } from '../src/engine/config';
 import { parseConfigLayer } from '../src/engine/config-schema';
 import { STANDARD_AUGMENT } from '../src/engine/data/gpu-data';
 import { applyLayers, type ConfigLayer, findPreset, PRESET_NAMES, presetConfig } from '../src/engine/presets';
-import { type BaselineSpec, type MetricRow, Trainer } from '../src/engine/trainer';
+import { Trainer } from '../src/engine/trainer';
 import type { Vit } from '../src/engine/vit';
+import { type CheckpointFiles, readCheckpointDir } from './lib/checkpoint-dir';
 import {
   nonNegativeInt,
-  Progress,
+  nonNegativeNumber,
   parseCli,
   positiveInt,
   runCli,
   startNodeBackend,
   UsageError,
 } from './lib/cli';
-import { loadDatasetArg, readCheckpointDir, writeCheckpointDir } from './lib/node-files';
+import { loadDatasetArg } from './lib/node-files';
+import { CHECKPOINT_DIR, CONFIG_FILE, METRICS_FILE, prepareOut, truncateMetrics } from './lib/out-dir';
+import { checkMemory, checkSameData, configDifferences } from './lib/run-checks';
+import { resumeCommand, runTraining } from './lib/train-loop';
 
 const USAGE =
   'npm run train -- --phase teacher|student --data <dir|archive.tar.gz|synthetic> [--preset NAME] [--config FILE] ' +
-  '[--teacher CKPT_DIR] [--steps N] [--seed S] [--backend wasm|cpu] [--baseline PRESET] [--resume CKPT_DIR] [--step fast|reference] --out DIR';
+  '[--teacher CKPT_DIR] [--steps N] [--seed S] [--backend wasm|cpu] [--baseline PRESET] [--resume CKPT_DIR] [--force] ' +
+  '[--other-data] [--checkpoint-every N] [--checkpoint-minutes M] [--step fast|reference] --out DIR';
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
   const args = parseCli(
-    process.argv.slice(2),
+    argv,
     {
       phase: { type: 'string' },
       data: { type: 'string' },
@@ -45,6 +55,10 @@ async function main(): Promise<void> {
       backend: { type: 'string' },
       baseline: { type: 'string', multiple: true },
       resume: { type: 'string' },
+      force: { type: 'boolean' },
+      'other-data': { type: 'boolean' },
+      'checkpoint-every': { type: 'string' },
+      'checkpoint-minutes': { type: 'string' },
       'log-every': { type: 'string' },
       'eval-every': { type: 'string' },
       'eval-limit': { type: 'string' },
@@ -71,26 +85,22 @@ async function main(): Promise<void> {
     );
   }
   if (phase === 'teacher' && args.teacher) throw new UsageError('--teacher is for the student phase');
-
-  // Config: defaults -> preset -> --config file -> flags.
   if (args.preset && !findPreset(args.preset)) {
     throw new UsageError(`unknown preset "${args.preset}"; choose one of: ${PRESET_NAMES.join(', ')}`);
   }
-  let config: RunConfig = args.preset ? presetConfig(args.preset) : DEFAULT_CONFIG;
-  if (args.config) {
-    const text = await readFile(args.config, 'utf8').catch(() => {
-      throw new UsageError(`--config ${args.config}: cannot read the file`);
-    });
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      throw new UsageError(`--config ${args.config} is not valid JSON (${(err as Error).message})`);
-    }
-    config = applyLayers(config, parseConfigLayer(json, `--config ${args.config}`));
-  }
   const seed = nonNegativeInt(args.seed, 'seed');
   const steps = positiveInt(args.steps, 'steps');
+  const logEvery = positiveInt(args['log-every'], 'log-every') ?? 10;
+  const evalEveryFlag = positiveInt(args['eval-every'], 'eval-every');
+  const evalLimit = positiveInt(args['eval-limit'], 'eval-limit');
+  const checkpointEvery = nonNegativeInt(args['checkpoint-every'], 'checkpoint-every') ?? 0;
+  const checkpointMinutes = nonNegativeNumber(args['checkpoint-minutes'], 'checkpoint-minutes', 1e6) ?? 1;
+  const mixup = nonNegativeNumber(args.mixup, 'mixup', 10);
+  const otherData = args['other-data'] ?? false;
+
+  // Config: defaults -> preset -> --config file -> flags.
+  let config: RunConfig = args.preset ? presetConfig(args.preset) : DEFAULT_CONFIG;
+  if (args.config) config = applyLayers(config, await readConfigFile(args.config));
   const flags: ConfigLayer = {
     ...(seed !== undefined ? { seed } : {}),
     optim:
@@ -103,114 +113,182 @@ async function main(): Promise<void> {
     data: args.data === 'synthetic' ? 'synthetic' : 'cifar10',
   };
   config = applyLayers(config, flags);
-  const baselines: BaselineSpec[] = (args.baseline ?? []).map((name) => {
+  let baselines: BaselineSpec[] = (args.baseline ?? []).map((name) => {
     const preset = findPreset(name);
     if (!preset?.layer.loss)
       throw new UsageError(`--baseline ${name}: not a loss preset (try ce-only, kd-only)`);
     return { name, loss: preset.layer.loss };
   });
-  const logEvery = positiveInt(args['log-every'], 'log-every') ?? 10;
-  const evalEveryFlag = positiveInt(args['eval-every'], 'eval-every');
-  const evalLimit = positiveInt(args['eval-limit'], 'eval-limit');
 
-  const backend = await startNodeBackend(backendChoice);
+  // Checkpoints are read (and checked) before the output folder is touched.
+  let resumeFiles: CheckpointFiles | undefined;
+  if (args.resume) {
+    resumeFiles = await readCheckpointDir(args.resume, '--resume');
+    const saved = resumeFiles.manifest;
+    if (saved.phase !== phase) {
+      throw new UsageError(
+        `--resume ${args.resume} is a ${saved.phase}-phase checkpoint; continue it with --phase ${saved.phase}`,
+      );
+    }
+    config = resumedConfig(saved.config, config, phase, steps, args);
+    baselines = resumedBaselines(saved.baselines, baselines, args.baseline !== undefined, args.resume);
+    const savedMixup = saved.augment?.mixup ?? 0;
+    if (mixup !== undefined && mixup !== savedMixup) {
+      throw new UsageError(
+        `--resume ${args.resume}: the saved run trained with --mixup ${savedMixup}, not ${mixup}; drop --mixup to continue it`,
+      );
+    }
+  }
+  const teacherFiles =
+    phase === 'student' && !resumeFiles && args.teacher
+      ? await readCheckpointDir(args.teacher, '--teacher')
+      : undefined;
+
   const loadStart = performance.now();
   const dataset = await loadDatasetArg(args.data, 0);
+  if (resumeFiles) checkSameData(`--resume ${args.resume}`, resumeFiles.manifest.dataset, dataset, otherData);
+  if (teacherFiles)
+    checkSameData(`the teacher ${args.teacher}`, teacherFiles.manifest.dataset, dataset, otherData);
   const classes = dataset.classNames.length;
   config = applyLayers(config, { teacher: { numClasses: classes }, student: { numClasses: classes } });
+  if (phase === 'student') {
+    // The teacher's own shape wins over the preset's: it is what was trained.
+    const files = (resumeFiles ?? teacherFiles)!;
+    const entry = files.manifest.models.find((m) => m.role === 'teacher');
+    if (!entry)
+      throw new UsageError(`${args.resume ? '--resume' : '--teacher'} ${files.dir} holds no teacher model`);
+    if (entry.config.numClasses !== classes) {
+      throw new UsageError(
+        `the teacher in ${files.dir} predicts ${entry.config.numClasses} classes but --data has ${classes}`,
+      );
+    }
+    config = { ...config, teacher: entry.config };
+  }
+  checkMemory(config, dataset, backendChoice);
+  const loadSeconds = (performance.now() - loadStart) / 1000;
+
+  // Only now, with everything else checked, is --out touched.
+  const plan = await prepareOut(args.out, { force: args.force ?? false, resumeDir: args.resume });
+  const backend = await startNodeBackend(backendChoice);
 
   let resume: DecodedCheckpoint | undefined;
-  if (args.resume) {
-    const saved = await readCheckpointDir(args.resume);
-    resume = await decodeCheckpoint(saved.manifest, saved.weights);
-    // Continue the saved run; --steps may extend it.
-    const savedOptim = saved.manifest.config.optim;
-    config = {
-      ...saved.manifest.config,
-      optim:
-        steps === undefined
-          ? savedOptim
-          : { ...savedOptim, [phase === 'teacher' ? 'teacherSteps' : 'steps']: steps },
-    };
-  }
   let teacher: Vit | undefined;
+  if (resumeFiles) resume = await decodeCheckpoint(resumeFiles.manifest, resumeFiles.weights, true, stepKind);
   if (phase === 'student') {
     teacher = resume?.models.get('teacher')?.model;
-    if (!teacher && args.teacher) {
-      const saved = await readCheckpointDir(args.teacher);
-      const decoded = await decodeCheckpoint(saved.manifest, saved.weights, false);
+    if (!teacher && teacherFiles) {
+      const decoded = await decodeCheckpoint(teacherFiles.manifest, teacherFiles.weights, false);
       teacher = decoded.models.get('teacher')?.model;
       for (const [role, m] of decoded.models) if (role !== 'teacher') m.model.dispose();
     }
-    if (!teacher) throw new UsageError('the --teacher checkpoint holds no teacher model');
-    // The teacher's own shape wins over the preset's: it is what was trained.
-    config = { ...config, teacher: teacher.config };
   }
 
-  const mixup = args.mixup === undefined ? 0 : Number(args.mixup);
-  if (!(mixup >= 0 && mixup <= 10))
-    throw new UsageError(`--mixup must be a Beta alpha in [0, 10], got "${args.mixup}"`);
-  const augment = { ...STANDARD_AUGMENT, mixup };
+  const augment = resume && mixup === undefined ? undefined : { ...STANDARD_AUGMENT, mixup: mixup ?? 0 };
   const trainer = new Trainer({ config, phase, dataset, teacher, baselines, resume, augment, stepKind });
-  const evalEvery = evalEveryFlag ?? Math.max(50, Math.round(trainer.totalSteps / 5));
-  await mkdir(args.out, { recursive: true });
-  const metricsPath = path.join(args.out, 'metrics.jsonl');
-  if (!resume) await writeFile(metricsPath, '');
-  await writeFile(path.join(args.out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  const metricsPath = path.join(args.out, METRICS_FILE);
+  if (resume && plan.continuing) await truncateMetrics(metricsPath, trainer.step);
+  else await writeFile(metricsPath, '');
+  await writeFile(path.join(args.out, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
   process.stderr.write(
     `train: ${phase} phase on ${dataset.name} (${dataset.train.count} train / ${dataset.test.count} test, loaded in ` +
-      `${((performance.now() - loadStart) / 1000).toFixed(1)} s), backend ${backend.name}, ${trainer.totalSteps} steps ` +
-      `of ${config.optim.batch}\n`,
+      `${loadSeconds.toFixed(1)} s), backend ${backend.name}, ` +
+      `${resume ? `steps ${trainer.step}..${trainer.totalSteps}` : `${trainer.totalSteps} steps`} of ${config.optim.batch}\n`,
   );
 
-  const progress = new Progress(trainer.totalSteps, trainer.step);
-  const flush = async () => {
-    const rows = await trainer.readMetrics();
-    if (!rows.length) return;
-    await appendFile(metricsPath, rows.map((r) => `${JSON.stringify(metricLine(r))}\n`).join(''));
-    const last = rows[rows.length - 1]!;
-    const bad = Object.entries(last.values).find(([, v]) => !Number.isFinite(v));
-    if (bad)
-      throw new Error(
-        `Training diverged at step ${last.step}: the ${bad[0]} loss is ${bad[1]}. Lower the learning rate.`,
-      );
-    const detail = Object.entries(last.values)
-      .map(([k, v]) => `${k} ${v!.toFixed(4)}`)
-      .join(' ');
-    progress.update(trainer.step, detail);
-  };
-  const evaluate = async () => {
-    const result = await trainer.evaluate(evalLimit);
-    const primary = phase === 'teacher' ? 'teacher' : 'student';
-    const line: Record<string, unknown> = { step: result.step, testAccuracy: result.accuracy[primary] };
-    if (phase === 'student') line.teacherAccuracy = result.accuracy.teacher;
-    for (const b of baselines) line[`${b.name}Accuracy`] = result.accuracy[b.name];
-    await appendFile(metricsPath, `${JSON.stringify(line)}\n`);
-    process.stderr.write(`\neval @${result.step}: ${JSON.stringify(line)}\n`);
-  };
-
-  while (trainer.step < trainer.totalSteps) {
-    trainer.trainStep();
-    if (trainer.pendingSteps >= logEvery) await flush();
-    if (trainer.step % evalEvery === 0 && trainer.step < trainer.totalSteps) {
-      await flush();
-      await evaluate();
-    }
-  }
-  await flush();
-  progress.end();
-  await evaluate();
-  const ckptDir = path.join(args.out, 'checkpoint');
-  await writeCheckpointDir(ckptDir, await trainer.checkpoint());
-  process.stderr.write(`train: wrote ${metricsPath} and ${ckptDir}\n`);
+  const checkpointDir = path.join(args.out, CHECKPOINT_DIR);
+  const end = await runTraining({
+    trainer,
+    metricsPath,
+    checkpointDir,
+    baselines,
+    logEvery,
+    evalEvery: evalEveryFlag ?? Math.max(50, Math.round(trainer.totalSteps / 5)),
+    evalLimit,
+    checkpointEvery,
+    checkpointMs: checkpointMinutes > 0 ? checkpointMinutes * 60_000 : Number.POSITIVE_INFINITY,
+  });
   trainer.dispose(true);
+  if (end.kind === 'interrupted') {
+    process.stderr.write(
+      `train: stopped by ${end.signal} at step ${end.step} of ${trainer.totalSteps}; the checkpoint is in ` +
+        `${checkpointDir}. Continue with: ${resumeCommand(argv, checkpointDir)}\n`,
+    );
+    process.exitCode = end.signal === 'SIGINT' ? 130 : 143;
+    return;
+  }
+  process.stderr.write(`train: wrote ${metricsPath} and ${checkpointDir}\n`);
 }
 
-/** A metrics.jsonl training line: step, then one field per active term (interfaces.md). */
-function metricLine(row: MetricRow): Record<string, unknown> {
-  const line: Record<string, unknown> = { step: row.step, epoch: row.epoch, lr: row.lr, ...row.values };
-  if (Object.keys(row.baselines).length) line.baselines = row.baselines;
-  return line;
+async function readConfigFile(file: string): Promise<ConfigLayer> {
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new UsageError(`--config ${file}: cannot read the file`);
+  });
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--config ${file} is not valid JSON (${(err as Error).message})`);
+  }
+  return parseConfigLayer(json, `--config ${file}`);
+}
+
+/**
+ * The saved run's config, with --steps applied. --preset, --config or --seed that ask for
+ * anything else stop the run with the differences: a resumed run trains what was saved.
+ */
+function resumedConfig(
+  saved: RunConfig,
+  wanted: RunConfig,
+  phase: 'teacher' | 'student',
+  steps: number | undefined,
+  args: { resume?: string; preset?: string; config?: string; seed?: string },
+): RunConfig {
+  const given = [
+    args.preset && `--preset ${args.preset}`,
+    args.config && `--config ${args.config}`,
+    args.seed && `--seed ${args.seed}`,
+  ].filter(Boolean);
+  if (given.length) {
+    // Set by --steps, by the data, by the teacher checkpoint, or only a label.
+    const skip = [
+      'optim.steps',
+      'optim.teacherSteps',
+      'optim.warmupSteps',
+      'data',
+      'preset',
+      'backend',
+      'baseline',
+    ];
+    skip.push('teacher.numClasses', 'student.numClasses');
+    if (phase === 'student') skip.push('teacher');
+    const diffs = configDifferences(saved, wanted, skip);
+    if (diffs.length) {
+      const shown = diffs.slice(0, 4).join(', ') + (diffs.length > 4 ? `, and ${diffs.length - 4} more` : '');
+      throw new UsageError(
+        `--resume ${args.resume}: the saved run differs from ${given.join(' ')} (saved vs asked: ${shown}); ` +
+          `drop ${given.map((g) => (g as string).split(' ')[0]).join('/')} to continue the saved run, or start a new run`,
+      );
+    }
+  }
+  if (steps === undefined) return saved;
+  return { ...saved, optim: { ...saved.optim, [phase === 'teacher' ? 'teacherSteps' : 'steps']: steps } };
+}
+
+/** The saved run's baselines; --baseline, when given, must name the same ones. */
+function resumedBaselines(
+  saved: { name: string; loss: RunConfig['loss'] }[],
+  asked: BaselineSpec[],
+  given: boolean,
+  dir: string,
+): BaselineSpec[] {
+  const names = (list: { name: string }[]) => list.map((b) => b.name).join(', ') || 'none';
+  if (given && names(saved) !== names(asked)) {
+    throw new UsageError(
+      `--resume ${dir}: the saved run has baselines ${names(saved)}, --baseline asks for ${names(asked)}; ` +
+        'drop --baseline to continue the saved run, or start a new run',
+    );
+  }
+  return saved.map((b) => ({ name: b.name, loss: b.loss }));
 }
 
 runCli('train', main);

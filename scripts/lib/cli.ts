@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { type ActiveBackend, tryBackend } from '../../src/engine/backend';
+import { type ActiveBackend, describeActiveBackend, tryBackend } from '../../src/engine/backend';
 
 /** A problem with what the user gave us: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -14,18 +14,65 @@ export class UsageError extends Error {
 
 export function parseCli<T extends ParseArgsConfig['options']>(argv: string[], options: T, usage: string) {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({
+      args: joinNegativeValues(argv, options ?? {}),
+      options,
+      strict: true,
+      allowPositionals: false,
+    }).values;
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new UsageError(`${msg}. Usage: ${usage}`);
   }
 }
 
-/** Runs a CLI main: usage and data errors print one line and exit 2; bugs print a stack. */
+/**
+ * `--seed -1` as `--seed=-1`: parseArgs takes a value starting with a dash for a flag and
+ * calls it ambiguous; joined, the value reaches the flag's own check, which names it.
+ */
+function joinNegativeValues(argv: string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : null;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/** A problem with what the user gave us or with the files they pointed at: one line, exit 2. */
+export function isUserError(err: unknown): err is Error {
+  if (!(err instanceof Error)) return false;
+  if (err instanceof UsageError || isInputError(err)) return true;
+  // The file system refused a path the user chose (disk full, read-only, permissions).
+  const code = (err as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && FS_USER_CODES.has(code);
+}
+
+const FS_USER_CODES = new Set([
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENOSPC',
+  'EDQUOT',
+  'EEXIST',
+  'ENOTDIR',
+  'EISDIR',
+  'ENOENT',
+  'ENAMETOOLONG',
+  'ELOOP',
+  'EMFILE',
+]);
+
+/** Runs a CLI main: usage and data errors print one line and exit 2; bugs print a stack and exit 1. */
 export function runCli(name: string, main: () => Promise<void>): void {
   main().catch((err: unknown) => {
-    if (err instanceof UsageError || (err instanceof Error && isInputError(err))) {
-      process.stderr.write(`${name}: ${err.message}\n`);
+    if (isUserError(err)) {
+      process.stderr.write(`${name}: ${err.message.split('\n')[0]}\n`);
       process.exit(2);
     }
     process.stderr.write(`${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
@@ -38,23 +85,33 @@ function isInputError(err: Error): boolean {
   return (
     /^(Invalid|Unknown preset|Not a checkpoint|Checkpoint|Missing|No such|Cannot|The (teacher|student))/.test(
       err.message,
-    ) || err.name === 'DataError'
+    ) ||
+    err.name === 'DataError' ||
+    err.name === 'MemoryLimitError'
   );
 }
 
-export function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`--${flag} must be a positive integer, got "${value}"`);
+/** Whole decimal numbers only: "0x3", "1e3", "2.0" and " 4" are not step counts. */
+function parseCount(value: string, flag: string, what: string, min: number): number {
+  const n = /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= min)) throw new UsageError(`--${flag} must be ${what}, got "${value}"`);
   return n;
 }
 
+export function positiveInt(value: string | undefined, flag: string): number | undefined {
+  return value === undefined ? undefined : parseCount(value, flag, 'a positive integer', 1);
+}
+
 export function nonNegativeInt(value: string | undefined, flag: string): number | undefined {
+  return value === undefined ? undefined : parseCount(value, flag, 'a non-negative integer', 0);
+}
+
+/** A non-negative decimal number (e.g. minutes, a Beta alpha): no hex, no Infinity. */
+export function nonNegativeNumber(value: string | undefined, flag: string, max: number): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0)
-    throw new UsageError(`--${flag} must be a non-negative integer, got "${value}"`);
+  const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= 0 && n <= max))
+    throw new UsageError(`--${flag} must be a number from 0 to ${max}, got "${value}"`);
   return n;
 }
 
@@ -65,7 +122,7 @@ export async function startNodeBackend(choice: 'wasm' | 'cpu' = 'wasm'): Promise
   const skipped = [];
   for (const name of choice === 'wasm' ? (['wasm', 'cpu'] as const) : (['cpu'] as const)) {
     const reason = await tryBackend(name, setup);
-    if (reason === null) return { name, adapter: null, skipped };
+    if (reason === null) return describeActiveBackend(skipped);
     skipped.push({ name, reason });
     process.stderr.write(`${reason}; falling back\n`);
   }

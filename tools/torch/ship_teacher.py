@@ -52,6 +52,17 @@ def main() -> None:
     if size > LIMIT_BYTES:
         sys.exit(f"weights.bin is {size} bytes, over the 10 MB limit")
     cfg = model_json["config"]
+    # The accuracy curve: the run's evaluations (records 0..eval-limit of the test set during
+    # training, the full test set at the end), one point an evaluation.
+    curve = []
+    with open(os.path.join(args.run, "metrics.jsonl")) as fh:
+        for line in fh:
+            row = json.loads(line)
+            if "testAccuracy" in row:
+                curve.append({"step": row["step"] + 1, "testAccuracy": row["testAccuracy"], "count": row["count"]})
+    # The twin records its epoch length (it drops the last partial batch). Results written before
+    # it did come from the full CIFAR training files, 50,000 images.
+    per_epoch = result.get("stepsPerEpoch") or 50000 // (result["batchPerProcess"] * result["processes"])
     manifest = {
         "name": args.name,
         "dataset": model_json["dataset"]["name"],
@@ -66,6 +77,8 @@ def main() -> None:
         "testAccuracy": result["testAccuracy"],
         "testCount": result["count"],
         "testAccuracy1000": result["testAccuracy1000"],
+        "epochs": round(result["steps"] / per_epoch, 2),
+        "curve": curve,
         "weightsBytes": size,
         "trainedWith": f"tools/torch (PyTorch {torch.__version__}, {torch.get_num_threads()} thread(s), {platform.processor() or platform.machine()})",
         "date": datetime.date.today().isoformat(),

@@ -42,6 +42,11 @@ def main() -> None:
     p.add_argument("--save-optimizer", action="store_true", help="keep AdamW moments in the checkpoint")
     p.add_argument("--crop-padding", type=int, default=4, help="random-crop padding (0 = no crop)")
     p.add_argument("--no-flip", dest="flip", action="store_false")
+    p.add_argument("--mixup", type=float, default=0.0, help="mixup alpha in the teacher phase (0 = off)")
+    p.add_argument("--epochs", type=int, help="train this many epochs (overrides --steps)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its state.pt")
+    p.add_argument("--state-every-min", type=float, default=0, help="keep a resumable state.pt, saved every N minutes and on SIGINT/SIGTERM")
+    p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps of this invocation (a piece of a longer run)")
     args = p.parse_args()
     if args.phase == "student" and not args.teacher:
         p.error("--teacher is required in the student phase")
@@ -51,8 +56,16 @@ def main() -> None:
         p.error(str(err))
     if args.seed is not None:
         cfg["seed"] = args.seed
+    if args.resume and not args.state_every_min:
+        p.error("--resume needs --state-every-min (the run keeps its position in state.pt)")
     os.makedirs(args.out, exist_ok=True)
-    train(args, cfg)
+    try:
+        train(args, cfg)
+    except ValueError as err:
+        if "holds another run" in str(err) or "already holds a run" in str(err):
+            print(f"train.py: {err}", file=sys.stderr)
+            sys.exit(2)
+        raise
 
 
 if __name__ == "__main__":

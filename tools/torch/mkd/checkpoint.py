@@ -105,6 +105,13 @@ def load_model(manifest: dict, arrays: dict, role: str | None = None) -> Vit:
         raise ValueError(f'checkpoint has no model "{role}" (it has: {", ".join(m["role"] for m in manifest["models"])})')
     model = Vit(VitConfig(**entry["config"]))
     load_weights(model, arrays, role)
+    if "trainedHeads" in entry:
+        model.trained_heads = dict(entry["trainedHeads"])
+    elif role == "teacher":  # older checkpoints: a teacher learned from CE
+        model.trained_heads = {"cls": True, "dist": False}
+    else:
+        baseline = next((b["loss"] for b in manifest.get("baselines", []) if b["name"] == role), None)
+        model.note_trained_heads(baseline or manifest["config"]["loss"])
     return model
 
 
@@ -173,7 +180,7 @@ def write(
         if optimizer is not None:
             steps = [int(s["step"]) for s in optimizer.state.values() if "step" in s]
             step = max(steps) if steps else 0
-        entries.append({"role": role, "config": model.cfg.to_json(), "optimizerStep": step})
+        entries.append({"role": role, "config": model.cfg.to_json(), "optimizerStep": step, "trainedHeads": dict(model.trained_heads)})
     manifest = {
         "format": FORMAT,
         "version": VERSION,

@@ -28,7 +28,7 @@ DEFAULT_TEACHER = {
 DEFAULT_CONFIG = {
     "preset": "default",
     "seed": 1,
-    "data": "synthetic",
+    "data": "starter",
     "backend": "auto",
     "teacher": DEFAULT_TEACHER,
     "student": {**DEFAULT_TEACHER, "dModel": 64, "nHeads": 2, "distillToken": True},

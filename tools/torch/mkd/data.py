@@ -101,3 +101,16 @@ def augment(x: torch.Tensor, generator: torch.Generator, padding: int = 4, flip:
         mask = torch.rand(b, generator=generator) < 0.5
         x = torch.where(mask.view(b, 1, 1, 1), x.flip(3), x)
     return x
+
+
+def mixup(x: torch.Tensor, y: torch.Tensor, classes: int, alpha: float, smoothing: float, np_gen: np.random.Generator):
+    """Mixup (Zhang et al., 2018): a batch mixed with its reversal, lambda ~ Beta(alpha, alpha).
+
+    Returns the mixed images and soft targets (label smoothing applied to both labels)."""
+    target = torch.nn.functional.one_hot(y, classes).to(x.dtype)
+    if smoothing > 0:
+        target = target * (1 - smoothing) + smoothing / classes
+    if alpha <= 0:
+        return x, target
+    lam = float(np_gen.beta(alpha, alpha))
+    return lam * x + (1 - lam) * x.flip(0), lam * target + (1 - lam) * target.flip(0)

@@ -121,6 +121,7 @@ class Vit(nn.Module):
         self.norm = nn.LayerNorm(d, eps=LN_EPS)
         self.head = nn.Linear(d, cfg.numClasses)
         self.head_dist = nn.Linear(d, cfg.numClasses) if cfg.distillToken else None
+        self.trained_heads = {"cls": False, "dist": False}
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -152,10 +153,33 @@ class Vit(nn.Module):
         dist = self.head_dist(out[:, 1]) if self.head_dist is not None else None
         return logits, dist, blocks
 
-    @staticmethod
-    def predict(logits: torch.Tensor, dist: torch.Tensor | None) -> torch.Tensor:
-        """DeiT's prediction: the mean of both heads when there is a distillation head."""
-        return logits if dist is None else (logits + dist) / 2
+    def note_trained_heads(self, loss: dict | None) -> None:
+        """Records the heads a step with these loss weights trains (None: the teacher phase's CE).
+
+        As src/engine/heads.ts: CE trains the class head, KD the distillation head (or the
+        class head when there is no distillation token)."""
+        has_dist = self.head_dist is not None
+        if loss is None:
+            self.trained_heads["cls"] = True
+            return
+        if loss["wCe"] > 0 or (loss["wKd"] > 0 and not has_dist):
+            self.trained_heads["cls"] = True
+        if has_dist and loss["wKd"] > 0:
+            self.trained_heads["dist"] = True
+
+    def prediction_heads(self) -> str:
+        """'cls', 'dist' or 'both': trained heads only; both when both (or neither) were trained."""
+        if self.head_dist is None:
+            return "cls"
+        cls, dist = self.trained_heads["cls"], self.trained_heads["dist"]
+        return "dist" if dist and not cls else "cls" if cls and not dist else "both"
+
+    def predict(self, logits: torch.Tensor, dist: torch.Tensor | None) -> torch.Tensor:
+        """Logits of the trained head(s): an untrained head's random output would only add noise."""
+        heads = self.prediction_heads()
+        if dist is None or heads == "cls":
+            return logits
+        return dist if heads == "dist" else (logits + dist) / 2
 
     def patch_tokens(self, block_output: torch.Tensor) -> torch.Tensor:
         """[B, prefix + N, D] -> [B, N, D]: cls and distillation tokens dropped."""

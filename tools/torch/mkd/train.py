@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import time
 
 import numpy as np
@@ -22,9 +23,10 @@ import torch.nn.functional as F
 
 from . import checkpoint
 from .config import effective_layer_pairs, learning_rate_at
-from .data import augment, channel_stats, load_cifar, normalize
+from .data import augment, channel_stats, load_cifar, mixup, normalize
 from .losses import active_terms, cross_entropy, objective, sample_indices
 from .model import Vit, VitConfig
+from .resume import STATE_FILE, load_state, restore_rngs, rng_states, run_signature, save_state, signature_diff
 
 
 def log(msg: str) -> None:
@@ -75,7 +77,7 @@ def evaluate(model: Vit, images: np.ndarray, labels: np.ndarray, norm: dict, d: 
         sel = idx[i : i + batch]
         x = normalize(images[sel], norm).to(d.device)
         logits, dist_logits, _ = model(x)
-        pred = Vit.predict(logits, dist_logits).argmax(-1).cpu().numpy()
+        pred = model.predict(logits, dist_logits).argmax(-1).cpu().numpy()
         correct += int((pred == labels[sel]).sum())
     model.train(was_training)
     total_correct, total = d.all_sum([float(correct), float(len(idx))])
@@ -124,16 +126,40 @@ def train(args, cfg: dict) -> dict:
     )
     order_gen = torch.Generator().manual_seed(seed)  # the same on every process
     local_gen = torch.Generator().manual_seed(seed * 1009 + 17 + d.rank)  # augmentation, samples
+    np_gen = np.random.default_rng(seed * 7919 + d.rank)  # mixup's Beta draws
     per_epoch = len(train_y) // (batch * d.world)
+    if args.epochs:
+        steps = args.epochs * per_epoch
     loss_cfg = cfg["loss"]
     names = ["ce"] if phase == "teacher" else active_terms(loss_cfg)
     patches = model.cfg.patches
     k = min(loss_cfg["k"], batch * patches)
 
     out_dir = args.out
-    metrics = open(os.path.join(out_dir, "metrics.jsonl"), "a") if d.main else None
     if d.main:
         os.makedirs(out_dir, exist_ok=True)
+    state_path = os.path.join(out_dir, STATE_FILE)
+    signature = run_signature(cfg, args, steps, d.world)
+    first_step, epoch, order, metrics_bytes, prior_seconds = 0, -1, None, 0, 0.0
+    if args.resume and os.path.exists(state_path):
+        state = load_state(state_path)
+        diff = signature_diff(state["signature"], signature)
+        if diff:
+            raise ValueError(f"--resume: {out_dir} holds another run; it differs in " + "; ".join(diff))
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        restore_rngs(state["rngs"], order_gen, local_gen, np_gen)
+        first_step, epoch, order = state["step"], state["epoch"], state["order"]
+        model.trained_heads = dict(state.get("heads", model.trained_heads))
+        metrics_bytes, prior_seconds = state["metricsBytes"], state["trainSeconds"]
+        log(f"resumed at step {first_step} (epoch {epoch}) from {state_path}")
+    elif os.path.exists(state_path):
+        raise ValueError(f"{out_dir} already holds a run ({STATE_FILE}): pass --resume to continue it, or choose another --out")
+    metrics = None
+    if d.main:
+        metrics = open(os.path.join(out_dir, "metrics.jsonl"), "a+")
+        metrics.truncate(metrics_bytes)  # rows written after the state was saved are written again
+        metrics.seek(metrics_bytes)
 
     def save(step_done: int, extra: dict | None = None) -> None:
         if not d.main:
@@ -159,14 +185,39 @@ def train(args, cfg: dict) -> dict:
         raise ValueError("--time-budget-min runs on one process only (each would stop at another step)")
     if budget:
         steps = 10**9  # until the time is up; the schedule follows the clock instead of the step
-    start = time.time()
-    last_save = start
+    start = time.time() - prior_seconds
+    last_save = last_state = time.time()
     warm_end = None  # when warmup ended, for the time-based cosine
-    order = None
-    epoch = -1
+    stop_requested = []
+
+    def save_resumable(step_done: int) -> None:
+        if not args.state_every_min or not d.main:
+            return
+        if metrics:
+            metrics.flush()
+        save_state(
+            state_path,
+            signature=signature,
+            model=model.state_dict(),
+            optimizer=opt.state_dict(),
+            rngs=rng_states(order_gen, local_gen, np_gen),
+            step=step_done,
+            epoch=epoch,
+            order=order,
+            metricsBytes=metrics.tell() if metrics else 0,
+            heads=dict(model.trained_heads),
+            trainSeconds=time.time() - start,
+        )
+
+    if args.state_every_min and d.world == 1:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop_requested.append(True))
+    last_step = min(steps, first_step + args.max_steps) if args.max_steps else steps
     log(f"{phase} phase: {steps} steps x {batch} images x {d.world} process(es), {per_epoch} steps an epoch, device {d.device}")
-    done = 0
-    for step in range(steps):
+    done = first_step
+    for step in range(first_step, last_step):
+        if stop_requested:
+            break
         if budget:
             now = time.time() - start
             if step >= optim_cfg["warmupSteps"] and warm_end is None:
@@ -181,6 +232,8 @@ def train(args, cfg: dict) -> dict:
         x = normalize(train_x[sel], norm)
         x = augment(x, local_gen, padding=args.crop_padding, flip=args.flip).to(d.device)
         y = torch.from_numpy(train_y[sel]).to(d.device)
+        if phase == "teacher" and args.mixup > 0:
+            x, soft_y = mixup(x, y, classes, args.mixup, loss_cfg.get("labelSmoothing", 0.0), np_gen)
         if budget and warm_end is not None:
             progress = min(1.0, (time.time() - start - warm_end) / max(1.0, budget - warm_end))
             lr = 0.5 * optim_cfg["lr"] * (1 + math.cos(math.pi * progress))
@@ -188,8 +241,12 @@ def train(args, cfg: dict) -> dict:
             lr = learning_rate_at(step, optim_cfg, steps)
         for g in opt.param_groups:
             g["lr"] = lr
+        model.note_trained_heads(None if phase == "teacher" else loss_cfg)
         out = net(x)
-        if phase == "teacher":
+        if phase == "teacher" and args.mixup > 0:
+            total = -(soft_y * F.log_softmax(out[0], dim=-1)).sum(-1).mean()
+            terms = {"ce": total}
+        elif phase == "teacher":
             total = cross_entropy(out[0], y, loss_cfg.get("labelSmoothing", 0.0))
             terms = {"ce": total}
         else:
@@ -205,7 +262,7 @@ def train(args, cfg: dict) -> dict:
         done = step + 1
         if (step + 1) % args.log_every == 0 or step == steps - 1:
             with torch.no_grad():
-                acc = (Vit.predict(out[0], out[1]).argmax(-1) == y).double().mean().item()
+                acc = (model.predict(out[0], out[1]).argmax(-1) == y).double().mean().item()
             vals = d.all_sum([float(terms[n]) for n in names] + [float(total), acc])
             vals = [v / d.world for v in vals]
             row = {"step": step, "epoch": epoch, "lr": lr, **dict(zip(names + ["total", "accuracy"], vals))}
@@ -226,7 +283,20 @@ def train(args, cfg: dict) -> dict:
         if args.save_every_min and time.time() - last_save > args.save_every_min * 60:
             save(step + 1, {"trainSeconds": round(time.time() - start, 1), "partial": True})
             last_save = time.time()
+        if args.state_every_min and (time.time() - last_state > args.state_every_min * 60):
+            save_resumable(step + 1)
+            last_state = time.time()
+    if done < steps and args.state_every_min and not budget:
+        # stopped early (--max-steps, or a signal): keep the position, not a finished run
+        save_resumable(done)
+        save(done, {"trainSeconds": round(time.time() - start, 1), "partial": True})
+        if metrics:
+            metrics.close()
+        log(f"stopped at step {done} of {steps}; continue with the same command and --resume")
+        d.close()
+        return {"phase": phase, "steps": done, "partial": True}
     steps = done
+    save_resumable(done)  # a --resume of a finished run trains no more steps
     train_seconds = time.time() - start
     acc_full, count_full = evaluate(model, test_x, test_y, norm, d)
     acc_1000, _ = evaluate(model, test_x, test_y, norm, d, 1000)
@@ -235,10 +305,13 @@ def train(args, cfg: dict) -> dict:
         "steps": steps,
         "processes": d.world,
         "batchPerProcess": batch,
+        "stepsPerEpoch": per_epoch,
+        "trainCount": len(train_y),
         "trainSeconds": round(train_seconds, 1),
         "testAccuracy": acc_full,
         "count": count_full,
         "testAccuracy1000": acc_1000,
+        "predictionHeads": model.prediction_heads(),
     }
     if metrics:
         metrics.write(json.dumps({"step": steps - 1, "testAccuracy": acc_full, "count": count_full}) + "\n")
