@@ -1,8 +1,8 @@
 import { defineConfig, devices } from '@playwright/test';
-import { BASE_URL, chromiumLaunchOptions, describeBrowser, PREVIEW_PORT } from './e2e/browser';
+import { BASE_URL, chromiumLaunchOptions, describeBrowser, PREVIEW_PORT } from './scripts/lib/browser';
 
 // e2e tests run against the production build (`vite build`, then `vite preview`), in Chromium
-// with WebGPU: a real GPU when there is one, else SwiftShader on the CPU (see e2e/browser.ts).
+// with WebGPU: a real GPU when there is one, else SwiftShader on the CPU (see scripts/lib/browser.ts).
 // `npm run test:e2e` finds or installs the browser first (scripts/ensure-chromium.mjs).
 
 const isCI = !!process.env.CI;

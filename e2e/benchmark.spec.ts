@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
+import { artifactPath } from '../scripts/lib/browser';
 import type { StepMeasurement } from '../src/engine/benchmark';
 import type { BenchEvent, BenchJob } from '../src/worker/bench-protocol';
-import { artifactPath } from './browser';
 
 // The fused WGSL kernels exist only on WebGPU, so this is where the fast step is checked
 // against the reference step: kernels against their plain-op versions (values and input
@@ -26,7 +26,18 @@ test('on WebGPU the fast step matches the reference step with at most half the d
   const started = events.find((e) => e.type === 'started');
   expect(started?.type === 'started' && started.backend).toBe('webgpu');
   const checks = started?.type === 'started' ? started.kernelChecks : [];
-  expect(checks.map((c) => c.name).sort()).toEqual(['gelu', 'layerNorm', 'softmax']);
+  expect(checks.map((c) => c.name).sort()).toEqual([
+    'adamw',
+    'attention',
+    'attention-65x32',
+    'gelu',
+    'kd',
+    'kd-64x10',
+    'layerNorm',
+    'relations',
+    'relations-64x64x128',
+    'softmax',
+  ]);
   for (const c of checks) expect(c.maxRelDiff, c.name).toBeLessThan(1e-4);
 
   const results = events.flatMap((e) => (e.type === 'result' ? [e.measurement] : []));

@@ -1,4 +1,5 @@
 import { type Browser, expect, type Page } from '@playwright/test';
+import { type MainThreadTask, mainThreadTasks, type TraceEvent } from '../scripts/lib/main-thread-trace';
 
 /** What the page exposes on window.__kd when opened with ?testhooks (see src/main.tsx). */
 export interface KdHooks {
@@ -16,6 +17,11 @@ export interface KdHooks {
 export async function openApp(page: Page, hash: string): Promise<void> {
   await page.goto(`/?testhooks${hash}`);
   await expect(page.getByTestId('status')).toHaveText(/^idle/, { timeout: 150_000 });
+}
+
+/** Has the page train its own teacher: shipped teachers would skip the teacher phase. */
+export async function trainTeacherHere(page: Page): Promise<void> {
+  await page.getByLabel('Teacher', { exact: true }).selectOption('train');
 }
 
 export async function stepValue(page: Page): Promise<number> {
@@ -112,25 +118,9 @@ export async function startMainThreadTrace(browser: Browser, page: Page): Promis
   await browser.startTracing(page, { categories: ['toplevel', 'disabled-by-default-devtools.timeline'] });
 }
 
-export async function stopMainThreadTrace(browser: Browser): Promise<{ wall: number; cpu: number }[]> {
-  type TraceEvent = {
-    ph: string;
-    name: string;
-    pid: number;
-    tid: number;
-    dur?: number;
-    tdur?: number;
-    args?: { name?: string };
-  };
+export async function stopMainThreadTrace(browser: Browser): Promise<MainThreadTask[]> {
   const { traceEvents } = JSON.parse((await browser.stopTracing()).toString()) as {
     traceEvents: TraceEvent[];
   };
-  const main = new Set(
-    traceEvents
-      .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
-      .map((e) => `${e.pid}:${e.tid}`),
-  );
-  return traceEvents
-    .filter((e) => e.ph === 'X' && e.name === 'RunTask' && main.has(`${e.pid}:${e.tid}`))
-    .map((e) => ({ wall: (e.dur ?? 0) / 1000, cpu: (e.tdur ?? 0) / 1000 }));
+  return mainThreadTasks(traceEvents);
 }

@@ -1,6 +1,6 @@
 import { expect, type Page, test } from '@playwright/test';
-import { artifactPath } from './browser';
-import { openApp, waitForStep } from './helpers';
+import { artifactPath } from '../scripts/lib/browser';
+import { openApp, trainTeacherHere, waitForStep } from './helpers';
 
 /** Drops files made in the page (PNG from a canvas, or text) onto the drop zone, as a user would. */
 async function dropFiles(page: Page, files: { name: string; kind: 'png' | 'text'; color?: string }[]) {
@@ -34,7 +34,7 @@ test('a share link restores its settings, and edits go back into the link', asyn
   await expect(page.getByLabel('Temperature (tau)')).toHaveValue('4');
   await expect(page.getByLabel('Intra-image weight')).toHaveValue('3');
   await expect(page.getByLabel('Batch size')).toHaveValue('32');
-  await expect(page.getByLabel('Seed')).toHaveValue('7');
+  await expect(page.getByLabel('Seed', { exact: true })).toHaveValue('7');
   await expect(page.getByTestId('url-notices')).toHaveCount(0);
 
   const ce = page.getByLabel('CE weight');
@@ -50,11 +50,12 @@ test('a share link restores its settings, and edits go back into the link', asyn
 test('invalid link values are reported and replaced; the tiny preset trains with every term charted, maps drawn, images analysed', async ({
   page,
 }) => {
-  test.setTimeout(420_000);
+  test.setTimeout(540_000);
   await openApp(
     page,
-    '#v=1&preset=tiny&seed=2&lr=abc&batch=-3&kd=medium&zzz=1&tSteps=8&steps=400&wCe=0.5&baseline=kd-only',
+    '#v=1&preset=tiny&seed=2&data=synthetic&lr=abc&batch=-3&kd=medium&zzz=1&tSteps=8&steps=400&wCe=0.5&baseline=kd-only',
   );
+  await trainTeacherHere(page);
   const notices = page.getByTestId('url-notices');
   await expect(notices).toBeVisible();
   for (const key of ['lr', 'batch', 'kd', 'zzz']) await expect(notices).toContainText(key);
@@ -135,7 +136,9 @@ test('invalid link values are reported and replaced; the tiny preset trains with
   await expect(cards).toHaveCount(2);
   for (const name of ['light-disc.png', 'orange-disc.png']) {
     const card = page.getByRole('article', { name: `Image ${name}` });
-    await expect(card.getByTestId('teacher-predictions').locator('li')).toHaveCount(3, { timeout: 60_000 });
+    // On SwiftShader the first analysis after the student phase starts waits behind the
+    // phase's kernel compilation and first steps: about 75 s measured here (seconds on wasm).
+    await expect(card.getByTestId('teacher-predictions').locator('li')).toHaveCount(3, { timeout: 180_000 });
     await expect(card.getByTestId('student-predictions').locator('li')).toHaveCount(3);
     await expect(card.getByRole('img', { name: `teacher intra-image relation of ${name}` })).toBeVisible();
     await expect(card.getByRole('img', { name: `student intra-image relation of ${name}` })).toBeVisible();

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { artifactPath } from './browser';
+import { artifactPath } from '../scripts/lib/browser';
 import { openApp } from './helpers';
 
 // The real CIFAR-10 files of ../shared/cifar10 (the app checks their hashes, so fakes would be

@@ -1,15 +1,16 @@
 import { expect, test } from '@playwright/test';
-import { artifactPath } from './browser';
+import { artifactPath } from '../scripts/lib/browser';
 
 // The foundation check: the built app starts TF.js in its Web Worker on WebGPU, and the
 // worker's self-test runs a tiny ViT forward pass and one distillation step on webgpu and
-// on cpu and finds them equal. The page reports the numbers; the test holds them to bounds.
+// on cpu and finds them equal: losses, gradients, and the weights after the AdamW update. The
+// page reports the numbers; the test holds them to bounds.
 test('the worker starts WebGPU and its tiny ViT matches the cpu backend', async ({ page }) => {
   const gpuErrors: string[] = [];
   page.on('console', (msg) => {
     if (msg.type() === 'error') gpuErrors.push(msg.text());
   });
-  await page.goto('/');
+  await page.goto('/#v=1&backend=webgpu');
   await expect(page.getByTestId('status')).toHaveText(/^idle/, { timeout: 170_000 });
   await expect(page.getByTestId('backend')).toHaveText(/^webgpu/);
 
@@ -21,6 +22,9 @@ test('the worker starts WebGPU and its tiny ViT matches the cpu backend', async 
   expect(forwardDiff).toBeLessThan(1e-4);
   // One distillation step's loss terms, relative to cpu: the bound is 1e-3.
   expect(stepDiff).toBeLessThan(1e-3);
+  // The step's gradients (relative to the largest) and the weights after its update (in lrs).
+  expect(Number(await row.getAttribute('data-gradient-diff'))).toBeLessThan(1e-2);
+  expect(Number(await row.getAttribute('data-update-diff'))).toBeLessThan(0.25);
   expect(gpuErrors.filter((t) => /webgpu|GPU|validation/i.test(t))).toEqual([]);
   await page.screenshot({ path: artifactPath('runtime.png'), fullPage: true });
 });

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { artifactPath, webgpuAdapterMode, yieldEmulatedGpu } from './browser';
+import { artifactPath, webgpuAdapterMode, yieldEmulatedGpu } from '../scripts/lib/browser';
+import { longestTaskCpu } from '../scripts/lib/main-thread-trace';
 import {
   observeLongTasks,
   openApp,
@@ -8,27 +9,35 @@ import {
   stepValue,
   stopMainThreadTrace,
   takeLongTasks,
+  trainTeacherHere,
   waitForStep,
 } from './helpers';
 
 // The tiny preset with long phases, so the run is still training while we measure.
-const LONG_TINY = '#v=1&preset=tiny&seed=3&lr=0.003&tSteps=400&steps=400';
+// The built-in shapes with a teacher trained in the page: these tests watch the teacher phase too.
+const LONG_TINY = '#v=1&preset=tiny&seed=3&data=synthetic&lr=0.003&tSteps=400&steps=400&backend=webgpu';
 
 test('trains in the worker on WebGPU without blocking the page, with batched readbacks and tiny uploads', async ({
   page,
   browser,
 }) => {
+  // On SwiftShader the start-up self-test (now also gradients and an AdamW update) and the
+  // teacher's first 44 steps with the GPU process at nice 19 take most of three minutes.
+  test.setTimeout(300_000);
   await observeLongTasks(page);
   await openApp(page, LONG_TINY);
+  await trainTeacherHere(page);
   await expect(page.getByTestId('backend')).toHaveText(/^webgpu/);
-  await page.getByRole('button', { name: 'Start' }).click();
-  await expect(page.getByTestId('status')).toHaveText(/^training/);
-
-  // Warm-up (shader compilation, first epoch order), then a steady-state window.
-  await waitForStep(page, 12);
+  // The main thread is watched from Start on, so the window holds the run's first metrics, maps
+  // and chart updates (a chart's first mount once cost 60-80 ms of CPU there).
   const gpuPriority = await yieldEmulatedGpu(browser);
   await takeLongTasks(page);
   await startMainThreadTrace(browser, page);
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.getByTestId('status')).toHaveText(/^training/);
+
+  // GPU counters: after a warm-up (shader compilation, first epoch order), a steady-state window.
+  await waitForStep(page, 12);
   const before = await page.evaluate(() => window.__kd.counters());
   await waitForStep(page, before.step + 32);
   const after = await page.evaluate(() => window.__kd.counters());
@@ -48,12 +57,16 @@ test('trains in the worker on WebGPU without blocking the page, with batched rea
   expect(perStep.uploadBytes).toBeLessThan(4096);
   expect(perStep.dispatches).toBeGreaterThan(50);
 
-  // The teacher's loss falls.
+  // The teacher's loss falls. Compared over fixed windows (steps 1-16 and 29-44), not the last
+  // rows: how far the run has got when they are read depends on the machine's speed, and this
+  // small teacher's batch loss wanders by ±0.1 after step 40, so "the last 8 rows" failed at random
+  // (CI saw 2.304 against 2.298). The seed fixes the batches and the start, so these windows don't.
   const rows = await page.evaluate(() =>
     window.__kd.store.getState().run.teacherRows.map((r) => r.ce ?? Number.NaN),
   );
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  expect(mean(rows.slice(-8))).toBeLessThan(mean(rows.slice(0, 8)));
+  expect(rows.length).toBeGreaterThanOrEqual(44);
+  expect(mean(rows.slice(28, 44))).toBeLessThan(mean(rows.slice(0, 16)));
 
   // The page's main thread stays responsive while training: no task of ours over 50 ms. On a real
   // GPU that is the long-task observer's wall time. On SwiftShader the emulated GPU shares the
@@ -62,13 +75,11 @@ test('trains in the worker on WebGPU without blocking the page, with batched rea
   // task's CPU time, from a Chromium trace, and the wall time only has to stay under 100 ms.
   const tasks = await stopMainThreadTrace(browser);
   const longTasks = await takeLongTasks(page);
-  const longest = {
-    wall: Math.max(0, ...tasks.map((t) => t.wall)),
-    cpu: Math.max(0, ...tasks.map((t) => t.cpu)),
-  };
+  // A trace without thread times throws here: a missing CPU time is never read as 0 ms.
+  const longest = { wall: Math.max(0, ...tasks.map((t) => t.wall)), cpu: longestTaskCpu(tasks) };
   console.log(
-    `long tasks during the window (${gpuPriority}):`,
-    longTasks,
+    `long tasks from Start to the end of the window (${gpuPriority}):`,
+    JSON.stringify(longTasks),
     'longest traced task (ms):',
     longest,
   );
@@ -130,11 +141,13 @@ test('trains in the worker on WebGPU without blocking the page, with batched rea
 });
 
 test('a loss weight changed mid-run changes the totals of the next steps', async ({ page }) => {
-  test.setTimeout(300_000);
-  // A short teacher phase, so the student phase (where the weights act) starts soon.
-  await openApp(page, '#v=1&preset=tiny&seed=4&lr=0.003&tSteps=8&steps=400&wCe=0.5');
+  test.setTimeout(480_000);
+  // A short teacher phase, so the student phase (where the weights act) starts soon. The switch
+  // evaluates the teacher on the test set and compiles the student's kernels: minutes on SwiftShader.
+  await openApp(page, '#v=1&preset=tiny&seed=4&data=synthetic&lr=0.003&tSteps=8&steps=400&wCe=0.5');
+  await trainTeacherHere(page);
   await page.getByRole('button', { name: 'Start' }).click();
-  await expect(page.getByTestId('phase')).toHaveText(/Student/, { timeout: 150_000 });
+  await expect(page.getByTestId('phase')).toHaveText(/Student/, { timeout: 280_000 });
   await expect
     .poll(() => page.evaluate(() => window.__kd.store.getState().run.studentRows.length), {
       timeout: 120_000,
@@ -177,6 +190,7 @@ test('a lost GPU device restarts the run from its checkpoint; a NaN loss pauses 
 }) => {
   test.setTimeout(300_000);
   await openApp(page, LONG_TINY);
+  await trainTeacherHere(page);
   await page.getByRole('button', { name: 'Start' }).click();
   await waitForStep(page, 4);
   // Pause saves a checkpoint to IndexedDB.
@@ -211,7 +225,10 @@ test('a lost GPU device restarts the run from its checkpoint; a NaN loss pauses 
 
 test('a config too big for the GPU is refused before it starts, saying what to shrink', async ({ page }) => {
   // A 24-block, 1024-wide teacher at 4096 images per step: over 100 GB of activations.
-  await openApp(page, '#v=1&preset=tiny&seed=6&batch=4096&tDim=1024&tDepth=24&tHeads=16');
+  await openApp(
+    page,
+    '#v=1&preset=tiny&seed=6&data=synthetic&batch=4096&tDim=1024&tDepth=24&tHeads=16&backend=webgpu',
+  );
   await expect(page.getByLabel('Batch size')).toHaveValue('4096');
   await page.getByRole('button', { name: 'Start' }).click();
   await expect(page.getByTestId('toasts')).toContainText(/needs about \d+(\.\d)? GB for training on webgpu/);
