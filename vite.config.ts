@@ -1,11 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+
+/**
+ * Cross-origin isolation lets the wasm backend run its threaded build (SharedArrayBuffer).
+ * The dev and preview servers send the two headers themselves; a static host that sends
+ * none (GitHub Pages) gets them from coi-serviceworker, a service worker that re-serves the
+ * page's own responses with the headers (it does nothing where the page is already isolated).
+ */
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+const COI_FILE = 'coi-serviceworker.js';
+
+function crossOriginIsolationWorker(): Plugin {
+  const source = () =>
+    readFileSync(createRequire(import.meta.url).resolve(`coi-serviceworker/${COI_FILE}`), 'utf8');
+  return {
+    name: 'coi-serviceworker',
+    configureServer(server) {
+      server.middlewares.use(`/${COI_FILE}`, (_req, res) => {
+        res.setHeader('Content-Type', 'text/javascript');
+        res.end(source());
+      });
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: COI_FILE, source: source() });
+    },
+  };
+}
+
+/**
+ * tfjs-backend-wasm starts its threads by running `factory.toString()` in new workers, so the
+ * factory must not use anything from outside its own body. Its only outside name is
+ * `_scriptDir`, guarded by `typeof` in the source, but the minifier drops that guard (the name
+ * is declared in scope) and renames it: the threads then die with "e is not defined". The
+ * variable is always undefined in a worker (no document, no __filename), so it is declared
+ * inside the factory instead.
+ */
+function selfContainedWasmThreads(): Plugin {
+  const opening = 'function(WasmBackendModuleThreadedSimd) {';
+  return {
+    name: 'tfjs-wasm-self-contained-threads',
+    transform(code, id) {
+      if (!id.endsWith('tfjs-backend-wasm-threaded-simd.js')) return null;
+      if (!code.includes(opening))
+        this.error(`${id}: the threaded factory's opening line has changed; see vite.config.ts`);
+      return { code: code.replace(opening, `${opening} var _scriptDir = undefined;`), map: null };
+    },
+  };
+}
+
+/**
+ * The app's Content-Security-Policy: scripts, workers and WebAssembly from the site itself
+ * only; images also from blob: and data: (previews) and https: (image addresses, which
+ * are fetched, hence connect-src). Inline styles stay allowed: React and recharts set style
+ * attributes. Only in the build: the dev server injects inline scripts (React refresh).
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "connect-src 'self' https:",
+  "img-src 'self' blob: data: https:",
+  "style-src 'self' 'unsafe-inline'",
+  "font-src 'self' data:",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+].join('; ');
+
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'content-security-policy',
+    apply: 'build',
+    transformIndexHtml(_html, ctx) {
+      // The app's page; the benchmark page (bench/index.html) is a tool, not the app.
+      if (path.resolve(ctx.filename) !== path.resolve(import.meta.dirname, 'index.html')) return [];
+      return [
+        {
+          tag: 'meta',
+          attrs: { 'http-equiv': 'Content-Security-Policy', content: CONTENT_SECURITY_POLICY },
+          injectTo: 'head-prepend',
+        },
+      ];
+    },
+  };
+}
 
 export default defineConfig({
   // Relative asset paths: the built site works from any folder of any static host.
   base: './',
-  plugins: [react()],
-  worker: { format: 'es' },
+  plugins: [react(), contentSecurityPolicy(), crossOriginIsolationWorker()],
+  // TF.js lives in the workers, which Vite bundles with their own plugin list.
+  worker: { format: 'es', plugins: () => [selfContainedWasmThreads()] },
+  server: { headers: ISOLATION_HEADERS },
   build: {
     target: 'es2022',
     // TF.js is one large chunk by nature; the warning would only be noise.
@@ -13,5 +105,5 @@ export default defineConfig({
     // The benchmark page ships beside the app, so `vite preview` (e2e) and any static host serve it.
     rolldownOptions: { input: { main: 'index.html', bench: 'bench/index.html' } },
   },
-  preview: { port: 4173, strictPort: true },
+  preview: { port: 4173, strictPort: true, headers: ISOLATION_HEADERS },
 });
