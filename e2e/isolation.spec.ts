@@ -137,10 +137,14 @@ test.describe(() => {
       await page.getByRole('button', { name: 'Add' }).click();
       await expect(page.getByTestId('image-card')).toHaveCount(1);
       // One that does not: a message, and nothing added.
-      await page.getByLabel('Image address').fill(`https://127.0.0.1:${port(images)}/closed/gradient.png`);
+      // It is typed while the first image may still be analysed: finishing that must not wipe it.
+      const closed = `https://127.0.0.1:${port(images)}/closed/gradient.png`;
+      await page.getByLabel('Image address').fill(closed);
       await page.getByRole('button', { name: 'Add' }).click();
       await expect(page.getByTestId('toasts')).toContainText(/CORS|could not be read|not allow/i);
       await expect(page.getByTestId('image-card')).toHaveCount(1);
+      // Refused, so the address stays in the field to be corrected.
+      await expect(page.getByLabel('Image address')).toHaveValue(closed);
     } finally {
       images.close();
     }

@@ -105,11 +105,13 @@ export function ImageDrop() {
         className="url-row"
         onSubmit={async (e) => {
           e.preventDefault();
-          if (!url.trim()) return;
+          const address = url.trim();
+          if (!address) return;
           try {
-            const blob = await fetchImage(url.trim());
-            await addImages([{ blob, name: url.trim().split('/').pop() || 'image' }]);
-            setUrl('');
+            const blob = await fetchImage(address);
+            await addImages([{ blob, name: address.split('/').pop() || 'image' }]);
+            // The analysis can take a while: keep an address typed meanwhile.
+            setUrl((now) => (now.trim() === address ? '' : now));
           } catch (err) {
             useAppStore
               .getState()
