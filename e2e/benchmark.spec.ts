@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { expect, test } from '@playwright/test';
+import { expect, type Page, test } from '@playwright/test';
 import { artifactPath } from '../scripts/lib/browser';
 import type { StepMeasurement } from '../src/engine/benchmark';
 import type { BenchEvent, BenchJob } from '../src/worker/bench-protocol';
@@ -67,4 +67,64 @@ test('on WebGPU the fast step matches the reference step with at most half the d
   expect(fast.uploadBytesPerStep!).toBeLessThan(4096);
   expect(fast.tensorsAfterAll).toBe(fast.tensorsAfter2);
   expect(ref.tensorsAfterAll).toBe(ref.tensorsAfter2);
+  // The bench warms both kinds' pipelines up first (warm-up.ts), leaking nothing.
+  expect(fast.warmUpPipelines).toBeGreaterThan(0);
+  expect(fast.warmUpLeakedTensors).toBe(0);
+});
+
+/** The fast step of the tiny size alone, in a fresh worker (so nothing is compiled yet). */
+async function fastAlone(page: Page, warmUp: boolean): Promise<StepMeasurement> {
+  const jobs: BenchJob[] = [
+    { size: 'tiny', timedSteps: 3, countSteps: 0, profile: false, kinds: ['fast'], warmUp },
+  ];
+  const events = (await page.evaluate(
+    (request) => (window as unknown as { runBench: (r: unknown) => Promise<unknown> }).runBench(request),
+    { backend: 'webgpu', jobs },
+  )) as BenchEvent[];
+  const failed = events.find((e) => e.type === 'failed');
+  expect(failed, failed?.type === 'failed' ? failed.message : '').toBeUndefined();
+  const result = events.find((e) => e.type === 'result');
+  return (result?.type === 'result' ? result.measurement : null) as StepMeasurement;
+}
+
+test('after the pipeline warm-up the first fast step costs at most 3 steady ones, and trains the same', async ({
+  page,
+}) => {
+  test.setTimeout(400_000);
+  await page.goto('/bench/index.html');
+  await page.waitForFunction(() => 'runBench' in window);
+  const cold = await fastAlone(page, false);
+  const warm = await fastAlone(page, true);
+  const ratio = (m: StepMeasurement) => m.firstStepMs / m.medianStepMs;
+  const figures = {
+    cold: { firstStepMs: cold.firstStepMs, medianStepMs: cold.medianStepMs, ratio: ratio(cold) },
+    warm: {
+      firstStepMs: warm.firstStepMs,
+      medianStepMs: warm.medianStepMs,
+      ratio: ratio(warm),
+      warmUpMs: warm.warmUpMs,
+      warmUpPipelines: warm.warmUpPipelines,
+    },
+  };
+  writeFileSync(artifactPath('warm-up.json'), JSON.stringify(figures, null, 2));
+  expect(cold.warmUpMs).toBeNull();
+  expect(warm.warmUpLeakedTensors).toBe(0);
+  expect(ratio(warm), JSON.stringify(figures)).toBeLessThanOrEqual(3);
+  // The warm-up changes no weight, moment, step count or RNG: the same losses and weights
+  // after three steps as without it (same kernels on the same inputs: equal up to rounding).
+  warm.losses.forEach((row, i) => {
+    for (const [term, value] of Object.entries(row)) {
+      const other = cold.losses[i]![term]!;
+      expect(
+        Math.abs(other - value) / Math.max(Math.abs(value), 1e-12),
+        `step ${i + 1} ${term}`,
+      ).toBeLessThan(1e-6);
+    }
+  });
+  expect(Math.abs(warm.weightDigest.sumSq - cold.weightDigest.sumSq) / cold.weightDigest.sumSq).toBeLessThan(
+    1e-6,
+  );
+  expect(Math.abs(warm.weightDigest.sum - cold.weightDigest.sum)).toBeLessThan(
+    1e-5 * Math.sqrt(cold.weightDigest.sumSq),
+  );
 });

@@ -111,8 +111,12 @@ describe('benchmark report', () => {
       '| Chromium webgpu | default | n/a / 1250 (n/a) | n/a / 12.3 | n/a / 2000 | n/a / 1.00 | n/a / 35.2 KB | n/a / 85000.0 (b2b) (n/a) | n/a / 3.53x | n/a |',
     );
     const md = benchMarkdown(r, 'bench/results-quick.json');
+    // No warm-up in this result (an older file, or off WebGPU): its column says n/a.
     expect(md).toContain(
-      '| Chromium webgpu | default | fast | 16 | 85000.0 | 85000.0 | 160.0 | 300000 | 1250 |',
+      '| Chromium webgpu | default | fast | 16 | 85000.0 | 85000.0 | 160.0 | 300000 | n/a | 1250 |',
+    );
+    expect(benchMarkdown(report([{ host: 'browser', ...fast, warmUpMs: 4321.4 }]), 'x.json')).toContain(
+      '| 160.0 | 300000 | 4321 | 1250 |',
     );
     // Every row of the detail table has as many cells as its header.
     const detail = md

@@ -153,11 +153,11 @@ export function readmeTable(report: BenchReport): string {
 
 function detailTable(report: BenchReport): string[] {
   return [
-    '| Where | Size | Step | Batch | ms / step (median) | Back-to-back ms / step | Images / s | First step ms | Dispatches | Enqueue ms | Readbacks | Upload | Uniforms | TF.js kernels | Peak tensor memory | Backend allocated | Live tensors after 2 / all steps |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| Where | Size | Step | Batch | ms / step (median) | Back-to-back ms / step | Images / s | First step ms | Warm-up ms | Dispatches | Enqueue ms | Readbacks | Upload | Uniforms | TF.js kernels | Peak tensor memory | Backend allocated | Live tensors after 2 / all steps |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...report.results.map(
       (m) =>
-        `| ${where(m)} | ${m.size} | ${m.kind} | ${m.batch} | ${fmt(m.medianStepMs, 1)} | ${fmt(m.backToBackMsPerStep, 1)} | ${fmt(m.imagesPerSec, 1)} | ${fmt(m.firstStepMs, 0)} | ${fmt(m.dispatchesPerStep)} | ${fmt(m.enqueueMsPerStep, 1)} | ${fmt(m.readbacksPerStep, 2)} | ${bytes(m.uploadBytesPerStep)} | ${bytes(m.uniformBytesPerStep)} | ${fmt(m.kernelsPerStep)} | ${bytes(m.peakBytes)} | ${bytes(m.backendBytes)} | ${m.tensorsAfter2} / ${m.tensorsAfterAll} |`,
+        `| ${where(m)} | ${m.size} | ${m.kind} | ${m.batch} | ${fmt(m.medianStepMs, 1)} | ${fmt(m.backToBackMsPerStep, 1)} | ${fmt(m.imagesPerSec, 1)} | ${fmt(m.firstStepMs, 0)} | ${fmt(m.warmUpMs, 0)} | ${fmt(m.dispatchesPerStep)} | ${fmt(m.enqueueMsPerStep, 1)} | ${fmt(m.readbacksPerStep, 2)} | ${bytes(m.uploadBytesPerStep)} | ${bytes(m.uniformBytesPerStep)} | ${fmt(m.kernelsPerStep)} | ${bytes(m.peakBytes)} | ${bytes(m.backendBytes)} | ${m.tensorsAfter2} / ${m.tensorsAfterAll} |`,
     ),
   ];
 }
@@ -200,7 +200,7 @@ export function benchMarkdown(report: BenchReport, jsonPath: string, nodeWebgpu?
     '',
     readmeTable(report),
     '',
-    'Sizes: tiny and default are the presets; small is default at half the width (teacher 64, student 32) and 4 blocks, batch 32. The reference step is the straightforward one (per-variable AdamW, plain TF.js ops); the fast step updates all parameters as one flat vector and, on WebGPU, runs LayerNorm, GELU, softmax, the attention of all heads of a block, the three relation terms of a layer pair and soft KD (and their gradients) as fused WGSL kernels. Dispatches, readbacks and uploads are counted by wrapping GPUComputePassEncoder.dispatchWorkgroups, GPUBuffer.mapAsync and GPUQueue.writeBuffer in the worker, over steps run back to back with one metrics read at the end, as the trainer runs them. TF.js kernels are counted with tf.profile (every backend). "(b2b)": no step was timed alone (an emulated size too slow for it); the time is the wall time of the back-to-back counted steps per step. "n/a" for the reference: the fast step was measured alone. First / steady step: the first step (pipelines compiled on WebGPU) over the steady one; the reference runs first, cold, and the fast step\'s first step finds the shaders the two share compiled, unless it was measured alone.',
+    'Sizes: tiny and default are the presets; small is default at half the width (teacher 64, student 32) and 4 blocks, batch 32. The reference step is the straightforward one (per-variable AdamW, plain TF.js ops); the fast step updates all parameters as one flat vector and, on WebGPU, runs LayerNorm, GELU, softmax, the attention of all heads of a block, the three relation terms of a layer pair and soft KD (and their gradients) as fused WGSL kernels. Dispatches, readbacks and uploads are counted by wrapping GPUComputePassEncoder.dispatchWorkgroups, GPUBuffer.mapAsync and GPUQueue.writeBuffer in the worker, over steps run back to back with one metrics read at the end, as the trainer runs them. TF.js kernels are counted with tf.profile (every backend). "(b2b)": no step was timed alone (an emulated size too slow for it); the time is the wall time of the back-to-back counted steps per step. "n/a" for the reference: the fast step was measured alone. First / steady step: the first step over the steady one. On WebGPU the pipelines of both kinds are first compiled in parallel (src/engine/warm-up.ts, as a run does while its data loads; that time is the detail table\'s Warm-up ms, n/a where none ran), so the first step pays only for what the warm-up missed; in results from before the warm-up, the reference ran first, cold, and the fast step\'s first step found the shaders the two share compiled.',
     '',
     '## Every figure',
     '',

@@ -14,6 +14,7 @@ import { makeRng } from './random';
 import { distillMetricNames, distillStep } from './step';
 import * as tf from './tf';
 import { Vit } from './vit';
+import { warmUpPipelines } from './warm-up';
 
 /** Model sizes benchmarked: the tiny and default presets, and one halfway between. */
 export const BENCH_SIZES = ['tiny', 'small', 'default'] as const;
@@ -54,6 +55,11 @@ export interface StepMeasureOptions {
   kinds?: readonly StepKind[];
   /** Steps of the loss trace, the first of them timed apart (default 3, at least 1). */
   traceSteps?: number;
+  /**
+   * Compile the steps' pipelines in parallel first, as a run does (warm-up.ts): default true.
+   * firstStepMs is then the first step after it, and warmUpMs its own time.
+   */
+  warmUp?: boolean;
 }
 
 export interface StepMeasurement {
@@ -63,8 +69,16 @@ export interface StepMeasurement {
   batch: number;
   teacherParams: number;
   studentParams: number;
-  /** First step, including shader compilation on GPU backends. */
+  /** First step, including shader compilation on GPU backends not done by the warm-up. */
   firstStepMs: number;
+  /**
+   * The warm-up before the first step (both kinds' pipelines compiled in parallel, one figure
+   * shared by the kinds); null where none ran (off WebGPU, or turned off).
+   */
+  warmUpMs?: number | null;
+  /** Pipelines the warm-up compiled, and the tensors its trace left behind (should be 0). */
+  warmUpPipelines?: number | null;
+  warmUpLeakedTensors?: number | null;
   /**
    * Median of the timed steps, each waiting for its result. With none timed (stepsTimed 0),
    * the back-to-back figure below.
@@ -185,6 +199,10 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
   const traceSteps = Math.max(1, opts.traceSteps ?? 3);
   const rigs = kinds.map(rig);
   try {
+    const warm =
+      (opts.warmUp ?? true)
+        ? await warmUpPipelines({ config, phase: 'student', stepKinds: kinds, augment: null }, opts.now)
+        : null;
     // The trace's steps give the loss trace and the first-step time (the reference goes
     // first, so the fast step finds the shaders the two share already compiled).
     const firstMs: number[] = [];
@@ -280,6 +298,9 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
         teacherParams: countParameters(config.teacher),
         studentParams: countParameters(config.student),
         firstStepMs: firstMs[i]!,
+        warmUpMs: warm?.ms ?? null,
+        warmUpPipelines: warm?.pipelines ?? null,
+        warmUpLeakedTensors: warm?.leakedTensors ?? null,
         medianStepMs,
         backToBackMsPerStep: backToBack,
         imagesPerSec: (batch * 1000) / medianStepMs,

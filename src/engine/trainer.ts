@@ -21,7 +21,6 @@ import { assertValidConfig } from './config-schema';
 import type { Dataset } from './data/dataset';
 import {
   type AugmentConfig,
-  augmentBatch,
   channelStats,
   DeviceImageSet,
   EpochSampler,
@@ -34,8 +33,8 @@ import { randomSampleIndices } from './losses';
 import { createOptimizer, learningRateAt, type ParamOptimizer, type StepKind } from './optim';
 import { type MetricRow, PendingMetrics, type PendingPart } from './pending-metrics';
 import { betaSample, makeRng, restoreRng, type StatefulRng } from './random';
-import { type Batch, distillMetricNames, distillStep, TEACHER_METRIC_NAMES, teacherStep } from './step';
-import * as tf from './tf';
+import { distillMetricNames, distillStep, TEACHER_METRIC_NAMES, teacherStep } from './step';
+import { disposeBatch, makeTrainBatch } from './train-batch';
 import { Vit } from './vit';
 
 /** A student being trained: the main one is named 'student', baselines by their own names. */
@@ -76,7 +75,7 @@ export interface EvalResult {
 }
 
 /** The teacher phase's CE reaches the class head only. */
-const TEACHER_PHASE_HEADS: TrainedHeads = { cls: true, dist: false };
+export const TEACHER_PHASE_HEADS: TrainedHeads = { cls: true, dist: false };
 
 /** Test images per evaluation batch: large batches mean fewer dispatches (small models are dispatch-bound). */
 const EVAL_BATCH = 250;
@@ -230,14 +229,7 @@ export class Trainer {
     const indices = this.sampler.next();
     // Mixup pairs each image with the batch's reverse: no extra gather, no upload but lam.
     const lam = this.augment.mixup > 0 ? betaSample(this.augment.mixup, this.augmentRng) : null;
-    const batch: Batch = tf.tidy(() => {
-      const raw = this.train.images(indices);
-      const images = augmentBatch(raw, this.augment, this.augmentRng);
-      const labels = this.train.batchLabels(indices);
-      if (lam === null) return { images, labels };
-      const mixed = images.mul(lam).add(images.reverse(0).mul(1 - lam)) as tf.Tensor4D;
-      return { images: mixed, labels, mix: { labels: labels.reverse(0) as tf.Tensor1D, lam } };
-    });
+    const batch = makeTrainBatch(this.train, indices, this.augment, this.augmentRng, lam);
     indices.dispose();
     const parts: PendingPart[] = [];
     try {
@@ -278,7 +270,7 @@ export class Trainer {
         }
       }
     } finally {
-      tf.dispose([batch.images, batch.labels, ...(batch.mix ? [batch.mix.labels] : [])]);
+      disposeBatch(batch);
     }
     this.pending.push(this.step, epoch, lr, parts);
     this.step += 1;

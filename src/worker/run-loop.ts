@@ -101,6 +101,8 @@ async function loop(host: LoopHost, run: Run): Promise<void> {
   const { post } = host;
   run.looping = true;
   try {
+    // The first step would compile every pipeline one by one: wait for the parallel warm-up.
+    await run.warmUp;
     while (host.isCurrent(run) && run.status === 'training') {
       const trainer = run.trainer;
       if (trainer.step >= trainer.totalSteps) {

@@ -7,8 +7,10 @@ import { baselineSpecs } from '../engine/baselines';
 import { decodeCheckpoint, type EncodedCheckpoint, type Phase } from '../engine/checkpoint';
 import type { RunConfig } from '../engine/config';
 import type { Dataset } from '../engine/data/dataset';
+import { type AugmentConfig, STANDARD_AUGMENT } from '../engine/data/gpu-data';
 import { Trainer } from '../engine/trainer';
 import type { Vit } from '../engine/vit';
+import { warmUpPipelines } from '../engine/warm-up';
 import type { Command, MapView, RunStatusName, WorkerEvent } from './protocol';
 import type { SavedRunStore } from './saved-run';
 
@@ -38,6 +40,11 @@ export interface Run {
   pendingSave: Promise<void>;
   /** Test hook: the next step runs at an infinite learning rate. */
   poison: boolean;
+  /**
+   * The pipelines of the run's steps compiling in parallel (warm-up.ts), started before the
+   * trainer uploads the data; the loop waits for it before its first step. Never rejects.
+   */
+  warmUp: Promise<unknown>;
 }
 
 /** The config a run actually trains with: the dataset decides the number of classes. */
@@ -48,6 +55,25 @@ export function fitToDataset(config: RunConfig, dataset: Dataset): RunConfig {
     teacher: { ...config.teacher, numClasses: classes },
     student: { ...config.student, numClasses: classes },
   };
+}
+
+/**
+ * Starts compiling the pipelines of the run's fast steps (a teacher phase's and the student
+ * phase's after it). Its trace runs now; what it returns is the compilation, for the loop to
+ * wait on. A failure only loses the head start: the first step compiles as it always did.
+ */
+function startWarmUp(config: RunConfig, phase: Phase, augment?: AugmentConfig): Promise<unknown> {
+  try {
+    return warmUpPipelines({
+      config,
+      phase,
+      stepKinds: ['fast'],
+      baselines: baselineSpecs(config),
+      augment: augment ?? STANDARD_AUGMENT,
+    }).catch(() => null);
+  } catch {
+    return Promise.resolve(null);
+  }
 }
 
 /**
@@ -63,12 +89,15 @@ export async function createRun(
   let phase: Phase = 'teacher';
   let trainer: Trainer;
   let teacherCheckpoint: EncodedCheckpoint | null = null;
+  let warmUp: Promise<unknown>;
   const previous = cmd.resumeSaved ? await saved.load(cmd.saveId) : null;
   if (cmd.resumeSaved && !previous)
     throw new Error('That saved run is no longer in this browser (deleted, or finished in another tab).');
   if (previous) {
     config = previous.config;
     phase = previous.phase;
+    // Compiles while the checkpoint decodes and the trainer uploads the data.
+    warmUp = startWarmUp(config, phase, previous.manifest.augment);
     const decoded = await decodeCheckpoint(previous.manifest, previous.weights);
     let teacher: Vit | undefined;
     if (phase === 'student') {
@@ -91,6 +120,7 @@ export async function createRun(
     config = { ...config, teacher: teacher.config };
     phase = 'student';
     teacherCheckpoint = { manifest: cmd.teacher.manifest, weights: cmd.teacher.weights };
+    warmUp = startWarmUp(config, phase);
     trainer = new Trainer({
       config,
       phase,
@@ -100,6 +130,7 @@ export async function createRun(
       normalization: cmd.teacher.manifest.normalization,
     });
   } else {
+    warmUp = startWarmUp(config, phase);
     trainer = new Trainer({ config, phase, dataset });
   }
   const now = performance.now();
@@ -121,5 +152,6 @@ export async function createRun(
     pendingSave: Promise.resolve(),
     releaseSlot: () => {},
     poison: false,
+    warmUp,
   };
 }

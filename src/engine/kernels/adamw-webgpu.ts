@@ -7,7 +7,8 @@
  * KdSplitCopy cuts a flat tensor into new tensors of the given sizes with copyBufferToBuffer:
  * copies on the command encoder, no compute dispatch. It reaches into WebGPUBackend internals
  * (tensorMap, commandEncoder, commandQueueOwnedIds), pinned with the backend's exact version
- * in package.json, as webgpu-program.ts does.
+ * in package.json, as webgpu-program.ts does. In TF.js's compile-only mode (warm-up.ts) the
+ * split records no copy, as TF.js's own programs dispatch nothing then.
  */
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '../tf';
@@ -85,6 +86,8 @@ function splitCopy(x: tf.TensorInfo, sizes: number[], backend: WebGPUBackend): t
   const src = b.tensorMap.get(x.dataId).resource!;
   const outs = sizes.map((n) => backend.makeTensorInfo([n], 'float32'));
   for (const o of outs) b.uploadToGPU(o.dataId); // allocates each output's buffer
+  // Compile-only mode (warm-up.ts) traces a step and must dispatch and copy nothing.
+  if (tf.env().getBool('WEBGPU_ENGINE_COMPILE_ONLY')) return outs;
   b.ensureCommandEncoderReady();
   b.endComputePassEncoder();
   let offset = 0;

@@ -4,6 +4,8 @@
  * shaderKey, main(index)) are tfjs-backend-webgpu internals, pinned to its exact version in
  * package.json. Everything baked into a shader's text must be in its shaderKey, since a
  * pipeline is cached by key. Workgroups stay at 64 threads (SwiftShader allows 256 at most).
+ * Every program goes through backend.runWebGPUProgram, so in TF.js's compile-only mode
+ * (warm-up.ts) ours too only start compiling their pipelines and dispatch nothing.
  */
 import { type WebGPUBackend, type WebGPUProgram, webgpu_util } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '../tf';

@@ -1,0 +1,239 @@
+/**
+ * Compiles the shader pipelines of a run's training steps in parallel, before its first step.
+ *
+ * On WebGPU, TF.js compiles each pipeline synchronously the first time a kernel runs, so the
+ * first step costs many steady ones. Its backend also has a compile-only mode
+ * (WEBGPU_ENGINE_COMPILE_ONLY): runWebGPUProgram then starts createComputePipelineAsync for
+ * each new shader and dispatches nothing. Here one step of each kind the run will take is
+ * traced in that mode on stand-in models of the run's shapes, and the compilations are awaited
+ * while the caller goes on (loading data, decoding a checkpoint).
+ *
+ * Nothing is dispatched in compile-only mode, so every value the trace makes is garbage: it
+ * runs on models and optimizers of its own (same shapes, so the same shader keys), never on
+ * the run's; it reads nothing back and draws from an RNG of its own. Our own kernels honour the
+ * mode too (kernels/webgpu-program.ts, adamw-webgpu.ts). Other backends compile nothing: no-op.
+ */
+
+import type { BaselineSpec } from './baselines';
+import type { Phase } from './checkpoint';
+import { effectiveLayerPairs, type LossConfig, patchCount, type RunConfig } from './config';
+import { type ImageSet, imageBytes } from './data/dataset';
+import { type AugmentConfig, DeviceImageSet } from './data/gpu-data';
+import { headsTrainedBy } from './heads';
+import { randomSampleIndices } from './losses';
+import { createOptimizer, type ParamOptimizer, type StepKind } from './optim';
+import { makeRng, type Rng } from './random';
+import { type Batch, distillStep, teacherStep } from './step';
+import * as tf from './tf';
+import { disposeBatch, makeTrainBatch } from './train-batch';
+import { TEACHER_PHASE_HEADS } from './trainer';
+import { Vit } from './vit';
+
+export const COMPILE_ONLY_FLAG = 'WEBGPU_ENGINE_COMPILE_ONLY';
+
+export interface WarmUpPlan {
+  /** The config the run trains with (fitted to the dataset). */
+  config: RunConfig;
+  /** The phase the run starts in: a teacher phase also warms the student phase that follows it. */
+  phase: Phase;
+  /** Step kinds to trace (the run's one; the benchmark measures both). */
+  stepKinds: readonly StepKind[];
+  /** Baseline students of the student phase, each with a loss of its own. */
+  baselines?: readonly BaselineSpec[];
+  /**
+   * The trainer's augmentation: batches are gathered from a device image set and augmented as
+   * the trainer does. Null: batches are used as they are (the benchmark's fixed batch).
+   */
+  augment: AugmentConfig | null;
+}
+
+export interface WarmUpResult {
+  /** Wall time from the trace's start to the last pipeline compiled. */
+  ms: number;
+  /** Pipelines compiled (new shader keys). */
+  pipelines: number;
+  /** Compilations that failed: left to the real step, which reports the error as before. */
+  failed: number;
+  /** Tensors the trace left behind (0 unless it leaks; the benchmark's e2e test checks). */
+  leakedTensors: number;
+}
+
+/** The backend internals used (pinned with its exact version in package.json). */
+interface CompilingBackend {
+  pipelineCache: Record<string, GPUComputePipeline | Promise<GPUComputePipeline>>;
+}
+
+/**
+ * Traces the plan's steps in compile-only mode, then waits for their pipelines. Resolves to
+ * null off WebGPU. The trace itself is synchronous; the returned promise is the compilation.
+ */
+export async function warmUpPipelines(
+  plan: WarmUpPlan,
+  now: () => number = () => performance.now(),
+): Promise<WarmUpResult | null> {
+  if (tf.getBackend() !== 'webgpu') return null;
+  const t0 = now();
+  const cache = (tf.backend() as unknown as CompilingBackend).pipelineCache;
+  const known = new Set(Object.keys(cache));
+  const env = tf.env();
+  const previous = env.getBool(COMPILE_ONLY_FLAG);
+  const tensors = tf.memory().numTensors;
+  env.set(COMPILE_ONLY_FLAG, true);
+  try {
+    traceWarmUpSteps(plan);
+  } finally {
+    env.set(COMPILE_ONLY_FLAG, previous);
+  }
+  const leakedTensors = tf.memory().numTensors - tensors;
+  // Pending pipelines are taken out of the cache until they resolve: a kernel run meanwhile
+  // (the relation maps, an evaluation) that met a promise there would throw. Such a kernel
+  // compiles its pipeline synchronously, as without the warm-up, and keeps it.
+  const pending = Object.keys(cache)
+    .filter((key) => !known.has(key))
+    .map((key) => {
+      const pipeline = cache[key]!;
+      delete cache[key];
+      return { key, pipeline: Promise.resolve(pipeline) };
+    });
+  const settled = await Promise.allSettled(pending.map((p) => p.pipeline));
+  let failed = 0;
+  settled.forEach((s, i) => {
+    const { key } = pending[i]!;
+    if (s.status === 'rejected') failed += 1;
+    else if (!(key in cache)) cache[key] = s.value;
+  });
+  return { ms: now() - t0, pipelines: pending.length - failed, failed, leakedTensors };
+}
+
+/**
+ * One step of each kind and phase of the plan, on stand-ins; frees everything it made.
+ * Exported for the tests, which run it on cpu, where it computes for real.
+ */
+export function traceWarmUpSteps(plan: WarmUpPlan): void {
+  const { config } = plan;
+  const rng = makeRng(config.seed, 'warm-up');
+  const owned: { dispose(): void }[] = [];
+  const own = <T extends { dispose(): void }>(x: T): T => {
+    owned.push(x);
+    return x;
+  };
+  try {
+    const batches = own(batchMaker(plan, rng));
+    for (const kind of plan.stepKinds) {
+      // A fresh teacher per kind: the phase's optimizer replaces its variables' buffers.
+      const teacher = own(Vit.create(config.teacher, config.seed));
+      if (plan.phase === 'teacher') {
+        const optimizer = own(createOptimizer(teacher.namedVariables(), config.optim, kind));
+        teacher.noteTrainedHeads(TEACHER_PHASE_HEADS);
+        const batch = batches.next();
+        try {
+          teacherStep(
+            {
+              teacher,
+              optimizer,
+              labelSmoothing: config.loss.labelSmoothing,
+              lr: config.optim.lr,
+              fused: kind === 'fast',
+            },
+            batch,
+          ).dispose();
+        } finally {
+          disposeBatch(batch);
+        }
+      }
+      // The student phase (the one that follows a teacher phase, too). Students share one
+      // stand-in: they have the same shapes, only their losses differ.
+      const student = own(Vit.create(config.student, config.seed + 1));
+      const optimizer = own(createOptimizer(student.namedVariables(), config.optim, kind));
+      const losses: LossConfig[] = [
+        config.loss,
+        ...(plan.baselines ?? []).map((b) => ({ ...config.loss, ...b.loss })),
+      ];
+      for (const loss of losses) traceDistill(config, loss, kind, teacher, student, optimizer, batches, rng);
+    }
+  } finally {
+    for (const x of owned.reverse()) x.dispose();
+  }
+}
+
+function traceDistill(
+  config: RunConfig,
+  loss: LossConfig,
+  kind: StepKind,
+  teacher: Vit,
+  student: Vit,
+  optimizer: ParamOptimizer,
+  batches: { next(): Batch },
+  rng: Rng,
+): void {
+  const pairs = effectiveLayerPairs(loss, config.student, config.teacher);
+  const tokens = config.optim.batch * patchCount(config.student);
+  student.noteTrainedHeads(headsTrainedBy(loss, config.student.distillToken));
+  const batch = batches.next();
+  try {
+    distillStep(
+      {
+        student,
+        teacher,
+        optimizer,
+        loss,
+        pairs,
+        lr: config.optim.lr,
+        sampleIndices: pairs.map(() => randomSampleIndices(tokens, Math.min(loss.k, tokens), rng)),
+        fused: kind === 'fast',
+      },
+      batch,
+    ).dispose();
+  } finally {
+    disposeBatch(batch);
+  }
+}
+
+/**
+ * Batches of the run's shape: with augmentation, made as the trainer makes them from a device
+ * image set of one batch of blank images; without, a plain batch like the benchmark's.
+ */
+function batchMaker(plan: WarmUpPlan, rng: Rng): { next(): Batch; dispose(): void } {
+  const { teacher: shape, optim } = plan.config;
+  const b = optim.batch;
+  const augment = plan.augment;
+  if (!augment) {
+    return {
+      next: () => ({
+        images: tf.zeros([b, shape.imageSize, shape.imageSize, shape.channels]) as tf.Tensor4D,
+        labels: tf.tensor1d(
+          Int32Array.from({ length: b }, (_, i) => i % shape.numClasses),
+          'int32',
+        ),
+      }),
+      dispose: () => {},
+    };
+  }
+  const set: ImageSet = {
+    images: new Uint8Array(b * imageBytes(shape.imageSize)),
+    labels: new Uint8Array(b),
+    count: b,
+    imageSize: shape.imageSize,
+  };
+  const device = new DeviceImageSet(set, { mean: [0, 0, 0], std: [1, 1, 1] });
+  // Sliced from an order on the device, as EpochSampler gives them.
+  // Longer than TF.js hands to its CPU (a real order is the whole training set).
+  const order = tf.tensor1d(
+    Int32Array.from({ length: Math.max(2 * b, 1024) }, (_, i) => i % b),
+    'int32',
+  );
+  return {
+    next: () => {
+      const indices = order.slice(0, b);
+      try {
+        return makeTrainBatch(device, indices, augment, rng, augment.mixup > 0 ? 0.5 : null);
+      } finally {
+        indices.dispose();
+      }
+    },
+    dispose: () => {
+      device.dispose();
+      order.dispose();
+    },
+  };
+}
