@@ -21,6 +21,7 @@ import {
   type TrainedHeads,
 } from './heads';
 import { attention, gelu, layerNorm } from './kernels/fused-ops';
+import { prependTokens } from './prepend-tokens';
 import { makeRng, type Rng, truncatedNormal } from './random';
 import * as tf from './tf';
 
@@ -122,8 +123,13 @@ export class Vit {
     const d = cfg.dModel;
 
     const patches = linear(patchify(images, cfg.patchSize), p.patchW.reshape([-1, d]), p.patchB, fused); // [B, N, D]
-    const prefix = [p.clsToken, ...(p.distToken ? [p.distToken] : [])].map((t) => tf.tile(t, [batch, 1, 1])); // [B, 1, D] each
-    let x = tf.concat([...prefix, patches], 1).add(p.posEmbed) as tf.Tensor3D; // [B, T, D]
+    const tokens = [p.clsToken, ...(p.distToken ? [p.distToken] : [])]; // [1, 1, D] each
+    // The fast step's version differentiates with five kernels instead of tile's 2B + 2.
+    let x = fused
+      ? prependTokens(patches as tf.Tensor3D, tokens, p.posEmbed)
+      : (tf
+          .concat([...tokens.map((t) => tf.tile(t, [batch, 1, 1])), patches], 1)
+          .add(p.posEmbed) as tf.Tensor3D); // [B, T, D]
 
     const blocks: tf.Tensor3D[] = [];
     for (const block of p.blocks) {
