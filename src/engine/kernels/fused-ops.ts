@@ -30,6 +30,7 @@ export const KERNELS = {
   softKdGrad: 'KdSoftKdGrad',
   adamW: 'KdAdamW',
   splitCopy: 'KdSplitCopy',
+  concatCopy: 'KdConcatCopy',
 } as const;
 
 /**
