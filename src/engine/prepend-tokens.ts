@@ -6,9 +6,10 @@
  * TF.js differentiates tf.tile of a [1, 1, D] token over a batch of B by B slices added one
  * by one (and tf.broadcastTo runs the same Tile kernel, so the same gradient): with two
  * tokens, 2B + 2 kernels, 66 of the tiny preset's 248 dispatches a step on WebGPU. Here the
- * gradient sums the batch once (a reduction, shared with the position embedding's) and cuts
- * the tokens' and the patches' parts out of it: five kernels.
+ * gradient sums the batch once (a column sum, shared with the position embedding's: one
+ * kernel on WebGPU) and cuts the tokens' and the patches' parts out of it: four kernels.
  */
+import { columnSum } from './kernels/fused-ops';
 import * as tf from './tf';
 
 type SaveFunc = (tensors: tf.Tensor[]) => void;
@@ -27,7 +28,8 @@ export function prependTokens(patches: tf.Tensor3D, tokens: tf.Tensor[], pos: tf
       value: tf.concat([...tiled, xs[0]!], 1).add(xs[1 + p]!),
       gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
         const g = dy as tf.Tensor3D; // [B, T, D]
-        const perToken = g.sum(0, true); // [1, T, D]: the position embedding's gradient
+        // [1, T, D]: the position embedding's gradient (one kernel on WebGPU)
+        const perToken = columnSum(g.reshape([b, -1])).reshape([1, p + n, d]);
         return [
           g.slice([0, p, 0], [b, n, d]),
           ...tokens.map((_, i) => perToken.slice([0, i, 0], [1, 1, d])),

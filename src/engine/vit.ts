@@ -20,7 +20,7 @@ import {
   predictionHeads,
   type TrainedHeads,
 } from './heads';
-import { attention, gelu, layerNorm } from './kernels/fused-ops';
+import { affine, attention, gelu, layerNorm } from './kernels/fused-ops';
 import { prependTokens } from './prepend-tokens';
 import { makeRng, type Rng, truncatedNormal } from './random';
 import * as tf from './tf';
@@ -124,7 +124,7 @@ export class Vit {
 
     const patches = linear(patchify(images, cfg.patchSize), p.patchW.reshape([-1, d]), p.patchB, fused); // [B, N, D]
     const tokens = [p.clsToken, ...(p.distToken ? [p.distToken] : [])]; // [1, 1, D] each
-    // The fast step's version differentiates with five kernels instead of tile's 2B + 2.
+    // The fast step's version differentiates with four kernels instead of tile's 2B + 2.
     let x = fused
       ? prependTokens(patches as tf.Tensor3D, tokens, p.posEmbed)
       : (tf
@@ -200,9 +200,7 @@ function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fused = false): tf.Ten
   const inDim = x.shape[x.rank - 1]!;
   const outDim = w.shape[1]!;
   const flat = x.reshape([-1, inDim]) as tf.Tensor2D;
-  const y = fused
-    ? tf.fused.matMul({ a: flat, b: w as tf.Tensor2D, bias: b })
-    : tf.matMul(flat, w as tf.Tensor2D).add(b);
+  const y = affine(flat, w as tf.Tensor2D, b as tf.Tensor1D, fused);
   return y.reshape([...x.shape.slice(0, -1), outDim]);
 }
 

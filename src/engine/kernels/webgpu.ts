@@ -253,6 +253,8 @@ export function registerWebGpuKernels(): void {
   register(KERNELS.rowStats, ([x], a) => rowStatsProgram(x!.shape, eps(a)), ['X']);
   register(KERNELS.layerNormGradGamma, ([x]) => layerNormGradGammaProgram(x!.shape), ['X', 'DY', 'S']);
   register(KERNELS.layerNormGradBeta, ([dy]) => columnSumProgram(dy!.shape), ['DY']);
+  // The same program: LayerNorm's beta gradient is a column sum.
+  register(KERNELS.columnSum, ([dy]) => columnSumProgram(dy!.shape), ['DY']);
   register(KERNELS.gelu, ([x]) => geluProgram(x!.shape), ['X']);
   register(KERNELS.geluGrad, ([x]) => geluGradProgram(x!.shape), ['X', 'DY']);
   register(KERNELS.softmax, ([x]) => softmaxProgram(x!.shape), ['X']);
