@@ -9,7 +9,7 @@
  * gradient sums the batch once (a column sum, shared with the position embedding's: one
  * kernel on WebGPU) and cuts the tokens' and the patches' parts out of it: four kernels.
  */
-import { columnSum } from './kernels/fused-ops';
+import { columnSum, KERNELS } from './kernels/fused-ops';
 import * as tf from './tf';
 
 type SaveFunc = (tensors: tf.Tensor[]) => void;
@@ -23,9 +23,8 @@ export function prependTokens(patches: tf.Tensor3D, tokens: tf.Tensor[], pos: tf
   const p = tokens.length;
   const f = tf.customGrad(((...args: (tf.Tensor | SaveFunc)[]) => {
     const xs = args.slice(0, -1) as tf.Tensor[]; // the last argument is customGrad's save()
-    const tiled = xs.slice(1, 1 + p).map((t) => tf.tile(t, [b, 1, 1]));
     return {
-      value: tf.concat([...tiled, xs[0]!], 1).add(xs[1 + p]!),
+      value: embed(xs[0]!, xs.slice(1, 1 + p), xs[1 + p]!, b),
       gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
         const g = dy as tf.Tensor3D; // [B, T, D]
         // [1, T, D]: the position embedding's gradient (one kernel on WebGPU)
@@ -39,4 +38,14 @@ export function prependTokens(patches: tf.Tensor3D, tokens: tf.Tensor[], pos: tf
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(patches, ...tokens, pos) as tf.Tensor3D;
+}
+
+/** The forward: one kernel on WebGPU (kernels/prepend-webgpu.ts), else tile, concat and add. */
+function embed(patches: tf.Tensor, tokens: tf.Tensor[], pos: tf.Tensor, b: number): tf.Tensor {
+  const kernel = `${KERNELS.prependTokens}${tokens.length}`;
+  if (tf.getKernel(kernel, tf.getBackend())) {
+    const named = Object.fromEntries(tokens.map((t, i) => [`T${i}`, t]));
+    return tf.engine().runKernel(kernel, { X: patches, POS: pos, ...named }) as tf.Tensor;
+  }
+  return tf.concat([...tokens.map((t) => tf.tile(t, [b, 1, 1])), patches], 1).add(pos);
 }

@@ -69,7 +69,7 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
   const kdTiny = kdCase('kd', [16, 10], 2, seed + 9);
   const kdWide = kdCase('kd-64x10', [64, 10], 1, seed + 10);
   // A linear layer of 51 rows (3 x 17 tokens), 24 -> 40; the fused one's bias gradient is
-  // the column-sum kernel. Then tokens prepended to patches ([3, 17, 24] after two tokens).
+  // the column-sum kernel. Then tokens prepended to patches [3, 15, 24] (two, and one).
   const lin = [
     tf.randomNormal([51, 24], 0, 1, 'float32', seed + 12),
     tf.randomNormal([24, 40], 0, 0.3, 'float32', seed + 13),
@@ -82,6 +82,7 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
     tf.randomNormal([1, 1, 24], 0, 1, 'float32', seed + 18),
     tf.randomNormal([1, 17, 24], 0, 1, 'float32', seed + 19),
   ];
+  const embedW = tf.randomNormal([3, 33, 24], 0, 1, 'float32', seed + 20);
   const cases: {
     name: string;
     f: (fused: boolean) => (xs: tf.Tensor[]) => tf.Tensor;
@@ -115,12 +116,19 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
     },
     {
       name: 'prependTokens',
-      // The plain version is the reference step's (vit.ts): tile, concat, add.
-      f: (fused) => (xs) =>
-        fused
-          ? prependTokens(xs[0] as tf.Tensor3D, [xs[1]!, xs[2]!], xs[3]!)
-          : tf.concat([tf.tile(xs[1]!, [3, 1, 1]), tf.tile(xs[2]!, [3, 1, 1]), xs[0]!], 1).add(xs[3]!),
+      // Two tokens (a DeiT student), then one (the pos embedding's tail: a plain ViT), side
+      // by side. The plain version is the reference step's (vit.ts): tile, concat, add.
+      f: (fused) => (xs) => {
+        const [patches, cls, dist, pos] = xs as [tf.Tensor3D, tf.Tensor, tf.Tensor, tf.Tensor];
+        const tail = pos.slice([0, 1, 0], [-1, -1, -1]);
+        const plain = (tokens: tf.Tensor[], p: tf.Tensor) =>
+          tf.concat([...tokens.map((t) => tf.tile(t, [3, 1, 1])), patches], 1).add(p);
+        const one = (tokens: tf.Tensor[], p: tf.Tensor) =>
+          fused ? prependTokens(patches, tokens, p) : plain(tokens, p);
+        return tf.concat([one([cls, dist], pos), one([cls], tail)], 1);
+      },
       inputs: embed,
+      weights: embedW,
     },
   ];
   const results: KernelCheck[] = [];
@@ -147,6 +155,7 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
       ...lin,
       linW,
       ...embed,
+      embedW,
     ]);
   }
   return results;

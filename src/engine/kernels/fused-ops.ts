@@ -14,8 +14,7 @@ export const LN_EPS = 1e-6;
 export const KERNELS = {
   layerNorm: 'KdLayerNorm',
   layerNormGradX: 'KdLayerNormGradX',
-  layerNormGradGamma: 'KdLayerNormGradGamma',
-  layerNormGradBeta: 'KdLayerNormGradBeta',
+  layerNormGradGammaBeta: 'KdLayerNormGradGammaBeta',
   rowStats: 'KdRowStats',
   gelu: 'KdGelu',
   geluGrad: 'KdGeluGrad',
@@ -32,6 +31,8 @@ export const KERNELS = {
   splitCopy: 'KdSplitCopy',
   concatCopy: 'KdConcatCopy',
   columnSum: 'KdColumnSum',
+  /** Followed by the token count (1 or 2): KdPrependTokens1, KdPrependTokens2. */
+  prependTokens: 'KdPrependTokens',
 } as const;
 
 /**
