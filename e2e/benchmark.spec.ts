@@ -89,7 +89,7 @@ async function fastAlone(page: Page, warmUp: boolean): Promise<StepMeasurement> 
   return (result?.type === 'result' ? result.measurement : null) as StepMeasurement;
 }
 
-test('after the pipeline warm-up the first fast step costs at most 3 steady ones, and trains the same', async ({
+test('after the pipeline warm-up the first fast step compiles nothing, and trains the same', async ({
   page,
 }) => {
   test.setTimeout(400_000);
@@ -99,9 +99,15 @@ test('after the pipeline warm-up the first fast step costs at most 3 steady ones
   const warm = await fastAlone(page, true);
   const ratio = (m: StepMeasurement) => m.firstStepMs / m.medianStepMs;
   const figures = {
-    cold: { firstStepMs: cold.firstStepMs, medianStepMs: cold.medianStepMs, ratio: ratio(cold) },
+    cold: {
+      firstStepMs: cold.firstStepMs,
+      firstStepPipelines: cold.firstStepPipelines,
+      medianStepMs: cold.medianStepMs,
+      ratio: ratio(cold),
+    },
     warm: {
       firstStepMs: warm.firstStepMs,
+      firstStepPipelines: warm.firstStepPipelines,
       medianStepMs: warm.medianStepMs,
       ratio: ratio(warm),
       warmUpMs: warm.warmUpMs,
@@ -110,8 +116,14 @@ test('after the pipeline warm-up the first fast step costs at most 3 steady ones
   };
   writeFileSync(artifactPath('warm-up.json'), JSON.stringify(figures, null, 2));
   expect(cold.warmUpMs).toBeNull();
+  expect(cold.firstStepPipelines).toBeGreaterThan(0);
+  // After the warm-up the first step compiles nothing (a count no load on the machine changes)...
+  expect(warm.firstStepPipelines, JSON.stringify(figures)).toBe(0);
   expect(warm.warmUpLeakedTensors).toBe(0);
-  expect(ratio(warm), JSON.stringify(figures)).toBeLessThanOrEqual(3);
+  // ...and so costs about a steady step: 0.9-1.8x here against 38-87x cold (warm-up.json, and
+  // docs/performance.md). The time ratio is logged, not asserted: on two shared cores one stall
+  // of a second in the first step would fail it, while the count above cannot be disturbed.
+  console.log('first / steady step, cold and after the warm-up:', JSON.stringify(figures));
   // The warm-up changes no weight, moment, step count or RNG: the same losses and weights
   // after three steps as without it (same kernels on the same inputs: equal up to rounding).
   warm.losses.forEach((row, i) => {

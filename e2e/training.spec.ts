@@ -61,11 +61,13 @@ test('trains in the worker on WebGPU without blocking the page, with batched rea
   // rows: how far the run has got when they are read depends on the machine's speed, and this
   // small teacher's batch loss wanders by ±0.1 after step 40, so "the last 8 rows" failed at random
   // (CI saw 2.304 against 2.298). The seed fixes the batches and the start, so these windows don't.
-  const rows = await page.evaluate(() =>
-    window.__kd.store.getState().run.teacherRows.map((r) => r.ce ?? Number.NaN),
-  );
+  // The rows arrive with each batched metrics read, so they can trail the step counter by up
+  // to a read's worth of steps (a fresh clone once had 41 rows at step 44): wait for them.
+  const teacherRows = () =>
+    page.evaluate(() => window.__kd.store.getState().run.teacherRows.map((r) => r.ce ?? Number.NaN));
+  await expect.poll(async () => (await teacherRows()).length, { timeout: 60_000 }).toBeGreaterThanOrEqual(44);
+  const rows = await teacherRows();
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  expect(rows.length).toBeGreaterThanOrEqual(44);
   expect(mean(rows.slice(28, 44))).toBeLessThan(mean(rows.slice(0, 16)));
 
   // The page's main thread stays responsive while training: no task of ours over 50 ms. On a real

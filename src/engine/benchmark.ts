@@ -6,6 +6,7 @@
  */
 
 import { effectiveLayerPairs, patchCount, type RunConfig } from './config';
+import { headsTrainedBy } from './heads';
 import { randomSampleIndices } from './losses';
 import { countParameters } from './model-size';
 import { createOptimizer, type StepKind } from './optim';
@@ -14,7 +15,7 @@ import { makeRng } from './random';
 import { distillMetricNames, distillStep } from './step';
 import * as tf from './tf';
 import { Vit } from './vit';
-import { warmUpPipelines } from './warm-up';
+import { compiledPipelineCount, warmUpPipelines } from './warm-up';
 
 /** Model sizes benchmarked: the tiny and default presets, and one halfway between. */
 export const BENCH_SIZES = ['tiny', 'small', 'default'] as const;
@@ -71,6 +72,11 @@ export interface StepMeasurement {
   studentParams: number;
   /** First step, including shader compilation on GPU backends not done by the warm-up. */
   firstStepMs: number;
+  /**
+   * Pipelines the first step compiled itself (0 after a complete warm-up); null off WebGPU.
+   * The reference step goes first, so the fast step finds the shaders the two share.
+   */
+  firstStepPipelines?: number | null;
   /**
    * The warm-up before the first step (both kinds' pipelines compiled in parallel, one figure
    * shared by the kinds); null where none ran (off WebGPU, or turned off).
@@ -157,6 +163,8 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
 
   const rig = (kind: StepKind): StepRig => {
     const student = Vit.create(config.student, config.seed + 1);
+    // As the trainer does: the heads its loss trains decide the logits predictions come from.
+    student.noteTrainedHeads(headsTrainedBy(config.loss, config.student.distillToken));
     const optimizer = createOptimizer(student.namedVariables(), config.optim, kind);
     const sampleRng = makeRng(config.seed, 'random-sample');
     return {
@@ -206,12 +214,18 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
     // The trace's steps give the loss trace and the first-step time (the reference goes
     // first, so the fast step finds the shaders the two share already compiled).
     const firstMs: number[] = [];
+    const firstPipelines: (number | null)[] = [];
     const losses: Record<string, number>[][] = rigs.map(() => []);
     let tensorsAfter2 = 0;
     for (let s = 0; s < traceSteps; s++) {
       for (const [i, r] of rigs.entries()) {
+        const compiled = compiledPipelineCount();
         const { ms, values } = await synced(r);
-        if (s === 0) firstMs.push(ms);
+        if (s === 0) {
+          firstMs.push(ms);
+          const after = compiledPipelineCount();
+          firstPipelines.push(compiled === null || after === null ? null : after - compiled);
+        }
         losses[i]!.push(named(values));
       }
       if (s === Math.min(1, traceSteps - 1)) tensorsAfter2 = tf.memory().numTensors;
@@ -298,6 +312,7 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
         teacherParams: countParameters(config.teacher),
         studentParams: countParameters(config.student),
         firstStepMs: firstMs[i]!,
+        firstStepPipelines: firstPipelines[i] ?? null,
         warmUpMs: warm?.ms ?? null,
         warmUpPipelines: warm?.pipelines ?? null,
         warmUpLeakedTensors: warm?.leakedTensors ?? null,

@@ -64,6 +64,15 @@ interface CompilingBackend {
 }
 
 /**
+ * Shader pipelines the WebGPU backend holds now; null off WebGPU. The benchmark counts those a
+ * first step adds: none after a complete warm-up, a figure no load on the machine changes.
+ */
+export function compiledPipelineCount(): number | null {
+  if (tf.getBackend() !== 'webgpu') return null;
+  return Object.keys((tf.backend() as unknown as CompilingBackend).pipelineCache).length;
+}
+
+/**
  * Traces the plan's steps in compile-only mode, then waits for their pipelines. Resolves to
  * null off WebGPU. The trace itself is synchronous; the returned promise is the compilation.
  */
