@@ -34,6 +34,8 @@ test('on WebGPU the fast step matches the reference step with at most half the d
     'kd',
     'kd-64x10',
     'layerNorm',
+    'linear',
+    'prependTokens',
     'relations',
     'relations-64x64x128',
     'softmax',

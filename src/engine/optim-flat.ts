@@ -69,7 +69,10 @@ export class FlatAdamW implements ParamOptimizer {
       const missing = grads.some((g) => g === undefined) ? this.missing(grads) : null;
       // A parameter off the loss's path has no gradient: it takes zeros here and is
       // masked out below, so it is left alone exactly as in the reference.
-      let g = flatten(grads.map((raw, i) => raw ?? missing!.zeros.get(i)!));
+      let g = flatten(
+        grads.map((raw, i) => raw ?? missing!.zeros.get(i)!),
+        this.useKernel(),
+      );
       if (this.useKernel()) {
         this.applyFused(g, missing?.flags, [stepSize, epsHat, lr * weightDecay]);
         return;
@@ -121,7 +124,10 @@ export class FlatAdamW implements ParamOptimizer {
       KERNELS.adamW,
       {
         G: g,
-        P: flatten(this.params.map((q) => q.variable)),
+        P: flatten(
+          this.params.map((q) => q.variable),
+          true,
+        ),
         M: this.m,
         V: this.v,
         FLAGS: flags ?? this.fusedConstants.flags,
@@ -191,6 +197,10 @@ export class FlatAdamW implements ParamOptimizer {
   }
 }
 
-function flatten(tensors: tf.Tensor[]): tf.Tensor1D {
+/** The tensors' entries in one vector; `copies`: by buffer copies (WebGPU's KdConcatCopy), no dispatch. */
+function flatten(tensors: tf.Tensor[], copies = false): tf.Tensor1D {
+  if (copies) {
+    return tf.engine().runKernel(KERNELS.concatCopy, tensors as unknown as tf.NamedTensorMap) as tf.Tensor1D;
+  }
   return tf.concat(tensors.map((t) => t.reshape([-1]))) as tf.Tensor1D;
 }

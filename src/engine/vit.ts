@@ -20,7 +20,8 @@ import {
   predictionHeads,
   type TrainedHeads,
 } from './heads';
-import { attention, gelu, layerNorm } from './kernels/fused-ops';
+import { affine, attention, gelu, layerNorm } from './kernels/fused-ops';
+import { prependTokens } from './prepend-tokens';
 import { makeRng, type Rng, truncatedNormal } from './random';
 import * as tf from './tf';
 
@@ -122,8 +123,13 @@ export class Vit {
     const d = cfg.dModel;
 
     const patches = linear(patchify(images, cfg.patchSize), p.patchW.reshape([-1, d]), p.patchB, fused); // [B, N, D]
-    const prefix = [p.clsToken, ...(p.distToken ? [p.distToken] : [])].map((t) => tf.tile(t, [batch, 1, 1])); // [B, 1, D] each
-    let x = tf.concat([...prefix, patches], 1).add(p.posEmbed) as tf.Tensor3D; // [B, T, D]
+    const tokens = [p.clsToken, ...(p.distToken ? [p.distToken] : [])]; // [1, 1, D] each
+    // The fast step's version differentiates with four kernels instead of tile's 2B + 2.
+    let x = fused
+      ? prependTokens(patches as tf.Tensor3D, tokens, p.posEmbed)
+      : (tf
+          .concat([...tokens.map((t) => tf.tile(t, [batch, 1, 1])), patches], 1)
+          .add(p.posEmbed) as tf.Tensor3D); // [B, T, D]
 
     const blocks: tf.Tensor3D[] = [];
     for (const block of p.blocks) {
@@ -194,9 +200,7 @@ function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fused = false): tf.Ten
   const inDim = x.shape[x.rank - 1]!;
   const outDim = w.shape[1]!;
   const flat = x.reshape([-1, inDim]) as tf.Tensor2D;
-  const y = fused
-    ? tf.fused.matMul({ a: flat, b: w as tf.Tensor2D, bias: b })
-    : tf.matMul(flat, w as tf.Tensor2D).add(b);
+  const y = affine(flat, w as tf.Tensor2D, b as tf.Tensor1D, fused);
   return y.reshape([...x.shape.slice(0, -1), outDim]);
 }
 

@@ -5,7 +5,10 @@
  *
  * KdAdamW writes [m', v', p'] packed in one [3N] output (a TF.js program has one output).
  * KdSplitCopy cuts a flat tensor into new tensors of the given sizes with copyBufferToBuffer:
- * copies on the command encoder, no compute dispatch. It reaches into WebGPUBackend internals
+ * copies on the command encoder, no compute dispatch. KdConcatCopy is the reverse, for the
+ * flat gradient and parameter vectors the update reads: tf.concat of the ~35 tensors of the
+ * tiny student is six dispatches on WebGPU (a concat program binds at most 7 inputs), twelve
+ * a step for the two vectors. It reaches into WebGPUBackend internals
  * (tensorMap, commandEncoder, commandQueueOwnedIds), pinned with the backend's exact version
  * in package.json, as webgpu-program.ts does. In TF.js's compile-only mode (warm-up.ts) the
  * split records no copy, as TF.js's own programs dispatch nothing then.
@@ -103,7 +106,34 @@ function splitCopy(x: tf.TensorInfo, sizes: number[], backend: WebGPUBackend): t
   return outs;
 }
 
-/** Registers KdAdamW and KdSplitCopy (called by webgpu.ts); neither has a gradient. */
+/** The tensors' entries one after another in a new flat float32 tensor, by buffer copies. */
+function concatCopy(xs: tf.TensorInfo[], backend: WebGPUBackend): tf.TensorInfo {
+  for (const x of xs) {
+    if (x.dtype !== 'float32') throw new Error(`KdConcatCopy: float32 inputs only, got ${x.dtype}.`);
+  }
+  const sizes = xs.map((x) => tf.util.sizeFromShape(x.shape));
+  const out = backend.makeTensorInfo([sizes.reduce((a, b) => a + b, 0)], 'float32');
+  const b = backend as unknown as BackendInternals;
+  b.uploadToGPU(out.dataId); // allocates its buffer
+  for (const x of xs) b.uploadToGPU(x.dataId); // a tensor still on the CPU gets its buffer
+  if (tf.env().getBool('WEBGPU_ENGINE_COMPILE_ONLY')) return out;
+  b.ensureCommandEncoderReady();
+  b.endComputePassEncoder();
+  const dst = b.tensorMap.get(out.dataId).resource!;
+  let offset = 0;
+  xs.forEach((x, i) => {
+    const bytes = sizes[i]! * 4;
+    if (bytes > 0)
+      b.commandEncoder.copyBufferToBuffer(b.tensorMap.get(x.dataId).resource!, 0, dst, offset, bytes);
+    offset += bytes;
+    // The inputs' buffers may not go back to the pool (and be rewritten) before the submit.
+    b.commandQueueOwnedIds.add(x.dataId as object);
+  });
+  b.commandQueueOwnedIds.add(out.dataId as object);
+  return out;
+}
+
+/** Registers KdAdamW, KdSplitCopy and KdConcatCopy (called by webgpu.ts); none has a gradient. */
 export function registerAdamWKernels(): void {
   register(KERNELS.adamW, ([g], a) => adamWProgram(tf.util.sizeFromShape(g!.shape), a.maxNorm as number), [
     'G',
@@ -123,5 +153,12 @@ export function registerAdamWKernels(): void {
         (attrs as { sizes: number[] }).sizes,
         backend as WebGPUBackend,
       ),
+  } as tf.KernelConfig);
+  tf.registerKernel({
+    kernelName: KERNELS.concatCopy,
+    backendName: 'webgpu',
+    // Inputs come as an array (as tf.concat passes them), in order.
+    kernelFunc: ({ inputs, backend }) =>
+      concatCopy(Object.values(inputs) as tf.TensorInfo[], backend as WebGPUBackend),
   } as tf.KernelConfig);
 }

@@ -4,10 +4,11 @@
  * on it, because the fused kernels exist only on WebGPU.
  */
 import { kdLoss, manifoldTermVector, randomSampleIndices } from '../losses';
+import { prependTokens } from '../prepend-tokens';
 import { makeRng } from '../random';
 import * as tf from '../tf';
 import { checkFusedAdamW } from './adamw-check';
-import { attention, gelu, hasFusedKernels, layerNorm, softmax } from './fused-ops';
+import { affine, attention, gelu, hasFusedKernels, layerNorm, softmax } from './fused-ops';
 
 export interface KernelCheck {
   name: string;
@@ -67,6 +68,21 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
   const wide = relationCase('relations-64x64x128', [8, 64, 64, 128, 192], seed + 8);
   const kdTiny = kdCase('kd', [16, 10], 2, seed + 9);
   const kdWide = kdCase('kd-64x10', [64, 10], 1, seed + 10);
+  // A linear layer of 51 rows (3 x 17 tokens), 24 -> 40; the fused one's bias gradient is
+  // the column-sum kernel. Then tokens prepended to patches [3, 15, 24] (two, and one).
+  const lin = [
+    tf.randomNormal([51, 24], 0, 1, 'float32', seed + 12),
+    tf.randomNormal([24, 40], 0, 0.3, 'float32', seed + 13),
+    tf.randomNormal([40], 0, 0.5, 'float32', seed + 14),
+  ];
+  const linW = tf.randomNormal([51, 40], 0, 1, 'float32', seed + 15);
+  const embed = [
+    tf.randomNormal([3, 15, 24], 0, 1, 'float32', seed + 16),
+    tf.randomNormal([1, 1, 24], 0, 1, 'float32', seed + 17),
+    tf.randomNormal([1, 1, 24], 0, 1, 'float32', seed + 18),
+    tf.randomNormal([1, 17, 24], 0, 1, 'float32', seed + 19),
+  ];
+  const embedW = tf.randomNormal([3, 33, 24], 0, 1, 'float32', seed + 20);
   const cases: {
     name: string;
     f: (fused: boolean) => (xs: tf.Tensor[]) => tf.Tensor;
@@ -92,6 +108,28 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
     wide.testCase,
     kdTiny.testCase,
     kdWide.testCase,
+    {
+      name: 'linear',
+      f: (fused) => (xs) => affine(xs[0] as tf.Tensor2D, xs[1] as tf.Tensor2D, xs[2] as tf.Tensor1D, fused),
+      inputs: lin,
+      weights: linW,
+    },
+    {
+      name: 'prependTokens',
+      // Two tokens (a DeiT student), then one (the pos embedding's tail: a plain ViT), side
+      // by side. The plain version is the reference step's (vit.ts): tile, concat, add.
+      f: (fused) => (xs) => {
+        const [patches, cls, dist, pos] = xs as [tf.Tensor3D, tf.Tensor, tf.Tensor, tf.Tensor];
+        const tail = pos.slice([0, 1, 0], [-1, -1, -1]);
+        const plain = (tokens: tf.Tensor[], p: tf.Tensor) =>
+          tf.concat([...tokens.map((t) => tf.tile(t, [3, 1, 1])), patches], 1).add(p);
+        const one = (tokens: tf.Tensor[], p: tf.Tensor) =>
+          fused ? prependTokens(patches, tokens, p) : plain(tokens, p);
+        return tf.concat([one([cls, dist], pos), one([cls], tail)], 1);
+      },
+      inputs: embed,
+      weights: embedW,
+    },
   ];
   const results: KernelCheck[] = [];
   try {
@@ -114,6 +152,10 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
       ...wide.tensors,
       ...kdTiny.tensors,
       ...kdWide.tensors,
+      ...lin,
+      linW,
+      ...embed,
+      embedW,
     ]);
   }
   return results;

@@ -14,8 +14,7 @@ export const LN_EPS = 1e-6;
 export const KERNELS = {
   layerNorm: 'KdLayerNorm',
   layerNormGradX: 'KdLayerNormGradX',
-  layerNormGradGamma: 'KdLayerNormGradGamma',
-  layerNormGradBeta: 'KdLayerNormGradBeta',
+  layerNormGradGammaBeta: 'KdLayerNormGradGammaBeta',
   rowStats: 'KdRowStats',
   gelu: 'KdGelu',
   geluGrad: 'KdGeluGrad',
@@ -30,6 +29,10 @@ export const KERNELS = {
   softKdGrad: 'KdSoftKdGrad',
   adamW: 'KdAdamW',
   splitCopy: 'KdSplitCopy',
+  concatCopy: 'KdConcatCopy',
+  columnSum: 'KdColumnSum',
+  /** Followed by the token count (1 or 2): KdPrependTokens1, KdPrependTokens2. */
+  prependTokens: 'KdPrependTokens',
 } as const;
 
 /**
@@ -95,4 +98,39 @@ export function attention(qkv: tf.Tensor3D, nHeads: number, fused: boolean): tf.
   const scores = tf.matMul(q!, k!, false, true).mul(1 / Math.sqrt(dh)); // [B*H, T, T]
   const mixed = tf.matMul(softmax(scores, fused) as tf.Tensor3D, v!); // [B*H, T, dh]
   return mixed.reshape([b, nHeads, t, dh]).transpose([0, 2, 1, 3]).reshape([b, t, d]); // [B, T, D]
+}
+
+/**
+ * Sum over every axis but the last: [..., D] -> [D]. One kernel on WebGPU (a thread per
+ * column), where tf.sum over a leading axis is a transpose and a reduction. Gradients use it
+ * (no gradient of its own).
+ */
+export function columnSum(x: tf.Tensor): tf.Tensor1D {
+  if (hasKernel(KERNELS.columnSum)) return tf.engine().runKernel(KERNELS.columnSum, { DY: x }) as tf.Tensor1D;
+  const d = x.shape[x.rank - 1]!;
+  return x.reshape([-1, d]).sum(0) as tf.Tensor1D;
+}
+
+type SaveFunc = (tensors: tf.Tensor[]) => void;
+
+/**
+ * x [M, in] @ w [in, out] + b [out]. Plain: matMul then add (the reference step). Fused: one
+ * matmul with the bias in it, whose gradient is TF.js's own for tf.fused.matMul (dy w^T and
+ * x^T dy) except the bias's: one columnSum kernel instead of a transpose and a reduction.
+ */
+export function affine(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, fused: boolean): tf.Tensor2D {
+  if (!fused) return tf.matMul(x, w).add(b) as tf.Tensor2D;
+  if (!hasKernel(KERNELS.columnSum)) return tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
+  const f = tf.customGrad(((a: tf.Tensor2D, m: tf.Tensor2D, bias: tf.Tensor1D, save: SaveFunc) => {
+    save([a, m]);
+    return {
+      value: tf.fused.matMul({ a, b: m, bias }),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const g = dy as tf.Tensor2D;
+        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+        return [tf.matMul(g, ws, false, true), tf.matMul(xs, g, true, false), columnSum(g)];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x, w, b) as tf.Tensor2D;
 }

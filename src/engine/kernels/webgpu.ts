@@ -13,6 +13,7 @@ import { registerAdamWKernels } from './adamw-webgpu';
 import { registerAttentionKernels } from './attention-webgpu';
 import { KERNELS } from './fused-ops';
 import { registerKdKernels } from './kd-webgpu';
+import { registerPrependKernel } from './prepend-webgpu';
 import { registerRelationKernels } from './relation-webgpu';
 import { program, register } from './webgpu-program';
 
@@ -90,8 +91,7 @@ function layerNormProgram(shape: number[], eps: number): WebGPUProgram {
 
 /**
  * dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma. The row statistics are
- * recomputed here rather than shared with the gamma gradient: the tape disposes what one
- * input's gradient made before the next one runs.
+ * recomputed here (the thread reads its row anyway) rather than read from KdRowStats.
  */
 function layerNormGradXProgram(shape: number[], eps: number): WebGPUProgram {
   return rowProgram(
@@ -133,28 +133,36 @@ function rowStatsProgram(shape: number[], eps: number): WebGPUProgram {
   );
 }
 
-/** dgamma[j] = sum over rows of dy * xhat (one thread per channel). */
-function layerNormGradGammaProgram(shape: number[]): WebGPUProgram {
+/**
+ * [dgamma, dbeta] packed in one [2D] output: one thread per channel sums dy * xhat and dy
+ * over the rows (one dispatch for both; the gradient cuts them apart with KdSplitCopy,
+ * buffer copies and no dispatch).
+ */
+function layerNormGradGammaBetaProgram(shape: number[]): WebGPUProgram {
   const [rows, d] = rowsAndWidth(shape);
   return program(
-    `kd_ln_dgamma_${rows}_${d}`,
+    `kd_ln_dgb_${rows}_${d}`,
     ['X', 'DY', 'S'],
-    [d],
+    [2 * d],
     d,
     `
 ${consts(rows, d)}
 fn main(j : i32) {
   if (j >= D) { return; }
   var acc = 0.0;
+  var accB = 0.0;
   for (var r = 0; r < ROWS; r++) {
-    acc += DY[r * D + j] * (X[r * D + j] - S[r * 2]) * S[r * 2 + 1];
+    let dy = DY[r * D + j];
+    acc += dy * (X[r * D + j] - S[r * 2]) * S[r * 2 + 1];
+    accB += dy;
   }
   setOutputAtIndex(j, acc);
+  setOutputAtIndex(D + j, accB);
 }`,
   );
 }
 
-/** dbeta[j] = sum over rows of dy. */
+/** out[j] = sum over rows of dy (linear layers' bias gradient, columnSum in fused-ops.ts). */
 function columnSumProgram(shape: number[]): WebGPUProgram {
   const [rows, d] = rowsAndWidth(shape);
   return program(
@@ -251,8 +259,12 @@ export function registerWebGpuKernels(): void {
   register(KERNELS.layerNorm, ([x], a) => layerNormProgram(x!.shape, eps(a)), ['X', 'G', 'B']);
   register(KERNELS.layerNormGradX, ([x], a) => layerNormGradXProgram(x!.shape, eps(a)), ['X', 'G', 'DY']);
   register(KERNELS.rowStats, ([x], a) => rowStatsProgram(x!.shape, eps(a)), ['X']);
-  register(KERNELS.layerNormGradGamma, ([x]) => layerNormGradGammaProgram(x!.shape), ['X', 'DY', 'S']);
-  register(KERNELS.layerNormGradBeta, ([dy]) => columnSumProgram(dy!.shape), ['DY']);
+  register(KERNELS.layerNormGradGammaBeta, ([x]) => layerNormGradGammaBetaProgram(x!.shape), [
+    'X',
+    'DY',
+    'S',
+  ]);
+  register(KERNELS.columnSum, ([dy]) => columnSumProgram(dy!.shape), ['DY']);
   register(KERNELS.gelu, ([x]) => geluProgram(x!.shape), ['X']);
   register(KERNELS.geluGrad, ([x]) => geluGradProgram(x!.shape), ['X', 'DY']);
   register(KERNELS.softmax, ([x]) => softmaxProgram(x!.shape), ['X']);
@@ -261,6 +273,7 @@ export function registerWebGpuKernels(): void {
   registerRelationKernels();
   registerKdKernels();
   registerAdamWKernels();
+  registerPrependKernel();
 
   const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
     tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
@@ -271,10 +284,22 @@ export function registerWebGpuKernels(): void {
     gradFunc: (dy, saved, attrs) => {
       const [x, gamma] = saved as [tf.Tensor, tf.Tensor];
       const g = dy as tf.Tensor;
+      const d = gamma.size;
+      // Gamma's and beta's gradients come from one kernel, made here rather than in either
+      // closure: the tape disposes what one input's gradient made before the next one runs.
+      // Both are wanted whenever one is (the LayerNorm's own parameters).
+      const packed = run(KERNELS.layerNormGradGammaBeta, {
+        X: x,
+        DY: g,
+        S: run(KERNELS.rowStats, { X: x }, attrs),
+      });
+      const [dGamma, dBeta] = tf
+        .engine()
+        .runKernel(KERNELS.splitCopy, { X: packed }, { sizes: [d, d] }) as tf.Tensor[];
       return {
         X: () => run(KERNELS.layerNormGradX, { X: x, G: gamma, DY: g }, attrs),
-        G: () => run(KERNELS.layerNormGradGamma, { X: x, DY: g, S: run(KERNELS.rowStats, { X: x }, attrs) }),
-        B: () => run(KERNELS.layerNormGradBeta, { DY: g }),
+        G: () => dGamma!.reshape(gamma.shape),
+        B: () => dBeta!.reshape(gamma.shape),
       };
     },
   });
