@@ -65,6 +65,9 @@ test('on WebGPU the fast step matches the reference step with at most half the d
 
   expect(ref.dispatchesPerStep).toBeGreaterThan(0);
   expect(fast.dispatchesPerStep!).toBeLessThanOrEqual(0.5 * ref.dispatchesPerStep!);
+  // A count, not a time: 148.3 at tiny (docs/performance.md); a kernel that falls back to
+  // plain ops shows here first.
+  expect(fast.dispatchesPerStep!).toBeLessThanOrEqual(160);
   expect(fast.readbacksPerStep!).toBeLessThan(0.5);
   expect(fast.uploadBytesPerStep!).toBeLessThan(4096);
   expect(fast.tensorsAfterAll).toBe(fast.tensorsAfter2);
