@@ -55,10 +55,11 @@ test('the Content-Security-Policy refuses injected scripts, and the app runs und
     return dt;
   });
   await page.getByLabel('Drop images').dispatchEvent('drop', { dataTransfer });
-  // Its preview is a data: URL image, decoded under the policy.
+  // Its preview is a data: URL image, decoded under the policy. Exact name: once a run's maps
+  // arrive, the card's heatmaps ("… relation of square.png") match the name as a substring.
   const preview = page
     .getByRole('article', { name: 'Image square.png' })
-    .getByRole('img', { name: 'square.png' });
+    .getByRole('img', { name: 'square.png', exact: true });
   await expect(preview).toBeVisible();
   expect(await preview.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
   await waitForStep(page, 4, 200_000);
