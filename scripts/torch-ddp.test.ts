@@ -36,10 +36,24 @@ function twin(args: string[], procs: number): Record<string, number> {
           '0.5',
         ]
       : [];
-  const res = spawnSync(found.python!, [...launcher, path.join(TOOLS, 'train.py'), ...args], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const run = () =>
+    spawnSync(found.python!, [...launcher, path.join(TOOLS, 'train.py'), ...args], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      // On a hang, the launcher prints its threads' stacks (faulthandler) as it dies.
+      env: { ...process.env, PYTHONFAULTHANDLER: '1' },
+      killSignal: 'SIGABRT',
+    });
+  let res = run();
+  if (res.status === null && procs > 1) {
+    // torch 1.13's launcher twice hung here after a finished run (result line printed, the
+    // workers done), once in a row on a fresh clone, not reproducible outside the test
+    // runner. A run takes seconds: one retry on a new port, and the stacks are kept in the log.
+    console.warn(`torchrun hung (${res.signal}); retrying once. Its output:\n${res.stdout}\n${res.stderr}`);
+    const at = launcher.indexOf('--master_port');
+    launcher[at + 1] = String(port++);
+    res = run();
+  }
   if (res.status !== 0) throw new Error(`train.py failed:\n${res.stdout}\n${res.stderr}`);
   const out = args[args.indexOf('--out') + 1]!;
   return JSON.parse(readFileSync(path.join(out, 'result.json'), 'utf8')) as Record<string, number>;
@@ -144,5 +158,5 @@ describe.skipIf(!found.python)('the twin on two processes (gloo)', () => {
     const first = JSON.parse(lines[0]!) as Record<string, number>;
     for (const term of ['kd', 'intra', 'inter', 'random', 'total'])
       expect(Number.isFinite(first[term])).toBe(true);
-  });
+  }, 300_000);
 });
