@@ -8,6 +8,30 @@ import type { BenchEvent, BenchJob } from '../src/worker/bench-protocol';
 // against the reference step: kernels against their plain-op versions (values and input
 // gradients), then whole steps (loss terms of three steps, weights after them, dispatches).
 
+/**
+ * Two measurements trained alike: every loss term of every traced step within `losses`
+ * (relative), the weights' sum of squares within `sumSq` (relative) and their sum within
+ * `sum` of the weights' norm. `expected` is the measurement the other is held to.
+ */
+function expectSameTraining(
+  actual: StepMeasurement,
+  expected: StepMeasurement,
+  tol: { losses: number; sumSq: number; sum: number },
+): void {
+  expected.losses.forEach((row, i) => {
+    for (const [term, value] of Object.entries(row)) {
+      const other = actual.losses[i]![term]!;
+      expect(
+        Math.abs(other - value) / Math.max(Math.abs(value), 1e-12),
+        `step ${i + 1} ${term}`,
+      ).toBeLessThan(tol.losses);
+    }
+  });
+  const [a, e] = [actual.weightDigest, expected.weightDigest];
+  expect(Math.abs(a.sumSq - e.sumSq) / e.sumSq).toBeLessThan(tol.sumSq);
+  expect(Math.abs(a.sum - e.sum)).toBeLessThan(tol.sum * Math.sqrt(e.sumSq));
+}
+
 test('on WebGPU the fast step matches the reference step with at most half the dispatches', async ({
   page,
 }) => {
@@ -46,22 +70,8 @@ test('on WebGPU the fast step matches the reference step with at most half the d
   const byKind = (k: string) => results.find((m) => m.kind === k) as StepMeasurement;
   const ref = byKind('reference');
   const fast = byKind('fast');
-  ref.losses.forEach((row, i) => {
-    for (const [term, value] of Object.entries(row)) {
-      const other = fast.losses[i]![term]!;
-      expect(
-        Math.abs(other - value) / Math.max(Math.abs(value), 1e-12),
-        `step ${i + 1} ${term}`,
-      ).toBeLessThan(1e-4);
-    }
-  });
   // Weights after three steps, by their sum and sum of squares (thousands of entries moved).
-  expect(Math.abs(fast.weightDigest.sumSq - ref.weightDigest.sumSq) / ref.weightDigest.sumSq).toBeLessThan(
-    1e-4,
-  );
-  expect(Math.abs(fast.weightDigest.sum - ref.weightDigest.sum)).toBeLessThan(
-    1e-3 * Math.sqrt(ref.weightDigest.sumSq),
-  );
+  expectSameTraining(fast, ref, { losses: 1e-4, sumSq: 1e-4, sum: 1e-3 });
 
   expect(ref.dispatchesPerStep).toBeGreaterThan(0);
   expect(fast.dispatchesPerStep!).toBeLessThanOrEqual(0.5 * ref.dispatchesPerStep!);
@@ -129,19 +139,5 @@ test('after the pipeline warm-up the first fast step compiles nothing, and train
   console.log('first / steady step, cold and after the warm-up:', JSON.stringify(figures));
   // The warm-up changes no weight, moment, step count or RNG: the same losses and weights
   // after three steps as without it (same kernels on the same inputs: equal up to rounding).
-  warm.losses.forEach((row, i) => {
-    for (const [term, value] of Object.entries(row)) {
-      const other = cold.losses[i]![term]!;
-      expect(
-        Math.abs(other - value) / Math.max(Math.abs(value), 1e-12),
-        `step ${i + 1} ${term}`,
-      ).toBeLessThan(1e-6);
-    }
-  });
-  expect(Math.abs(warm.weightDigest.sumSq - cold.weightDigest.sumSq) / cold.weightDigest.sumSq).toBeLessThan(
-    1e-6,
-  );
-  expect(Math.abs(warm.weightDigest.sum - cold.weightDigest.sum)).toBeLessThan(
-    1e-5 * Math.sqrt(cold.weightDigest.sumSq),
-  );
+  expectSameTraining(warm, cold, { losses: 1e-6, sumSq: 1e-6, sum: 1e-5 });
 });

@@ -9,7 +9,7 @@
  * gradient sums the batch once (a column sum, shared with the position embedding's: one
  * kernel on WebGPU) and cuts the tokens' and the patches' parts out of it: four kernels.
  */
-import { columnSum, KERNELS } from './kernels/fused-ops';
+import { columnSum, hasKernel, KERNELS } from './kernels/fused-ops';
 import * as tf from './tf';
 
 type SaveFunc = (tensors: tf.Tensor[]) => void;
@@ -42,8 +42,8 @@ export function prependTokens(patches: tf.Tensor3D, tokens: tf.Tensor[], pos: tf
 
 /** The forward: one kernel on WebGPU (kernels/prepend-webgpu.ts), else tile, concat and add. */
 function embed(patches: tf.Tensor, tokens: tf.Tensor[], pos: tf.Tensor, b: number): tf.Tensor {
-  const kernel = `${KERNELS.prependTokens}${tokens.length}`;
-  if (tf.getKernel(kernel, tf.getBackend())) {
+  const kernel = `${KERNELS.prependTokens}${tokens.length}` as const;
+  if (hasKernel(kernel)) {
     const named = Object.fromEntries(tokens.map((t, i) => [`T${i}`, t]));
     return tf.engine().runKernel(kernel, { X: patches, POS: pos, ...named }) as tf.Tensor;
   }

@@ -48,7 +48,9 @@ export const RELATION_MAX_WIDTH = 256;
 export const ATTENTION_MAX_HEAD_DIM = 64;
 
 /** Whether the active backend has this fused kernel (only WebGPU does, once webgpu.ts is loaded). */
-export function hasKernel(name: (typeof KERNELS)[keyof typeof KERNELS]): boolean {
+type KernelName = (typeof KERNELS)[keyof typeof KERNELS];
+/** A kernel name, or one registered per arity (KdPrependTokens1, KdPrependTokens2). */
+export function hasKernel(name: KernelName | `${KernelName}${number}`): boolean {
   return tf.getKernel(name, tf.getBackend()) !== undefined;
 }
 
