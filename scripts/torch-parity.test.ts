@@ -25,7 +25,7 @@ import {
   type VitConfig,
 } from '../src/engine/config';
 import { kdLoss } from '../src/engine/losses';
-import { distillationObjective, teacherTargets } from '../src/engine/objective';
+import { activeTerms, distillationObjective, teacherTargets } from '../src/engine/objective';
 import { AdamW } from '../src/engine/optim';
 import { PRESET_NAMES, presetConfig } from '../src/engine/presets';
 import { distillStep } from '../src/engine/step';
@@ -238,7 +238,7 @@ describe.skipIf(!found.python)(`the PyTorch twin (${found.python ? found.torchVe
           blocks: sOut.blocks.map(read),
         },
         terms: {
-          ...Object.fromEntries(Object.entries(obj.terms).map(([k, v]) => [k, v.dataSync()[0]!])),
+          ...Object.fromEntries(activeTerms(LOSS).map((k) => [k, obj.term(k).dataSync()[0]!])),
           total: obj.total.dataSync()[0]!,
           kdHard: kdLoss(sOut.distLogits!, target.logits, { tau: LOSS.tau, kind: 'hard' }).dataSync()[0]!,
         },

@@ -156,38 +156,67 @@ export function manifoldTerms(
   });
 }
 
+/** Tokens before the patch tokens in each image's rows (cls, distillation) of each side. */
+export interface TokenPrefix {
+  student: number;
+  teacher: number;
+}
+
+/** How one layer pair's term vector enters the fast step's running sum over pairs. */
+export interface TermVectorOptions {
+  /** Tokens before the patch tokens in each image's rows of each side (0 and 0 by default). */
+  prefix?: TokenPrefix;
+  /** Factor on the vector (1 / the layer pairs, for their mean; 1 by default). */
+  scale?: number;
+  /** The vector of the pairs before this one, added to this one's (none by default). */
+  addTo?: tf.Tensor1D;
+}
+
 /**
- * [intra, inter, random] of one layer pair as one vector, what the fast step sums. With
- * `fused`, on a backend that has the kernel (WebGPU), it is one kernel forward and one for
- * the student's gradient (kernels/relation-webgpu.ts; the teacher gets none, as it is
- * frozen); otherwise manifoldTerms' ops. The sample is `opts.sampleIndices` either way.
+ * scale * [intra, inter, random] of one layer pair, plus `addTo`: what the fast step averages
+ * over the pairs, one pair at a time. Each side is a block output [B, prefix + N, D] whose
+ * first `prefix` tokens of each image are not patches. With `fused`, on a backend that has the
+ * kernel (WebGPU), this is one kernel forward (two dispatches, the scale and the sum inside)
+ * and one for the student's gradient (kernels/relation-webgpu.ts), reading the patch tokens in
+ * place: no slice, no pad in the gradient, no add or multiply between pairs. The teacher gets
+ * no gradient, as it is frozen. Otherwise the prefix is sliced off and manifoldTerms' ops run.
+ * The sample is `opts.sampleIndices` either way.
  */
 export function manifoldTermVector(
   student: tf.Tensor3D,
   teacher: tf.Tensor3D,
   opts: SampleOptions,
   fused: boolean,
+  { prefix = { student: 0, teacher: 0 }, scale = 1, addTo }: TermVectorOptions = {},
 ): tf.Tensor1D {
   const width = student.shape[2];
-  if (!fused || width > RELATION_MAX_WIDTH || !hasKernel(KERNELS.relationLoss)) {
+  const kernel = `${KERNELS.relationLoss}${addTo ? 2 : 1}` as const;
+  if (!fused || width > RELATION_MAX_WIDTH || !hasKernel(kernel)) {
     return tf.tidy(() => {
-      const t = manifoldTerms(student, teacher, opts);
-      return tf.stack([t.intra, t.inter, t.random]) as tf.Tensor1D;
+      const patches = (x: tf.Tensor3D, p: number) => (p ? x.slice([0, p, 0], [-1, -1, -1]) : x);
+      const t = manifoldTerms(patches(student, prefix.student), patches(teacher, prefix.teacher), opts);
+      const v = tf.stack([t.intra, t.inter, t.random]) as tf.Tensor1D;
+      const scaled = scale === 1 ? v : (v.mul(scale) as tf.Tensor1D);
+      return addTo ? (scaled.add(addTo) as tf.Tensor1D) : scaled;
     });
   }
+  const patchTokens = student.shape[1] - prefix.student;
   if (
     student.rank !== 3 ||
     teacher.rank !== 3 ||
     student.shape[0] !== teacher.shape[0] ||
-    student.shape[1] !== teacher.shape[1]
+    teacher.shape[1] - prefix.teacher !== patchTokens ||
+    (addTo && (addTo.rank !== 1 || addTo.shape[0] !== 3))
   ) {
     throw new Error(
-      `manifoldTermVector expects student [B, N, Ds] and teacher [B, N, Dt], got [${student.shape}] and [${teacher.shape}].`,
+      `manifoldTermVector expects student [B, ${prefix.student} + N, Ds], teacher [B, ${prefix.teacher} + N, Dt] and a [3] sum so far, got [${student.shape}], [${teacher.shape}]${addTo ? ` and [${addTo.shape}]` : ''}.`,
     );
   }
   return tf.tidy(() => {
-    const idx = sampleTensor(student.shape[0] * student.shape[1], opts);
-    return tf.engine().runKernel(KERNELS.relationLoss, { XS: student, XT: teacher, IDX: idx }) as tf.Tensor1D;
+    const idx = sampleTensor(student.shape[0] * patchTokens, opts);
+    const inputs = { XS: student, XT: teacher, IDX: idx, ...(addTo ? { ACC: addTo } : {}) };
+    const attrs = { prefixStudent: prefix.student, prefixTeacher: prefix.teacher, scale };
+    return tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor1D;
   });
 }
 

@@ -4,8 +4,15 @@
  * A term whose weight is 0 is not computed at all, so "CE only" costs what plain training costs.
  */
 
-import type { LayerPair, LossConfig } from './config';
-import { crossEntropy, kdLoss, manifoldTerms, manifoldTermVector, type SampleOptions } from './losses';
+import { type LayerPair, type LossConfig, prefixTokenCount } from './config';
+import {
+  crossEntropy,
+  kdLoss,
+  manifoldTerms,
+  manifoldTermVector,
+  type SampleOptions,
+  type TokenPrefix,
+} from './losses';
 import { meanAll } from './reduce';
 import { activeTerms, type LossTerm } from './terms';
 import * as tf from './tf';
@@ -17,15 +24,28 @@ export { activeTerms, LOSS_TERMS, type LossTerm } from './terms';
 export interface TeacherTargets {
   /** Teacher logits used for KD [B, classes]. */
   logits: tf.Tensor2D;
-  /** Patch tokens [B, N, Dt] of the teacher block of each layer pair, in pair order. */
-  tokens: tf.Tensor3D[];
+  /**
+   * Output [B, prefix + N, Dt] of the teacher block of each layer pair, in pair order: all
+   * tokens, so the fast step's relation kernel reads the patch tokens in place (no slice).
+   */
+  blocks: tf.Tensor3D[];
+  /** Tokens before the patch tokens in each image's rows (cls, and distillation if any). */
+  prefix: number;
 }
 
 export interface ObjectiveValue {
   /** The weighted sum the optimizer minimises. */
   total: tf.Scalar;
-  /** Unweighted value of each active term (relation terms averaged over layer pairs). */
-  terms: Partial<Record<LossTerm, tf.Scalar>>;
+  /**
+   * Unweighted values of the active terms in activeTerms order (relation terms averaged over
+   * layer pairs), as 1-D pieces whose concatenation is the term vector: the fast step's
+   * relation terms come as one [3] vector, and the step's metrics concatenate the pieces with
+   * the total and the accuracy in one kernel, where cutting the vector into scalars would
+   * take one slice a term.
+   */
+  termParts: tf.Tensor1D[];
+  /** One active term's value as a scalar (a slice of termParts: tests and tools, not the step). */
+  term: (name: LossTerm) => tf.Scalar;
 }
 
 /** A mixup batch: images are lam * x + (1 - lam) * partner, labels come in pairs. */
@@ -52,15 +72,23 @@ export function labelCrossEntropy(
 export function teacherTargets(teacher: Vit, out: VitOutput, pairs: LayerPair[]): TeacherTargets {
   return {
     logits: teacher.predictLogits(out),
-    tokens: pairs.map(([, t]) => {
+    blocks: pairs.map(([, t]) => {
       const block = out.blocks[t];
       if (!block)
         throw new Error(
           `Layer pair uses teacher block ${t}, but the teacher has ${out.blocks.length} blocks.`,
         );
-      return teacher.patchTokens(block);
+      return block;
     }),
+    prefix: prefixTokenCount(teacher.config),
   };
+}
+
+/** Whether the objective reads student block `block`'s output (a relation term on it). */
+export function readsStudentBlock(loss: LossConfig, pairs: LayerPair[], block: number): boolean {
+  const active = new Set(activeTerms(loss));
+  const relations = active.has('intra') || active.has('inter') || active.has('random');
+  return relations && pairs.some(([s]) => s === block);
 }
 
 /**
@@ -80,21 +108,24 @@ export function distillationObjective(
   /** The fast step's cheaper formulations (same values). */
   fast = false,
 ): ObjectiveValue {
-  const active = new Set(activeTerms(loss));
-  const terms: Partial<Record<LossTerm, tf.Scalar>> = {};
+  const order = activeTerms(loss);
+  const active = new Set(order);
+  const termParts: tf.Tensor1D[] = [];
   const parts: tf.Scalar[] = [];
 
   if (active.has('ce')) {
-    terms.ce = labelCrossEntropy(out.logits, labels, loss.labelSmoothing, mix);
-    parts.push(terms.ce.mul(loss.wCe));
+    const ce = labelCrossEntropy(out.logits, labels, loss.labelSmoothing, mix);
+    termParts.push(ce.reshape([1]));
+    parts.push(ce.mul(loss.wCe));
   }
   if (active.has('kd')) {
-    terms.kd = kdLoss(out.distLogits ?? out.logits, target.logits, {
+    const kd = kdLoss(out.distLogits ?? out.logits, target.logits, {
       tau: loss.tau,
       kind: loss.kd,
       fused: fast,
     });
-    parts.push(terms.kd.mul(loss.wKd));
+    termParts.push(kd.reshape([1]));
+    parts.push(kd.mul(loss.wKd));
   }
   if (active.has('intra') || active.has('inter') || active.has('random')) {
     const students = pairs.map(([s]) => {
@@ -103,27 +134,44 @@ export function distillationObjective(
         throw new Error(
           `Layer pair uses student block ${s}, but the student has ${out.blocks.length} blocks.`,
         );
-      return student.patchTokens(block);
+      return block;
     });
     const opts = (i: number) => ({ k: loss.k, sampleIndices: sampleIndices[i]!, gather: fast });
     if (fast) {
-      parts.push(relationPartFast(students, target.tokens, opts, loss, active, terms));
+      const prefix = { student: prefixTokenCount(student.config), teacher: target.prefix };
+      const rel = relationPartFast(students, target.blocks, prefix, opts, loss, active);
+      termParts.push(rel.terms);
+      parts.push(rel.total);
     } else {
-      const perPair = students.map((s, i) => manifoldTerms(s, target.tokens[i]!, opts(i)));
+      const patches = (x: tf.Tensor3D, p: number) => x.slice([0, p, 0], [-1, -1, -1]);
+      const perPair = students.map((s, i) =>
+        manifoldTerms(
+          patches(s, prefixTokenCount(student.config)),
+          patches(target.blocks[i]!, target.prefix),
+          opts(i),
+        ),
+      );
       // stack + mean, not addN: addN of 8 or more tensors is wrong on tfjs's WebGPU backend.
       const mean = (key: 'intra' | 'inter' | 'random') => meanAll(tf.stack(perPair.map((p) => p[key])));
       let md: tf.Scalar | null = null;
       for (const [key, w] of relationWeights(loss)) {
         if (!active.has(key)) continue;
-        terms[key] = mean(key);
-        const weighted = terms[key].mul(w) as tf.Scalar;
+        const value = mean(key);
+        termParts.push(value.reshape([1]));
+        const weighted = value.mul(w) as tf.Scalar;
         md = md ? (md.add(weighted) as tf.Scalar) : weighted;
       }
       if (md) parts.push(md.mul(loss.wMd));
     }
   }
   if (!parts.length) throw new Error('Every loss weight is 0: give at least one term a positive weight.');
-  return { total: parts.reduce((a, b) => a.add(b)) as tf.Scalar, terms };
+  const term = (name: LossTerm): tf.Scalar => {
+    const at = order.indexOf(name);
+    if (at < 0)
+      throw new Error(`The term ${name} is not active in this objective (active: ${order.join(', ')}).`);
+    return tf.concat(termParts).slice([at], [1]).reshape([]) as tf.Scalar;
+  };
+  return { total: parts.reduce((a, b) => a.add(b)) as tf.Scalar, termParts, term };
 }
 
 function relationWeights(loss: LossConfig) {
@@ -135,25 +183,30 @@ function relationWeights(loss: LossConfig) {
 }
 
 /**
- * The fast step's relation part: each pair's terms as one [3] vector (one fused kernel on
- * WebGPU), summed pairwise, and weighted by one [1, 3] x [3, 1] matmul, so the step spends a
- * few kernels here instead of a stack, a mean and three scalar products per term.
+ * The fast step's relation part: the mean over pairs of each pair's terms as one [3] vector,
+ * built pair by pair (one fused kernel each on WebGPU, which scales and adds the sum so far
+ * itself), then weighted by one [1, 3] x [3, 1] matmul, so the step spends a few kernels here
+ * instead of a stack, a mean and three scalar products per term. Returns the weighted total
+ * and the active terms' values ([3] when all three are, else a gather of them).
  */
 function relationPartFast(
   students: tf.Tensor3D[],
   teachers: tf.Tensor3D[],
+  prefix: TokenPrefix,
   opts: (i: number) => SampleOptions,
   loss: LossConfig,
   active: Set<LossTerm>,
-  terms: Partial<Record<LossTerm, tf.Scalar>>,
-): tf.Scalar {
-  const vectors = students.map((s, i) => manifoldTermVector(s, teachers[i]!, opts(i), true));
-  const mean = vectors.reduce((a, b) => a.add(b)).mul(1 / vectors.length) as tf.Tensor1D; // [3]
-  const weights = relationWeights(loss).map(([key, w]) => (active.has(key) ? w * loss.wMd : 0));
-  // Only the metrics read the terms one by one; the loss's gradient does not pass through them.
-  const split = tf.unstack(mean) as tf.Scalar[];
-  relationWeights(loss).forEach(([key], i) => {
-    if (active.has(key)) terms[key] = split[i]!;
+): { total: tf.Scalar; terms: tf.Tensor1D } {
+  const scale = 1 / students.length;
+  let mean: tf.Tensor1D | undefined;
+  students.forEach((s, i) => {
+    mean = manifoldTermVector(s, teachers[i]!, opts(i), true, { prefix, scale, addTo: mean });
   });
-  return tf.matMul(mean.reshape([1, 3]), tf.tensor2d(weights, [3, 1])).reshape([]) as tf.Scalar;
+  if (!mean) throw new Error('The relation terms need at least one layer pair.');
+  const weights = relationWeights(loss).map(([key, w]) => (active.has(key) ? w * loss.wMd : 0));
+  // Only the metrics read the terms; the loss's gradient does not pass through them.
+  const on = relationWeights(loss).flatMap(([key], i) => (active.has(key) ? [i] : []));
+  const terms = on.length === 3 ? mean : (tf.gather(mean, tf.tensor1d(on, 'int32')) as tf.Tensor1D);
+  const total = tf.matMul(mean.reshape([1, 3]), tf.tensor2d(weights, [3, 1])).reshape([]) as tf.Scalar;
+  return { total, terms };
 }

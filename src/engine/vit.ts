@@ -20,7 +20,7 @@ import {
   predictionHeads,
   type TrainedHeads,
 } from './heads';
-import { affine, attention, gelu, layerNorm } from './kernels/fused-ops';
+import { addLayerNorm, affine, attention, gelu, layerNorm } from './kernels/fused-ops';
 import { prependTokens } from './prepend-tokens';
 import { makeRng, type Rng, truncatedNormal } from './random';
 import * as tf from './tf';
@@ -109,9 +109,13 @@ export class Vit {
   /**
    * Forward pass on images [B, H, W, C] (already normalised). Wrap callers in tf.tidy.
    * `fused` runs LayerNorm, GELU and attention as single kernels where the backend has them
-   * (the fast step); the values are the same either way.
+   * (the fast step); the values are the same either way. `lastBlockInLoss`: whether a loss
+   * differentiated through this pass reads the last block's output (a relation term on it).
+   * When it does not, the fast step adds that block's residual apart from the final
+   * LayerNorm: the fused kernel's second output would get no gradient, and TF.js builds the
+   * zeros it stands for on the CPU and uploads them, every step.
    */
-  apply(images: tf.Tensor4D, fused = false): VitOutput {
+  apply(images: tf.Tensor4D, fused = false, lastBlockInLoss = true): VitOutput {
     const cfg = this.config;
     const p = this.params;
     const [batch, height, width, channels] = images.shape;
@@ -122,7 +126,8 @@ export class Vit {
     }
     const d = cfg.dModel;
 
-    const patches = linear(patchify(images, cfg.patchSize), p.patchW.reshape([-1, d]), p.patchB, fused); // [B, N, D]
+    // The pixels are data: no gradient is computed for them.
+    const patches = linear(patchify(images, cfg.patchSize), p.patchW.reshape([-1, d]), p.patchB, fused, true); // [B, N, D]
     const tokens = [p.clsToken, ...(p.distToken ? [p.distToken] : [])]; // [1, 1, D] each
     // The fast step's version differentiates with four kernels instead of tile's 2B + 2.
     let x = fused
@@ -131,16 +136,34 @@ export class Vit {
           .concat([...tokens.map((t) => tf.tile(t, [batch, 1, 1])), patches], 1)
           .add(p.posEmbed) as tf.Tensor3D); // [B, T, D]
 
+    // Pre-norm blocks: x += attn(LN1(x)); x += mlp(LN2(x)); then the final LayerNorm. Each
+    // residual add is taken together with the LayerNorm that follows it (the next
+    // sub-block's, or the final one): one kernel in the fast step.
+    const norms = [
+      ...p.blocks.map((b) => [b.ln1Gamma, b.ln1Beta] as const),
+      [p.normGamma, p.normBeta] as const,
+    ];
+    let h = layerNorm(x, norms[0]![0], norms[0]![1], fused); // [B, T, D]
     const blocks: tf.Tensor3D[] = [];
-    for (const block of p.blocks) {
-      x = x.add(
-        selfAttention(layerNorm(x, block.ln1Gamma, block.ln1Beta, fused), block, cfg.nHeads, fused),
-      ) as tf.Tensor3D;
-      x = x.add(mlp(layerNorm(x, block.ln2Gamma, block.ln2Beta, fused), block, fused)) as tf.Tensor3D;
+    p.blocks.forEach((block, i) => {
+      [x, h] = addLayerNorm(
+        x,
+        selfAttention(h, block, cfg.nHeads, fused),
+        block.ln2Gamma,
+        block.ln2Beta,
+        fused,
+      );
+      const [gamma, beta] = norms[i + 1]!;
+      const branch = mlp(h, block, fused);
+      if (i === p.blocks.length - 1 && !lastBlockInLoss) {
+        x = x.add(branch) as tf.Tensor3D;
+        h = layerNorm(x, gamma, beta, fused);
+      } else {
+        [x, h] = addLayerNorm(x, branch, gamma, beta, fused);
+      }
       blocks.push(x);
-    }
-
-    const out = layerNorm(x, p.normGamma, p.normBeta, fused); // [B, T, D]
+    });
+    const out = h; // the final LayerNorm's output, [B, T, D]
     const token = (i: number) => out.slice([0, i, 0], [batch, 1, d]).reshape([batch, d]) as tf.Tensor2D; // [B, D]
     const logits = linear(token(0), p.headW, p.headB, fused) as tf.Tensor2D; // [B, classes]
     const distLogits =
@@ -195,12 +218,15 @@ function patchify(images: tf.Tensor4D, p: number): tf.Tensor3D {
     .reshape([b, gh * gw, p * p * c]);
 }
 
-/** x [..., in] @ w [in, out] + b, flattening leading axes into one matmul (bias fused in when `fused`). */
-function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fused = false): tf.Tensor {
+/**
+ * x [..., in] @ w [in, out] + b, flattening leading axes into one matmul (bias fused in when
+ * `fused`); `dataInput`: x needs no gradient (see affine).
+ */
+function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fused = false, dataInput = false): tf.Tensor {
   const inDim = x.shape[x.rank - 1]!;
   const outDim = w.shape[1]!;
   const flat = x.reshape([-1, inDim]) as tf.Tensor2D;
-  const y = affine(flat, w as tf.Tensor2D, b as tf.Tensor1D, fused);
+  const y = affine(flat, w as tf.Tensor2D, b as tf.Tensor1D, fused, dataInput);
   return y.reshape([...x.shape.slice(0, -1), outDim]);
 }
 

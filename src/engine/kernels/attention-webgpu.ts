@@ -9,16 +9,20 @@
  * no workgroup memory and no bound on T from its 16 KB default (the head width is bounded
  * instead, ATTENTION_MAX_HEAD_DIM). With s_ij = q_i . k_j / sqrt(dh), p = softmax_j(s):
  *   forward: y_i = sum_j p_ij v_j                         (max of the row first, as tf.softmax)
- *   stats:   per query row i: max_j s_ij, sum_j exp(s_ij - max), delta_i = sum_j p_ij dy_i . v_j
- *   grad:    ds_ij = p_ij (dy_i . v_j - delta_i); thread r writes dq_r = sum_j ds_rj k_j / sqrt(dh),
- *            dk_r = sum_i ds_ir q_i / sqrt(dh) and dv_r = sum_i p_ir dy_i.
- * The gradient reads the row statistics of every query, hence the separate stats kernel.
+ *            and each query row's max_j s_ij and sum_j exp(s_ij - max), packed after y
+ *   grad:    ds_ij = p_ij (dy_i . v_j - delta_i) with delta_i = dy_i . y_i (= sum_j p_ij dy_i . v_j);
+ *            thread r writes dq_r = sum_j ds_rj k_j / sqrt(dh), dk_r = sum_i ds_ir q_i / sqrt(dh)
+ *            and dv_r = sum_i p_ir dy_i.
+ * The gradient reads the row statistics of every query, so the forward kernel keeps them
+ * (one dispatch forward, one backward). They reach the gradient through tf.customGrad's
+ * saved tensors, which are the tape's only way to carry a second output that has no gradient
+ * of its own: a kernel output left without one gets zeros built on the CPU.
  */
-// biome-ignore-all lint/correctness/noComponentHookFactories: S is a kernel input name in gradient maps, not React components.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import * as tf from '../tf';
+import type * as tf from '../tf';
+import { splitCopy } from './buffer-copy-webgpu';
 import { ATTENTION_MAX_HEAD_DIM, KERNELS } from './fused-ops';
-import { program, register } from './webgpu-program';
+import { program, register, registerMulti } from './webgpu-program';
 
 interface Dims {
   batch: number;
@@ -65,11 +69,16 @@ function key(name: string, d: Dims): string {
   return `kd_${name}_${d.batch}_${d.tokens}_${d.heads}_${d.headDim}`;
 }
 
-/** dy_i . v_j for head rows starting at a (in dy) and b (in qkv). */
+/** dy_i . v_j for head rows starting at a (in dy) and b (in qkv); delta_i = dy_i . y_i. */
 const DY_DOT = `
 fn dyDot(a : i32, b : i32) -> f32 {
   var s = 0.0;
   for (var c = 0; c < DH; c++) { s += DY[a + c] * QKV[b + c]; }
+  return s;
+}
+fn delta(a : i32) -> f32 {
+  var s = 0.0;
+  for (var c = 0; c < DH; c++) { s += DY[a + c] * Y[a + c]; }
   return s;
 }`;
 
@@ -80,12 +89,19 @@ const ROW_INDEX = `
   let h = (index / NT) % NH;
   let b = index / (NT * NH);`;
 
+/** Entries of y [B, T, D], then of the row statistics [B, H, T, 2]. */
+function outputSize(d: Dims): number {
+  return d.batch * d.tokens * d.heads * d.headDim;
+}
+
+/** [y, stats] packed: y [B, T, D], then each query row's max score m and denominator l. */
 function attentionProgram(d: Dims): WebGPUProgram {
+  const rows = d.batch * d.heads * d.tokens;
   return program(
     key('attn', d),
     ['QKV'],
-    [d.batch, d.tokens, d.heads * d.headDim],
-    d.batch * d.heads * d.tokens,
+    [outputSize(d) + 2 * rows],
+    rows,
     `${header(d)}
 fn main(index : i32) {${ROW_INDEX}
   let q = qkvAt(b, i, 0, h);
@@ -100,37 +116,8 @@ fn main(index : i32) {${ROW_INDEX}
   }
   let o = rowAt(b, i, h);
   for (var c = 0; c < DH; c++) { setOutputAtIndex(o + c, acc[c] / l); }
-}`,
-  );
-}
-
-/**
- * [B, H, T, 3]: each query row's largest score m, softmax denominator l, and
- * delta = sum_j p_ij (dy_i . v_j), computed as the plain softmax gradient does (not as dy . y),
- * so that each row's ds sums to zero with the same rounding.
- */
-function statsProgram(d: Dims): WebGPUProgram {
-  return program(
-    key('attn_stats', d),
-    ['QKV', 'DY'],
-    [d.batch, d.heads, d.tokens, 3],
-    d.batch * d.heads * d.tokens,
-    `${header(d)}
-${DY_DOT}
-fn main(index : i32) {${ROW_INDEX}
-  let q = qkvAt(b, i, 0, h);
-  let m = rowMax(q, b, h);
-  var l = 0.0;
-  for (var j = 0; j < NT; j++) { l += exp(score(q, qkvAt(b, j, 1, h)) - m); }
-  let dy = rowAt(b, i, h);
-  var delta = 0.0;
-  for (var j = 0; j < NT; j++) {
-    let k = qkvAt(b, j, 1, h);
-    delta += exp(score(q, k) - m) / l * dyDot(dy, k + DM);
-  }
-  setOutputAtIndex(index * 3, m);
-  setOutputAtIndex(index * 3 + 1, l);
-  setOutputAtIndex(index * 3 + 2, delta);
+  setOutputAtIndex(${outputSize(d)} + index * 2, m);
+  setOutputAtIndex(${outputSize(d)} + index * 2 + 1, l);
 }`,
   );
 }
@@ -139,7 +126,7 @@ fn main(index : i32) {${ROW_INDEX}
 function gradProgram(d: Dims): WebGPUProgram {
   return program(
     key('attn_grad', d),
-    ['QKV', 'DY', 'S'],
+    ['QKV', 'DY', 'Y', 'S'],
     [d.batch, d.tokens, 3 * d.heads * d.headDim],
     d.batch * d.heads * d.tokens,
     `${header(d)}
@@ -154,19 +141,20 @@ fn main(index : i32) {${ROW_INDEX}
   var dq : array<f32, ${d.headDim}>;
   var dk : array<f32, ${d.headDim}>;
   var dv : array<f32, ${d.headDim}>;
-  let sr = (stats + r) * 3;
+  let sr = (stats + r) * 2;
+  let deltaR = delta(dyr);
   for (var j = 0; j < NT; j++) {
     let kj = qkvAt(b, j, 1, h);
     let p = exp(score(qr, kj) - S[sr]) / S[sr + 1];
-    let ds = p * (dyDot(dyr, kj + DM) - S[sr + 2]);
+    let ds = p * (dyDot(dyr, kj + DM) - deltaR);
     for (var c = 0; c < DH; c++) { dq[c] += ds * QKV[kj + c]; }
   }
   for (var t = 0; t < NT; t++) {
     let qt = qkvAt(b, t, 0, h);
     let dyt = rowAt(b, t, h);
-    let st = (stats + t) * 3;
+    let st = (stats + t) * 2;
     let p = exp(score(qt, kr) - S[st]) / S[st + 1];
-    let ds = p * (dyDot(dyt, vr) - S[st + 2]);
+    let ds = p * (dyDot(dyt, vr) - delta(dyt));
     for (var c = 0; c < DH; c++) {
       dk[c] += ds * QKV[qt + c];
       dv[c] += p * DY[dyt + c];
@@ -181,28 +169,27 @@ fn main(index : i32) {${ROW_INDEX}
   );
 }
 
-/** Registers the attention kernels and the forward kernel's gradient (called by webgpu.ts). */
+/** Registers KdAttention ([y, stats]) and KdAttentionGrad (called by webgpu.ts). */
 export function registerAttentionKernels(): void {
   const heads = (a: tf.NamedAttrMap) => a.heads as number;
-  register(KERNELS.attention, ([qkv], a) => attentionProgram(dims(qkv!.shape, heads(a))), ['QKV']);
-  register(KERNELS.attentionStats, ([qkv], a) => statsProgram(dims(qkv!.shape, heads(a))), ['QKV', 'DY']);
-  register(KERNELS.attentionGrad, ([qkv], a) => gradProgram(dims(qkv!.shape, heads(a))), ['QKV', 'DY', 'S']);
-  const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap) =>
-    tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
-  tf.registerGradient({
-    kernelName: KERNELS.attention,
-    inputsToSave: ['QKV'],
-    gradFunc: (dy, saved, attrs) => {
-      const [qkv] = saved as [tf.Tensor];
-      const g = dy as tf.Tensor;
-      return {
-        QKV: () =>
-          run(
-            KERNELS.attentionGrad,
-            { QKV: qkv, DY: g, S: run(KERNELS.attentionStats, { QKV: qkv, DY: g }, attrs) },
-            attrs,
-          ),
-      };
-    },
+  registerMulti(KERNELS.attention, ['QKV'], [], ([qkv], backend, a) => {
+    const d = dims(qkv!.shape, heads(a));
+    const packed = backend.runWebGPUProgram(attentionProgram(d), [qkv!], 'float32');
+    const outs = splitCopy(
+      packed,
+      [
+        [d.batch, d.tokens, d.heads * d.headDim],
+        [d.batch, d.heads, d.tokens, 2],
+      ],
+      backend,
+    );
+    backend.disposeData(packed.dataId);
+    return outs;
   });
+  register(KERNELS.attentionGrad, ([qkv], a) => gradProgram(dims(qkv!.shape, heads(a))), [
+    'QKV',
+    'DY',
+    'Y',
+    'S',
+  ]);
 }

@@ -3,12 +3,21 @@
  * gradients for random inputs. The benchmark worker runs it, and the browser test asserts
  * on it, because the fused kernels exist only on WebGPU.
  */
-import { kdLoss, manifoldTermVector, randomSampleIndices } from '../losses';
+import { kdLoss, manifoldTermVector, randomSampleIndices, type TokenPrefix } from '../losses';
 import { prependTokens } from '../prepend-tokens';
 import { makeRng } from '../random';
 import * as tf from '../tf';
 import { checkFusedAdamW } from './adamw-check';
-import { affine, attention, gelu, hasFusedKernels, layerNorm, softmax } from './fused-ops';
+import {
+  accuracy,
+  addLayerNorm,
+  affine,
+  attention,
+  gelu,
+  hasFusedKernels,
+  layerNorm,
+  softmax,
+} from './fused-ops';
 
 export interface KernelCheck {
   name: string;
@@ -59,12 +68,18 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
   const gamma = tf.randomNormal([shape[2]!], 1, 0.5, 'float32', seed + 1);
   const beta = tf.randomNormal([shape[2]!], 0, 0.5, 'float32', seed + 2);
   const w = tf.randomNormal(shape, 0, 1, 'float32', seed + 3);
+  // A residual branch added before a LayerNorm; both outputs (stream and normalised) weighted.
+  const branch = tf.randomNormal(shape, 0, 1, 'float32', seed + 23);
+  const wBoth = tf.randomNormal([shape[0]!, shape[1]!, 2 * shape[2]!], 0, 1, 'float32', seed + 24);
   // Two heads of dh 12 over 17 tokens (scores q.k / sqrt(dh) of spread about 1), and the
   // default preset's attention: 65 tokens (more than a workgroup), heads of 32.
   const qkv = tf.randomNormal([shape[0]!, shape[1]!, 3 * shape[2]!], 0, 1, 'float32', seed + 4);
   const qkvWide = tf.randomNormal([2, 65, 3 * 64], 0, 1, 'float32', seed + 5);
   const wWide = tf.randomNormal([2, 65, 64], 0, 1, 'float32', seed + 6);
-  const tiny = relationCase('relations', [16, 16, 16, 32, 32], seed + 7);
+  // As the step passes them: block outputs with the student's cls and distillation tokens and
+  // the teacher's cls token before the patches, added to a sum so far (the wide case: patch
+  // tokens alone, nothing added).
+  const tiny = relationCase('relations', [16, 16, 16, 32, 32], seed + 7, { student: 2, teacher: 1 }, true);
   const wide = relationCase('relations-64x64x128', [8, 64, 64, 128, 192], seed + 8);
   const kdTiny = kdCase('kd', [16, 10], 2, seed + 9);
   const kdWide = kdCase('kd-64x10', [64, 10], 1, seed + 10);
@@ -76,6 +91,7 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
     tf.randomNormal([40], 0, 0.5, 'float32', seed + 14),
   ];
   const linW = tf.randomNormal([51, 40], 0, 1, 'float32', seed + 15);
+  const linSquare = tf.randomNormal([24, 24], 0, 0.3, 'float32', seed + 25);
   const embed = [
     tf.randomNormal([3, 15, 24], 0, 1, 'float32', seed + 16),
     tf.randomNormal([1, 1, 24], 0, 1, 'float32', seed + 17),
@@ -95,6 +111,13 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
       f: (fused) => (xs) => layerNorm(xs[0] as tf.Tensor3D, xs[1]!, xs[2]!, fused),
       inputs: [x, gamma, beta],
     },
+    {
+      name: 'addLayerNorm',
+      f: (fused) => (xs) =>
+        tf.concat(addLayerNorm(xs[0] as tf.Tensor3D, xs[1] as tf.Tensor3D, xs[2]!, xs[3]!, fused), 2),
+      inputs: [x, branch, gamma, beta],
+      weights: wBoth,
+    },
     { name: 'gelu', f: (fused) => (xs) => gelu(xs[0]!, fused), inputs: [x] },
     { name: 'softmax', f: (fused) => (xs) => softmax(xs[0]!, fused), inputs: [x] },
     { name: 'attention', f: (fused) => (xs) => attention(xs[0] as tf.Tensor3D, 2, fused), inputs: [qkv] },
@@ -113,6 +136,18 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
       f: (fused) => (xs) => affine(xs[0] as tf.Tensor2D, xs[1] as tf.Tensor2D, xs[2] as tf.Tensor1D, fused),
       inputs: lin,
       weights: linW,
+    },
+    {
+      // A linear layer's output as the residual branch of addLayerNorm, as in a block: the
+      // fused bias gradient is then the column sum its gradient kernel offers.
+      name: 'linearAddLayerNorm',
+      f: (fused) => (xs) => {
+        const [a, m, bias, stream, g, b] = xs as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, ...tf.Tensor[]];
+        const branch = affine(a, m, bias, fused).reshape(shape) as tf.Tensor3D;
+        return tf.concat(addLayerNorm(stream as tf.Tensor3D, branch, g!, b!, fused), 2);
+      },
+      inputs: [lin[0]!, linSquare, lin[2]!.slice(0, shape[2]!), x, gamma, beta],
+      weights: wBoth,
     },
     {
       name: 'prependTokens',
@@ -139,12 +174,15 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
       results.push({ name: c.name, maxRelDiff: Math.max(...fused.map((a, i) => relDiff(a, plain[i]!))) });
     }
     results.push({ name: 'adamw', maxRelDiff: await checkFusedAdamW(seed + 11, relDiff) });
+    results.push({ name: 'accuracy', maxRelDiff: await checkAccuracy(seed + 21) });
   } finally {
     tf.dispose([
       x,
       gamma,
       beta,
       w,
+      branch,
+      wBoth,
       qkv,
       qkvWide,
       wWide,
@@ -154,6 +192,7 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
       ...kdWide.tensors,
       ...lin,
       linW,
+      linSquare,
       ...embed,
       embedW,
     ]);
@@ -167,23 +206,63 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
  * by a fortieth of its map's size: input gradients of order 0.1, a hundred times the step's
  * own (wIntra 4 gives about 1e-3 at the tiny size), so few fall under relDiff's 1e-3 floor.
  */
-function relationCase(name: string, [b, n, ds, dt, k]: number[], seed: number) {
-  const student = tf.randomNormal([b!, n!, ds!], 0.3, 1, 'float32', seed);
-  const teacher = tf.randomNormal([b!, n!, dt!], 0.3, 1, 'float32', seed + 1) as tf.Tensor3D;
+function relationCase(
+  name: string,
+  [b, n, ds, dt, k]: number[],
+  seed: number,
+  prefix: TokenPrefix = { student: 0, teacher: 0 },
+  chained = false,
+) {
+  const student = tf.randomNormal([b!, prefix.student + n!, ds!], 0.3, 1, 'float32', seed);
+  const teacher = tf.randomNormal([b!, prefix.teacher + n!, dt!], 0.3, 1, 'float32', seed + 1) as tf.Tensor3D;
   const drawn = randomSampleIndices(b! * n!, k!, makeRng(seed, 'check'));
   drawn[1] = drawn[0]!; // a repeated token: its gradient adds up over both slots
   const idx = tf.tensor1d(drawn, 'int32');
   const weights = tf.tensor1d([(b! * n! * n!) / 40, (n! * b! * b!) / 40, (k! * k!) / 40]);
+  // Chained, as the step's second pair: half the terms plus the pairs before (an input too,
+  // so its gradient is checked).
+  const before = tf.tensor1d([0.3, -0.2, 0.1]);
   return {
-    tensors: [student, teacher, idx, weights],
+    tensors: [student, teacher, idx, weights, before],
     testCase: {
       name,
       f: (fused: boolean) => (xs: tf.Tensor[]) =>
-        manifoldTermVector(xs[0] as tf.Tensor3D, teacher, { k: k!, sampleIndices: idx, gather: true }, fused),
-      inputs: [student],
+        manifoldTermVector(
+          xs[0] as tf.Tensor3D,
+          teacher,
+          { k: k!, sampleIndices: idx, gather: true },
+          fused,
+          {
+            prefix,
+            ...(chained ? { scale: 0.5, addTo: xs[1] as tf.Tensor1D } : {}),
+          },
+        ),
+      inputs: chained ? [student, before] : [student],
       weights,
     },
   };
+}
+
+/**
+ * The batch accuracy (no gradient) of 64 rows of 10 logits drawn from a few integers, so
+ * that many rows have equal largest logits (the first one counts, as in tf.argMax), against
+ * labels that match about half the rows.
+ */
+async function checkAccuracy(seed: number): Promise<number> {
+  const [logits, labels] = tf.tidy(() => {
+    const l = tf.randomUniform([64, 10], 0, 4, 'int32', seed).toFloat() as tf.Tensor2D;
+    const coin = tf.randomUniform([64], 0, 1, 'float32', seed + 1).less(0.5);
+    const other = tf.randomUniform([64], 0, 10, 'int32', seed + 2);
+    return [l, tf.where(coin, l.argMax(-1), other) as tf.Tensor1D] as const;
+  });
+  try {
+    const [fused, plain] = await Promise.all(
+      [true, false].map((f) => tf.tidy(() => accuracy(logits, labels, f)).data() as Promise<Float32Array>),
+    );
+    return relDiff(fused!, plain!);
+  } finally {
+    tf.dispose([logits, labels]);
+  }
 }
 
 /** Soft KD of logits [B, C] at temperature tau, weighted by B so the gradient is of order 0.1. */

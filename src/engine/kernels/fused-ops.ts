@@ -14,14 +14,15 @@ export const LN_EPS = 1e-6;
 export const KERNELS = {
   layerNorm: 'KdLayerNorm',
   layerNormGradX: 'KdLayerNormGradX',
+  layerNormGradXResidual: 'KdLayerNormGradXResidual',
   layerNormGradGammaBeta: 'KdLayerNormGradGammaBeta',
-  rowStats: 'KdRowStats',
+  layerNormGradGammaBetaResidual: 'KdLayerNormGradGammaBetaResidual',
+  addLayerNorm: 'KdAddLayerNorm',
   gelu: 'KdGelu',
   geluGrad: 'KdGeluGrad',
   softmax: 'KdSoftmax',
   softmaxGrad: 'KdSoftmaxGrad',
   attention: 'KdAttention',
-  attentionStats: 'KdAttentionStats',
   attentionGrad: 'KdAttentionGrad',
   relationLoss: 'KdRelationLoss',
   relationGrad: 'KdRelationGrad',
@@ -31,6 +32,7 @@ export const KERNELS = {
   splitCopy: 'KdSplitCopy',
   concatCopy: 'KdConcatCopy',
   columnSum: 'KdColumnSum',
+  accuracy: 'KdAccuracy',
   /** Followed by the token count (1 or 2): KdPrependTokens1, KdPrependTokens2. */
   prependTokens: 'KdPrependTokens',
 } as const;
@@ -46,6 +48,9 @@ export const RELATION_MAX_WIDTH = 256;
  * registers (the gradient's dq, dk, dv); wider heads run the plain ops.
  */
 export const ATTENTION_MAX_HEAD_DIM = 64;
+
+/** tf.customGrad's save callback. */
+type SaveFunc = (tensors: tf.Tensor[]) => void;
 
 /** Whether the active backend has this fused kernel (only WebGPU does, once webgpu.ts is loaded). */
 type KernelName = (typeof KERNELS)[keyof typeof KERNELS];
@@ -72,6 +77,29 @@ export function layerNorm(x: tf.Tensor3D, gamma: tf.Tensor, beta: tf.Tensor, fus
   return centred.mul(variance.add(LN_EPS).rsqrt()).mul(gamma).add(beta) as tf.Tensor3D;
 }
 
+/**
+ * The residual add and the LayerNorm after it: [s, y] with s = x + a, y = LN(s). One kernel
+ * on WebGPU (layernorm-webgpu.ts); the plain ops are the reference step's add and LayerNorm.
+ */
+export function addLayerNorm(
+  x: tf.Tensor3D,
+  a: tf.Tensor3D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  fused: boolean,
+): [tf.Tensor3D, tf.Tensor3D] {
+  if (fused && hasKernel(KERNELS.addLayerNorm)) {
+    return tf
+      .engine()
+      .runKernel(KERNELS.addLayerNorm, { X: x, A: a, G: gamma, B: beta }, { eps: LN_EPS }) as [
+      tf.Tensor3D,
+      tf.Tensor3D,
+    ];
+  }
+  const s = x.add(a) as tf.Tensor3D;
+  return [s, layerNorm(s, gamma, beta, false)];
+}
+
 /** Exact (erf) GELU, as PyTorch's nn.GELU() default. */
 export function gelu(x: tf.Tensor, fused: boolean): tf.Tensor {
   if (fused && hasFusedKernels()) return tf.engine().runKernel(KERNELS.gelu, { X: x }) as tf.Tensor;
@@ -93,7 +121,25 @@ export function attention(qkv: tf.Tensor3D, nHeads: number, fused: boolean): tf.
   const d = width / 3;
   const dh = d / nHeads;
   if (fused && dh <= ATTENTION_MAX_HEAD_DIM && hasKernel(KERNELS.attention)) {
-    return tf.engine().runKernel(KERNELS.attention, { QKV: qkv }, { heads: nHeads }) as tf.Tensor3D;
+    // The kernel also writes each query row's softmax statistics, which only its gradient
+    // reads: kept as saved tensors (attention-webgpu.ts says why not as a second output).
+    const attrs = { heads: nHeads };
+    const f = tf.customGrad(((q: tf.Tensor3D, save: SaveFunc) => {
+      const [y, stats] = tf.engine().runKernel(KERNELS.attention, { QKV: q }, attrs) as tf.Tensor[];
+      save([q, y!, stats!]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+          tf
+            .engine()
+            .runKernel(
+              KERNELS.attentionGrad,
+              { QKV: saved[0]!, DY: dy as tf.Tensor, Y: saved[1]!, S: saved[2]! },
+              attrs,
+            ) as tf.Tensor,
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return f(qkv) as tf.Tensor3D;
   }
   const heads = qkv.reshape([b, t, 3, nHeads, dh]).transpose([2, 0, 3, 1, 4]); // [3, B, H, T, dh]
   const [q, k, v] = tf.unstack(heads).map((m) => m.reshape([b * nHeads, t, dh]) as tf.Tensor3D); // [B*H, T, dh]
@@ -103,26 +149,76 @@ export function attention(qkv: tf.Tensor3D, nHeads: number, fused: boolean): tf.
 }
 
 /**
+ * Column sums a gradient kernel computed on the way, by the data they sum: a residual add's
+ * gradient is also the bias gradient of the linear layer that made its branch, and
+ * KdAddLayerNorm's gradient sums it in the same pass as its gamma and beta (a dispatch fewer
+ * per add). Keyed by data, which never changes, so an entry is right for whoever asks.
+ */
+const offeredColumnSums = new WeakMap<object, tf.Tensor1D>();
+
+/** Offers sum as columnSum(x)'s result, to be taken once (by the linear layer's gradient). */
+export function offerColumnSum(x: tf.Tensor, sum: tf.Tensor1D): void {
+  offeredColumnSums.set(x.dataId, sum);
+}
+
+/**
  * Sum over every axis but the last: [..., D] -> [D]. One kernel on WebGPU (a thread per
- * column), where tf.sum over a leading axis is a transpose and a reduction. Gradients use it
- * (no gradient of its own).
+ * column), where tf.sum over a leading axis is a transpose and a reduction, or none when a
+ * gradient kernel offered it. Gradients use it (no gradient of its own).
  */
 export function columnSum(x: tf.Tensor): tf.Tensor1D {
-  if (hasKernel(KERNELS.columnSum)) return tf.engine().runKernel(KERNELS.columnSum, { DY: x }) as tf.Tensor1D;
   const d = x.shape[x.rank - 1]!;
+  const offered = offeredColumnSums.get(x.dataId);
+  if (offered) {
+    offeredColumnSums.delete(x.dataId);
+    if (!offered.isDisposed && offered.shape[0] === d) return offered;
+  }
+  if (hasKernel(KERNELS.columnSum)) return tf.engine().runKernel(KERNELS.columnSum, { DY: x }) as tf.Tensor1D;
   return x.reshape([-1, d]).sum(0) as tf.Tensor1D;
 }
 
-type SaveFunc = (tensors: tf.Tensor[]) => void;
+/**
+ * Fraction of the rows of logits [B, C] whose argmax is the row's label (a scalar on the
+ * device). One kernel on WebGPU (accuracy-webgpu.ts) where the plain ops are four.
+ */
+export function accuracy(logits: tf.Tensor2D, labels: tf.Tensor1D, fused: boolean): tf.Scalar {
+  return tf.tidy(() => {
+    const y = labels.toInt();
+    if (fused && hasKernel(KERNELS.accuracy)) {
+      return tf.engine().runKernel(KERNELS.accuracy, { X: logits, Y: y }) as tf.Scalar;
+    }
+    return logits.argMax(-1).equal(y).toFloat().mean() as tf.Scalar;
+  });
+}
 
 /**
  * x [M, in] @ w [in, out] + b [out]. Plain: matMul then add (the reference step). Fused: one
  * matmul with the bias in it, whose gradient is TF.js's own for tf.fused.matMul (dy w^T and
  * x^T dy) except the bias's: one columnSum kernel instead of a transpose and a reduction.
+ * `dataInput` says x is data (the patch embedding's pixels): the tape then gets no gradient
+ * for it, where a custom gradient must otherwise compute all its inputs' (a wasted matmul).
  */
-export function affine(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, fused: boolean): tf.Tensor2D {
+export function affine(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  fused: boolean,
+  dataInput = false,
+): tf.Tensor2D {
   if (!fused) return tf.matMul(x, w).add(b) as tf.Tensor2D;
   if (!hasKernel(KERNELS.columnSum)) return tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
+  const weightGrads = (xs: tf.Tensor2D, g: tf.Tensor2D) => [tf.matMul(xs, g, true, false), columnSum(g)];
+  if (dataInput) {
+    const f = tf.customGrad(((m: tf.Tensor2D, bias: tf.Tensor1D, save: SaveFunc) => {
+      save([x]);
+      return {
+        value: tf.fused.matMul({ a: x, b: m, bias }),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+          weightGrads(saved[0] as tf.Tensor2D, dy as tf.Tensor2D),
+      };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    return f(w, b) as tf.Tensor2D;
+  }
   const f = tf.customGrad(((a: tf.Tensor2D, m: tf.Tensor2D, bias: tf.Tensor1D, save: SaveFunc) => {
     save([a, m]);
     return {
@@ -130,7 +226,7 @@ export function affine(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, fused: bo
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const g = dy as tf.Tensor2D;
         const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return [tf.matMul(g, ws, false, true), tf.matMul(xs, g, true, false), columnSum(g)];
+        return [tf.matMul(g, ws, false, true), ...weightGrads(xs, g)];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -52,12 +52,16 @@ export function kernelInputs(
   });
 }
 
-/** Registers `name` on webgpu as a kernel running `how` many programs over its inputs. */
+/** Registers `name` on webgpu as a kernel running `how` many programs over its inputs (one output or several). */
 export function registerMulti(
   name: string,
   order: string[],
   ints: string[],
-  how: (inputs: tf.TensorInfo[], backend: WebGPUBackend, attrs: tf.NamedAttrMap) => tf.TensorInfo,
+  how: (
+    inputs: tf.TensorInfo[],
+    backend: WebGPUBackend,
+    attrs: tf.NamedAttrMap,
+  ) => tf.TensorInfo | tf.TensorInfo[],
 ) {
   tf.registerKernel({
     kernelName: name,
@@ -75,5 +79,55 @@ export function register(
 ) {
   registerMulti(name, order, ints, (list, backend, attrs) =>
     backend.runWebGPUProgram(run(list, attrs), list, 'float32'),
+  );
+}
+
+/** [rows, D] of a tensor viewed as rows of its last axis. */
+export function rowsAndWidth(shape: number[]): [number, number] {
+  const d = shape[shape.length - 1]!;
+  return [tf.util.sizeFromShape(shape) / d, d];
+}
+
+/** Shared WGSL: mean and 1/std of row r of X (width D). */
+const ROW_STATS_WGSL = `
+fn rowMeanRstd(base : i32) -> vec2<f32> {
+  var mean = 0.0;
+  for (var j = 0; j < D; j++) { mean += X[base + j]; }
+  mean = mean / f32(D);
+  var sq = 0.0;
+  for (var j = 0; j < D; j++) { let c = X[base + j] - mean; sq += c * c; }
+  return vec2<f32>(mean, inverseSqrt(sq / f32(D) + EPS));
+}`;
+
+export function consts(rows: number, d: number, eps = 0): string {
+  return `const ROWS : i32 = ${rows}; const D : i32 = ${d}; const EPS : f32 = ${eps.toExponential()};`;
+}
+
+/**
+ * One thread per row of `shape`'s last axis (width D): the body sees `row` and `base` (the
+ * row's first flat index); with `eps`, also rowMeanRstd() over an input named X.
+ */
+export function rowProgram(
+  name: string,
+  variableNames: string[],
+  shape: number[],
+  outputShape: number[],
+  body: string,
+  eps?: number,
+): WebGPUProgram {
+  const [rows, d] = rowsAndWidth(shape);
+  return program(
+    `kd_${name}_${rows}_${d}_${eps ?? ''}`,
+    variableNames,
+    outputShape,
+    rows,
+    `
+${consts(rows, d, eps)}
+${eps === undefined ? '' : ROW_STATS_WGSL}
+fn main(row : i32) {
+  if (row >= ROWS) { return; }
+  let base = row * D;
+${body}
+}`,
   );
 }

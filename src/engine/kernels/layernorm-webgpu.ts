@@ -1,0 +1,208 @@
+/**
+ * LayerNorm as WGSL kernels on TF.js's WebGPU backend, with its gradient, and the residual
+ * add fused into the LayerNorm after it.
+ *
+ * In a pre-norm ViT every residual add is followed by a LayerNorm (the next sub-block's, or
+ * the final norm): s = x + a, y = LN(s), with s the new residual stream. KdAddLayerNorm
+ * computes both in one dispatch, into one packed output that buffer copies cut apart
+ * (buffer-copy-webgpu.ts). Backward, dx = da = ds + LN'(dy) is one row kernel too, where the
+ * plain ops run the LayerNorm's gradient and then an add (s feeds both the next add and the
+ * LayerNorm). The row kernel also writes each row's mean and 1/std, which the gamma/beta
+ * kernel reads; that kernel also sums dx's columns, the bias gradient of the linear layer
+ * that made the branch a (offered to columnSum in fused-ops.ts).
+ */
+// biome-ignore-all lint/correctness/noComponentHookFactories: X, G, B are kernel input names in gradient maps, not React components.
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import * as tf from '../tf';
+import { splitCopy } from './buffer-copy-webgpu';
+import { KERNELS, offerColumnSum } from './fused-ops';
+import { consts, program, register, registerMulti, rowProgram, rowsAndWidth } from './webgpu-program';
+
+/** y = (x - mean) * rstd * G + B, of the row sum X (+ A with `add`), written at `yAt`. */
+function normaliseRow(add: boolean, yAt: string): string {
+  const xAt = add ? '(X[base + j] + A[base + j])' : 'X[base + j]';
+  return `
+  var mean = 0.0;
+  for (var j = 0; j < D; j++) { mean += ${xAt}; }
+  mean = mean / f32(D);
+  var sq = 0.0;
+  for (var j = 0; j < D; j++) { let c = ${xAt} - mean; sq += c * c; }
+  let rstd = inverseSqrt(sq / f32(D) + EPS);
+  for (var j = 0; j < D; j++) {
+    let x = ${xAt};
+    ${add ? 'setOutputAtIndex(base + j, x);' : ''}
+    setOutputAtIndex(${yAt} + base + j, (x - mean) * rstd * G[j] + B[j]);
+  }`;
+}
+
+function layerNormProgram(shape: number[], eps: number): WebGPUProgram {
+  return rowProgram('ln', ['X', 'G', 'B'], shape, shape, normaliseRow(false, '0'), eps);
+}
+
+/** [s, y] packed in one [2, ...shape] output: s = X + A, y = LN(s). */
+function addLayerNormProgram(shape: number[], eps: number): WebGPUProgram {
+  const n = tf.util.sizeFromShape(shape);
+  return rowProgram('addln', ['X', 'A', 'G', 'B'], shape, [2 * n], normaliseRow(true, `${n}`), eps);
+}
+
+/**
+ * [dx, stats] packed: dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma, plus
+ * DS with `residual` (the gradient of the add's output, flowing past the LayerNorm); then
+ * each row's mean and 1/std, [rows, 2], for the gamma gradient.
+ */
+function layerNormGradXProgram(shape: number[], eps: number, residual: boolean): WebGPUProgram {
+  const [rows] = rowsAndWidth(shape);
+  const n = tf.util.sizeFromShape(shape);
+  return rowProgram(
+    residual ? 'ln_dx_res' : 'ln_dx',
+    residual ? ['X', 'G', 'DY', 'DS'] : ['X', 'G', 'DY'],
+    shape,
+    [n + 2 * rows],
+    `
+  let s = rowMeanRstd(base);
+  var meanG = 0.0;
+  var meanGX = 0.0;
+  for (var j = 0; j < D; j++) {
+    let g = DY[base + j] * G[j];
+    meanG += g;
+    meanGX += g * (X[base + j] - s.x) * s.y;
+  }
+  meanG = meanG / f32(D);
+  meanGX = meanGX / f32(D);
+  for (var j = 0; j < D; j++) {
+    let xhat = (X[base + j] - s.x) * s.y;
+    let dx = s.y * (DY[base + j] * G[j] - meanG - xhat * meanGX);
+    setOutputAtIndex(base + j, ${residual ? 'DS[base + j] + dx' : 'dx'});
+  }
+  setOutputAtIndex(${n} + row * 2, s.x);
+  setOutputAtIndex(${n} + row * 2 + 1, s.y);`,
+    eps,
+  );
+}
+
+/**
+ * [dgamma, dbeta] packed in one [2D] output: one thread per channel sums dy * xhat and dy
+ * over the rows, with the rows' statistics S from the dx kernel. With `residual`, also the
+ * column sums of DX (the add's gradient: the bias gradient of the layer before), [3D].
+ */
+function layerNormGradGammaBetaProgram(shape: number[], residual: boolean): WebGPUProgram {
+  const [rows, d] = rowsAndWidth(shape);
+  return program(
+    `kd_ln_dgb${residual ? '_res' : ''}_${rows}_${d}`,
+    residual ? ['X', 'DY', 'S', 'DX'] : ['X', 'DY', 'S'],
+    [(residual ? 3 : 2) * d],
+    d,
+    `
+${consts(rows, d)}
+fn main(j : i32) {
+  if (j >= D) { return; }
+  var acc = 0.0;
+  var accB = 0.0;
+  var accX = 0.0;
+  for (var r = 0; r < ROWS; r++) {
+    let dy = DY[r * D + j];
+    acc += dy * (X[r * D + j] - S[r * 2]) * S[r * 2 + 1];
+    accB += dy;
+    ${residual ? 'accX += DX[r * D + j];' : ''}
+  }
+  setOutputAtIndex(j, acc);
+  setOutputAtIndex(D + j, accB);
+  ${residual ? 'setOutputAtIndex(2 * D + j, accX);' : ''}
+}`,
+  );
+}
+
+/** Runs one program with a packed output and cuts it into tensors of `shapes`. */
+function runPacked(
+  backend: WebGPUBackend,
+  prog: WebGPUProgram,
+  inputs: tf.TensorInfo[],
+  shapes: number[][],
+): tf.TensorInfo[] {
+  const packed = backend.runWebGPUProgram(prog, inputs, 'float32');
+  const parts = splitCopy(packed, shapes, backend);
+  backend.disposeData(packed.dataId);
+  return parts;
+}
+
+const eps = (attrs: tf.NamedAttrMap) => attrs.eps as number;
+
+/**
+ * Gradients of LN(x) at x (the LayerNorm's input, saved) for output gradient dy, plus ds
+ * when given: [dx (+ ds), dgamma, dbeta], from two dispatches.
+ */
+function layerNormGrads(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  dy: tf.Tensor,
+  ds: tf.Tensor | null,
+  attrs: tf.NamedAttrMap,
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  const run = (name: string, inputs: tf.NamedTensorMap, a: tf.NamedAttrMap = {}) =>
+    tf.engine().runKernel(name, inputs, a) as tf.Tensor | tf.Tensor[];
+  const [dx, stats] = (
+    ds
+      ? run(KERNELS.layerNormGradXResidual, { X: x, G: gamma, DY: dy, DS: ds }, attrs)
+      : run(KERNELS.layerNormGradX, { X: x, G: gamma, DY: dy }, attrs)
+  ) as [tf.Tensor, tf.Tensor];
+  const [dGamma, dBeta, dxSum] = (
+    ds
+      ? run(KERNELS.layerNormGradGammaBetaResidual, { X: x, DY: dy, S: stats, DX: dx })
+      : run(KERNELS.layerNormGradGammaBeta, { X: x, DY: dy, S: stats })
+  ) as tf.Tensor[];
+  stats.dispose();
+  if (dxSum) offerColumnSum(dx, dxSum as tf.Tensor1D);
+  return [dx, dGamma!.reshape(gamma.shape), dBeta!.reshape(gamma.shape)];
+}
+
+/** Registers KdLayerNorm, KdAddLayerNorm and their gradient kernels (called by webgpu.ts). */
+export function registerLayerNormKernels(): void {
+  register(KERNELS.layerNorm, ([x], a) => layerNormProgram(x!.shape, eps(a)), ['X', 'G', 'B']);
+  registerMulti(KERNELS.addLayerNorm, ['X', 'A', 'G', 'B'], [], ([x, ...rest], backend, a) =>
+    runPacked(backend, addLayerNormProgram(x!.shape, eps(a)), [x!, ...rest], [x!.shape, x!.shape]),
+  );
+  registerMulti(KERNELS.layerNormGradX, ['X', 'G', 'DY'], [], (list, backend, a) => {
+    const shape = list[0]!.shape;
+    const rows = rowsAndWidth(shape)[0];
+    return runPacked(backend, layerNormGradXProgram(shape, eps(a), false), list, [shape, [rows, 2]]);
+  });
+  // dx plus DS: KdAddLayerNorm's gradient.
+  registerMulti(KERNELS.layerNormGradXResidual, ['X', 'G', 'DY', 'DS'], [], (list, backend, a) => {
+    const shape = list[0]!.shape;
+    const rows = rowsAndWidth(shape)[0];
+    return runPacked(backend, layerNormGradXProgram(shape, eps(a), true), list, [shape, [rows, 2]]);
+  });
+  registerMulti(KERNELS.layerNormGradGammaBeta, ['X', 'DY', 'S'], [], (list, backend) => {
+    const d = rowsAndWidth(list[0]!.shape)[1];
+    return runPacked(backend, layerNormGradGammaBetaProgram(list[0]!.shape, false), list, [[d], [d]]);
+  });
+  // Also DX's column sums: KdAddLayerNorm's gradient.
+  registerMulti(KERNELS.layerNormGradGammaBetaResidual, ['X', 'DY', 'S', 'DX'], [], (list, backend) => {
+    const d = rowsAndWidth(list[0]!.shape)[1];
+    return runPacked(backend, layerNormGradGammaBetaProgram(list[0]!.shape, true), list, [[d], [d], [d]]);
+  });
+
+  tf.registerGradient({
+    kernelName: KERNELS.layerNorm,
+    inputsToSave: ['X', 'G'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, gamma] = saved as [tf.Tensor, tf.Tensor];
+      // Made here rather than in the closures: the tape disposes what one input's gradient
+      // made before the next one runs, and all three come from the same two kernels.
+      const [dx, dGamma, dBeta] = layerNormGrads(x, gamma, dy as tf.Tensor, null, attrs);
+      return { X: () => dx, G: () => dGamma, B: () => dBeta };
+    },
+  });
+  tf.registerGradient({
+    kernelName: KERNELS.addLayerNorm,
+    inputsToSave: ['G'],
+    outputsToSave: [true, false],
+    gradFunc: (dys, saved, attrs) => {
+      const [ds, dy] = dys as tf.Tensor[];
+      const [gamma, s] = saved as [tf.Tensor, tf.Tensor];
+      const [dx, dGamma, dBeta] = layerNormGrads(s, gamma, dy!, ds!, attrs);
+      // s = x + a: both get the same gradient (a reshape is a new tensor on the same data).
+      return { X: () => dx, A: () => dx.reshape(dx.shape), G: () => dGamma, B: () => dBeta };
+    },
+  });
+}
