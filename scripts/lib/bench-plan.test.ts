@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { benchConfig } from '../../src/engine/benchmark';
+import { patchCount } from '../../src/engine/config';
 import { benchPlan, jobsFor } from './bench-plan';
 import { UsageError } from './cli';
 
@@ -26,7 +28,12 @@ describe('what npm run bench measures', () => {
       timedSteps: 0,
       countSteps: 2,
       profile: false,
+      batch: 8,
     });
+    // On that small batch the random-sampled term still draws the preset's K tokens, so the
+    // per-step uploads (K indices per layer pair) are the preset's.
+    const preset = benchConfig('default');
+    expect(def!.batch! * patchCount(preset.student)).toBeGreaterThanOrEqual(preset.loss.k);
     // wasm's default size and the full run keep both kinds.
     expect(jobsFor('wasm', ['default'], true)[0]!.kinds).toBeUndefined();
     expect(jobsFor('webgpu', ['default'], false)[0]!.kinds).toBeUndefined();
