@@ -72,9 +72,10 @@ test('trains in the worker on WebGPU without blocking the page, with batched rea
 
   // The page's main thread stays responsive while training: no task of ours over 50 ms. On a real
   // GPU that is the long-task observer's wall time. On SwiftShader the emulated GPU shares the
-  // two cores: even at nice 19 (yieldEmulatedGpu) a task can wait for a core now and then (CI saw
-  // one task of 56 ms wall whose work is 5-12 ms of CPU in traces), so there the bound is on each
-  // task's CPU time, from a Chromium trace, and the wall time only has to stay under 100 ms.
+  // two cores: even at nice 19 (yieldEmulatedGpu) a task can wait for a core, for as long as the
+  // scheduler likes (CI saw a task of 56 ms wall whose work was 5-12 ms of CPU, and one of 127 ms
+  // wall with 20.6 ms of CPU), so there the bound is on each task's CPU time, from a Chromium
+  // trace of every task of the page's main thread; the wall times are logged.
   const tasks = await stopMainThreadTrace(browser);
   const longTasks = await takeLongTasks(page);
   // A trace without thread times throws here: a missing CPU time is never read as 0 ms.
@@ -94,7 +95,6 @@ test('trains in the worker on WebGPU without blocking the page, with batched rea
     expect(longTasks.longTasks.filter((ms) => ms >= 50)).toEqual([]);
   } else {
     expect(longest.cpu).toBeLessThan(50);
-    expect(longTasks.longTasks.filter((ms) => ms >= 100)).toEqual([]);
   }
 
   // Pause takes effect within one step: the worker reports the step it had reached when the
