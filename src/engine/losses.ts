@@ -156,6 +156,11 @@ export function manifoldTerms(
   });
 }
 
+/** A block output [B, prefix + N, D] without its first `prefix` tokens of each image: [B, N, D]. */
+export function dropPrefixTokens(block: tf.Tensor3D, prefix: number): tf.Tensor3D {
+  return prefix ? block.slice([0, prefix, 0], [-1, -1, -1]) : block;
+}
+
 /** Tokens before the patch tokens in each image's rows (cls, distillation) of each side. */
 export interface TokenPrefix {
   student: number;
@@ -193,8 +198,11 @@ export function manifoldTermVector(
   const kernel = `${KERNELS.relationLoss}${addTo ? 2 : 1}` as const;
   if (!fused || width > RELATION_MAX_WIDTH || !hasKernel(kernel)) {
     return tf.tidy(() => {
-      const patches = (x: tf.Tensor3D, p: number) => (p ? x.slice([0, p, 0], [-1, -1, -1]) : x);
-      const t = manifoldTerms(patches(student, prefix.student), patches(teacher, prefix.teacher), opts);
+      const t = manifoldTerms(
+        dropPrefixTokens(student, prefix.student),
+        dropPrefixTokens(teacher, prefix.teacher),
+        opts,
+      );
       const v = tf.stack([t.intra, t.inter, t.random]) as tf.Tensor1D;
       const scaled = scale === 1 ? v : (v.mul(scale) as tf.Tensor1D);
       return addTo ? (scaled.add(addTo) as tf.Tensor1D) : scaled;

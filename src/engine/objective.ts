@@ -7,6 +7,7 @@
 import { type LayerPair, type LossConfig, prefixTokenCount } from './config';
 import {
   crossEntropy,
+  dropPrefixTokens,
   kdLoss,
   manifoldTerms,
   manifoldTermVector,
@@ -143,11 +144,10 @@ export function distillationObjective(
       termParts.push(rel.terms);
       parts.push(rel.total);
     } else {
-      const patches = (x: tf.Tensor3D, p: number) => x.slice([0, p, 0], [-1, -1, -1]);
       const perPair = students.map((s, i) =>
         manifoldTerms(
-          patches(s, prefixTokenCount(student.config)),
-          patches(target.blocks[i]!, target.prefix),
+          dropPrefixTokens(s, prefixTokenCount(student.config)),
+          dropPrefixTokens(target.blocks[i]!, target.prefix),
           opts(i),
         ),
       );

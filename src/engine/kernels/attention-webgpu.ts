@@ -20,7 +20,7 @@
  */
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type * as tf from '../tf';
-import { splitCopy } from './buffer-copy-webgpu';
+import { runPacked } from './buffer-copy-webgpu';
 import { ATTENTION_MAX_HEAD_DIM, KERNELS } from './fused-ops';
 import { program, register, registerMulti } from './webgpu-program';
 
@@ -174,17 +174,15 @@ export function registerAttentionKernels(): void {
   const heads = (a: tf.NamedAttrMap) => a.heads as number;
   registerMulti(KERNELS.attention, ['QKV'], [], ([qkv], backend, a) => {
     const d = dims(qkv!.shape, heads(a));
-    const packed = backend.runWebGPUProgram(attentionProgram(d), [qkv!], 'float32');
-    const outs = splitCopy(
-      packed,
+    return runPacked(
+      backend,
+      attentionProgram(d),
+      [qkv!],
       [
         [d.batch, d.tokens, d.heads * d.headDim],
         [d.batch, d.heads, d.tokens, 2],
       ],
-      backend,
     );
-    backend.disposeData(packed.dataId);
-    return outs;
   });
   register(KERNELS.attentionGrad, ([qkv], a) => gradProgram(dims(qkv!.shape, heads(a))), [
     'QKV',

@@ -12,7 +12,7 @@
  * TF.js's compile-only mode (warm-up.ts) it records no copy, as TF.js's own programs
  * dispatch nothing then.
  */
-import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '../tf';
 import { KERNELS } from './fused-ops';
 import { kernelInputs } from './webgpu-program';
@@ -59,6 +59,22 @@ export function splitCopy(x: tf.TensorInfo, shapes: number[][], backend: WebGPUB
   });
   b.commandQueueOwnedIds.add(x.dataId as object);
   return outs;
+}
+
+/**
+ * Runs one program whose single output packs several results (a TF.js program has one) and
+ * cuts it into tensors of `shapes`; the packed buffer is released once the copies are queued.
+ */
+export function runPacked(
+  backend: WebGPUBackend,
+  prog: WebGPUProgram,
+  inputs: tf.TensorInfo[],
+  shapes: number[][],
+): tf.TensorInfo[] {
+  const packed = backend.runWebGPUProgram(prog, inputs, 'float32');
+  const parts = splitCopy(packed, shapes, backend);
+  backend.disposeData(packed.dataId);
+  return parts;
 }
 
 /** The tensors' entries one after another in a new flat float32 tensor, by buffer copies. */

@@ -12,9 +12,9 @@
  * that made the branch a (offered to columnSum in fused-ops.ts).
  */
 // biome-ignore-all lint/correctness/noComponentHookFactories: X, G, B are kernel input names in gradient maps, not React components.
-import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '../tf';
-import { splitCopy } from './buffer-copy-webgpu';
+import { runPacked } from './buffer-copy-webgpu';
 import { KERNELS, offerColumnSum } from './fused-ops';
 import { consts, program, register, registerMulti, rowProgram, rowsAndWidth } from './webgpu-program';
 
@@ -112,19 +112,6 @@ fn main(j : i32) {
   );
 }
 
-/** Runs one program with a packed output and cuts it into tensors of `shapes`. */
-function runPacked(
-  backend: WebGPUBackend,
-  prog: WebGPUProgram,
-  inputs: tf.TensorInfo[],
-  shapes: number[][],
-): tf.TensorInfo[] {
-  const packed = backend.runWebGPUProgram(prog, inputs, 'float32');
-  const parts = splitCopy(packed, shapes, backend);
-  backend.disposeData(packed.dataId);
-  return parts;
-}
-
 const eps = (attrs: tf.NamedAttrMap) => attrs.eps as number;
 
 /**
@@ -161,26 +148,21 @@ export function registerLayerNormKernels(): void {
   registerMulti(KERNELS.addLayerNorm, ['X', 'A', 'G', 'B'], [], ([x, ...rest], backend, a) =>
     runPacked(backend, addLayerNormProgram(x!.shape, eps(a)), [x!, ...rest], [x!.shape, x!.shape]),
   );
-  registerMulti(KERNELS.layerNormGradX, ['X', 'G', 'DY'], [], (list, backend, a) => {
-    const shape = list[0]!.shape;
-    const rows = rowsAndWidth(shape)[0];
-    return runPacked(backend, layerNormGradXProgram(shape, eps(a), false), list, [shape, [rows, 2]]);
-  });
-  // dx plus DS: KdAddLayerNorm's gradient.
-  registerMulti(KERNELS.layerNormGradXResidual, ['X', 'G', 'DY', 'DS'], [], (list, backend, a) => {
-    const shape = list[0]!.shape;
-    const rows = rowsAndWidth(shape)[0];
-    return runPacked(backend, layerNormGradXProgram(shape, eps(a), true), list, [shape, [rows, 2]]);
-  });
-  registerMulti(KERNELS.layerNormGradGammaBeta, ['X', 'DY', 'S'], [], (list, backend) => {
-    const d = rowsAndWidth(list[0]!.shape)[1];
-    return runPacked(backend, layerNormGradGammaBetaProgram(list[0]!.shape, false), list, [[d], [d]]);
-  });
-  // Also DX's column sums: KdAddLayerNorm's gradient.
-  registerMulti(KERNELS.layerNormGradGammaBetaResidual, ['X', 'DY', 'S', 'DX'], [], (list, backend) => {
-    const d = rowsAndWidth(list[0]!.shape)[1];
-    return runPacked(backend, layerNormGradGammaBetaProgram(list[0]!.shape, true), list, [[d], [d], [d]]);
-  });
+  // The residual variants, KdAddLayerNorm's gradient: dx plus DS, and also DX's column sums.
+  for (const residual of [false, true]) {
+    const gradX = residual ? KERNELS.layerNormGradXResidual : KERNELS.layerNormGradX;
+    registerMulti(gradX, residual ? ['X', 'G', 'DY', 'DS'] : ['X', 'G', 'DY'], [], (list, backend, a) => {
+      const shape = list[0]!.shape;
+      const rows = rowsAndWidth(shape)[0];
+      return runPacked(backend, layerNormGradXProgram(shape, eps(a), residual), list, [shape, [rows, 2]]);
+    });
+    const gradGB = residual ? KERNELS.layerNormGradGammaBetaResidual : KERNELS.layerNormGradGammaBeta;
+    registerMulti(gradGB, residual ? ['X', 'DY', 'S', 'DX'] : ['X', 'DY', 'S'], [], (list, backend) => {
+      const d = rowsAndWidth(list[0]!.shape)[1];
+      const parts = residual ? [[d], [d], [d]] : [[d], [d]];
+      return runPacked(backend, layerNormGradGammaBetaProgram(list[0]!.shape, residual), list, parts);
+    });
+  }
 
   tf.registerGradient({
     kernelName: KERNELS.layerNorm,
