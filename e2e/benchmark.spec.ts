@@ -38,7 +38,7 @@ test('on WebGPU the fast step matches the reference step with at most half the d
   test.setTimeout(300_000);
   await page.goto('/bench/index.html');
   await page.waitForFunction(() => 'runBench' in window);
-  const jobs: BenchJob[] = [{ size: 'tiny', timedSteps: 1, countSteps: 3, profile: false }];
+  const jobs: BenchJob[] = [{ size: 'tiny', timedSteps: 1, countSteps: 3, profile: true }];
   const events = (await page.evaluate(
     (request) => (window as unknown as { runBench: (r: unknown) => Promise<unknown> }).runBench(request),
     { backend: 'webgpu', jobs },
@@ -61,11 +61,13 @@ test('on WebGPU the fast step matches the reference step with at most half the d
     'kd-64x10',
     'layerNorm',
     'linear',
+    'linear-patch',
     'linearAddLayerNorm',
     'prependTokens',
     'relations',
     'relations-64x64x128',
     'softmax',
+    'weightedSum',
   ]);
   for (const c of checks) expect(c.maxRelDiff, c.name).toBeLessThan(1e-4);
 
@@ -78,10 +80,15 @@ test('on WebGPU the fast step matches the reference step with at most half the d
 
   expect(ref.dispatchesPerStep).toBeGreaterThan(0);
   expect(fast.dispatchesPerStep!).toBeLessThanOrEqual(0.5 * ref.dispatchesPerStep!);
-  // A count, not a time: 110.5 at tiny (docs/performance.md); a kernel that falls back to
+  // A count, not a time: 108 at tiny (docs/performance.md); a kernel that falls back to
   // plain ops shows here first.
-  expect(fast.dispatchesPerStep!).toBeLessThanOrEqual(116);
-  expect(fast.readbacksPerStep!).toBeLessThan(0.5);
+  expect(fast.dispatchesPerStep!).toBeLessThanOrEqual(114);
+  // TF.js kernels (engine work in the worker, each one): 202 for 108 dispatches at tiny,
+  // most of the rest the tape's clones of saved tensors. A linear layer through
+  // tf.fused.matMul again (ten kernels for one dispatch) would cross this.
+  expect(fast.kernelsPerStep!).toBeLessThanOrEqual(2 * fast.dispatchesPerStep!);
+  // The issue's bound: no step syncs, and one metrics read per 10 steps is one mapAsync.
+  expect(fast.readbacksPerStep!).toBeLessThanOrEqual(0.1);
   expect(fast.uploadBytesPerStep!).toBeLessThan(4096);
   expect(fast.tensorsAfterAll).toBe(fast.tensorsAfter2);
   expect(ref.tensorsAfterAll).toBe(ref.tensorsAfter2);

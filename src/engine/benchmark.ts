@@ -10,6 +10,7 @@ import { headsTrainedBy } from './heads';
 import { randomSampleIndices } from './losses';
 import { countParameters } from './model-size';
 import { createOptimizer, type StepKind } from './optim';
+import { MIN_STEPS_PER_READ } from './pending-metrics';
 import { applyLayers, presetConfig } from './presets';
 import { makeRng } from './random';
 import { distillMetricNames, distillStep } from './step';
@@ -96,6 +97,7 @@ export interface StepMeasurement {
   stepsTimed: number;
   /** Per step over `countSteps` back-to-back steps; null where the backend is not WebGPU. */
   dispatchesPerStep: number | null;
+  /** The steps' own readbacks, plus the metrics read over max(countSteps, MIN_STEPS_PER_READ). */
   readbacksPerStep: number | null;
   uploadBytesPerStep: number | null;
   uniformBytesPerStep: number | null;
@@ -262,17 +264,23 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
       }
       enqueue.sort((a, b) => a - b);
       enqueueMs.push(enqueue[Math.floor((enqueue.length - 1) / 2)] ?? null);
+      const enqueued = opts.counters?.();
       const all = tf.concat(pending);
       tf.dispose(pending);
       await all.data();
       all.dispose();
       backToBackMs.push((opts.now() - start) / opts.countSteps);
       const after = opts.counters?.();
+      // The steps' own readbacks (none, if no step syncs), plus the one metrics read spread
+      // over the steps it covers: these, or as many as the trainer reads at once at the least.
+      const readSpan = Math.max(opts.countSteps, MIN_STEPS_PER_READ);
       counts.push(
-        before && after && opts.countSteps > 0
+        before && enqueued && after && opts.countSteps > 0
           ? {
               dispatches: (after.dispatches - before.dispatches) / opts.countSteps,
-              readbacks: (after.readbacks - before.readbacks) / opts.countSteps,
+              readbacks:
+                (enqueued.readbacks - before.readbacks) / opts.countSteps +
+                (after.readbacks - enqueued.readbacks) / readSpan,
               uploadBytes: (after.uploadBytes - before.uploadBytes) / opts.countSteps,
               uniformBytes: (after.uniformBytes - before.uniformBytes) / opts.countSteps,
             }

@@ -5,6 +5,7 @@
  */
 
 import { type LayerPair, type LossConfig, prefixTokenCount } from './config';
+import { hasKernel, KERNELS, type WeightedTerm, weightedSum } from './kernels/fused-ops';
 import {
   crossEntropy,
   dropPrefixTokens,
@@ -113,20 +114,24 @@ export function distillationObjective(
   const active = new Set(order);
   const termParts: tf.Tensor1D[] = [];
   const parts: tf.Scalar[] = [];
+  // The fast step on WebGPU sums the weighted terms in one kernel (weightedSum).
+  const oneKernelTotal = fast && hasKernel(KERNELS.weightedSum);
+  const weighted: WeightedTerm[] = [];
+  const addTerm = (value: tf.Scalar, weight: number) => {
+    const part = value.reshape([1]) as tf.Tensor1D;
+    termParts.push(part);
+    if (oneKernelTotal) weighted.push({ value: part, weights: [weight] });
+    else parts.push(value.mul(weight));
+  };
 
-  if (active.has('ce')) {
-    const ce = labelCrossEntropy(out.logits, labels, loss.labelSmoothing, mix);
-    termParts.push(ce.reshape([1]));
-    parts.push(ce.mul(loss.wCe));
-  }
+  if (active.has('ce')) addTerm(labelCrossEntropy(out.logits, labels, loss.labelSmoothing, mix), loss.wCe);
   if (active.has('kd')) {
     const kd = kdLoss(out.distLogits ?? out.logits, target.logits, {
       tau: loss.tau,
       kind: loss.kd,
       fused: fast,
     });
-    termParts.push(kd.reshape([1]));
-    parts.push(kd.mul(loss.wKd));
+    addTerm(kd, loss.wKd);
   }
   if (active.has('intra') || active.has('inter') || active.has('random')) {
     const students = pairs.map(([s]) => {
@@ -142,7 +147,11 @@ export function distillationObjective(
       const prefix = { student: prefixTokenCount(student.config), teacher: target.prefix };
       const rel = relationPartFast(students, target.blocks, prefix, opts, loss, active);
       termParts.push(rel.terms);
-      parts.push(rel.total);
+      if (oneKernelTotal) weighted.push({ value: rel.mean, weights: rel.weights });
+      else
+        parts.push(
+          tf.matMul(rel.mean.reshape([1, 3]), tf.tensor2d(rel.weights, [3, 1])).reshape([]) as tf.Scalar,
+        );
     } else {
       const perPair = students.map((s, i) =>
         manifoldTerms(
@@ -164,14 +173,18 @@ export function distillationObjective(
       if (md) parts.push(md.mul(loss.wMd));
     }
   }
-  if (!parts.length) throw new Error('Every loss weight is 0: give at least one term a positive weight.');
+  if (!parts.length && !weighted.length)
+    throw new Error('Every loss weight is 0: give at least one term a positive weight.');
   const term = (name: LossTerm): tf.Scalar => {
     const at = order.indexOf(name);
     if (at < 0)
       throw new Error(`The term ${name} is not active in this objective (active: ${order.join(', ')}).`);
     return tf.concat(termParts).slice([at], [1]).reshape([]) as tf.Scalar;
   };
-  return { total: parts.reduce((a, b) => a.add(b)) as tf.Scalar, termParts, term };
+  const total = oneKernelTotal
+    ? weightedSum(weighted, true)
+    : (parts.reduce((a, b) => a.add(b)) as tf.Scalar);
+  return { total, termParts, term };
 }
 
 function relationWeights(loss: LossConfig) {
@@ -185,9 +198,10 @@ function relationWeights(loss: LossConfig) {
 /**
  * The fast step's relation part: the mean over pairs of each pair's terms as one [3] vector,
  * built pair by pair (one fused kernel each on WebGPU, which scales and adds the sum so far
- * itself), then weighted by one [1, 3] x [3, 1] matmul, so the step spends a few kernels here
- * instead of a stack, a mean and three scalar products per term. Returns the weighted total
- * and the active terms' values ([3] when all three are, else a gather of them).
+ * itself), and its three weights (wMd times each term's; 0 where inactive), weighted by the
+ * caller in one kernel or one [1, 3] x [3, 1] matmul: a few kernels here instead of a stack,
+ * a mean and three scalar products per term. Also returns the active terms' values ([3] when
+ * all three are, else a gather of them).
  */
 function relationPartFast(
   students: tf.Tensor3D[],
@@ -196,7 +210,7 @@ function relationPartFast(
   opts: (i: number) => SampleOptions,
   loss: LossConfig,
   active: Set<LossTerm>,
-): { total: tf.Scalar; terms: tf.Tensor1D } {
+): { mean: tf.Tensor1D; weights: number[]; terms: tf.Tensor1D } {
   const scale = 1 / students.length;
   let mean: tf.Tensor1D | undefined;
   students.forEach((s, i) => {
@@ -207,6 +221,5 @@ function relationPartFast(
   // Only the metrics read the terms; the loss's gradient does not pass through them.
   const on = relationWeights(loss).flatMap(([key], i) => (active.has(key) ? [i] : []));
   const terms = on.length === 3 ? mean : (tf.gather(mean, tf.tensor1d(on, 'int32')) as tf.Tensor1D);
-  const total = tf.matMul(mean.reshape([1, 3]), tf.tensor2d(weights, [3, 1])).reshape([]) as tf.Scalar;
-  return { total, terms };
+  return { mean, weights, terms };
 }

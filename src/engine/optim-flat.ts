@@ -136,15 +136,15 @@ export class FlatAdamW implements ParamOptimizer {
       },
       { maxNorm: gradClip },
     ) as tf.Tensor;
-    const parts = run(
-      KERNELS.splitCopy,
-      { X: packed },
-      { sizes: [total, total, ...this.sizes] },
-    ) as tf.Tensor[];
+    // Cut straight into the variables' shapes: no reshape kernel per variable.
+    const shapes = [[total], [total], ...this.params.map((q) => q.variable.shape)];
+    const parts = run(KERNELS.splitCopy, { X: packed }, {
+      shapes,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor[];
     this.m.assign(parts[0]!);
     this.v.assign(parts[1]!);
     this.params.forEach((q, i) => {
-      q.variable.assign(parts[i + 2]!.reshape(q.variable.shape));
+      q.variable.assign(parts[i + 2]!);
     });
   }
 

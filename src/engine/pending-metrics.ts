@@ -6,6 +6,12 @@
 import type { MetricName } from './step';
 import * as tf from './tf';
 
+/**
+ * Fewest steps between metric reads in the training loop (worker/run-loop.ts): at most one
+ * metrics readback per this many steps. The benchmark spreads its one read over as many.
+ */
+export const MIN_STEPS_PER_READ = 10;
+
 /** One step's metrics for one model. */
 export type MetricValues = Partial<Record<MetricName, number>>;
 

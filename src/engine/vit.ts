@@ -20,7 +20,7 @@ import {
   predictionHeads,
   type TrainedHeads,
 } from './heads';
-import { addLayerNorm, affine, attention, gelu, layerNorm } from './kernels/fused-ops';
+import { addLayerNorm, attention, gelu, layerNorm, linear } from './kernels/fused-ops';
 import { prependTokens } from './prepend-tokens';
 import { makeRng, type Rng, truncatedNormal } from './random';
 import * as tf from './tf';
@@ -126,8 +126,7 @@ export class Vit {
     }
     const d = cfg.dModel;
 
-    // The pixels are data: no gradient is computed for them.
-    const patches = linear(patchify(images, cfg.patchSize), p.patchW.reshape([-1, d]), p.patchB, fused, true); // [B, N, D]
+    const patches = linear(patchify(images, cfg.patchSize), p.patchW, p.patchB, fused); // [B, N, D]
     const tokens = [p.clsToken, ...(p.distToken ? [p.distToken] : [])]; // [1, 1, D] each
     // The fast step's version differentiates with four kernels instead of tile's 2B + 2.
     let x = fused
@@ -216,18 +215,6 @@ function patchify(images: tf.Tensor4D, p: number): tf.Tensor3D {
     .reshape([b * gh, p, gw, p * c]) // [B*gh, P (rows), gw, P*C]
     .transpose([0, 2, 1, 3]) // [B*gh, gw, P, P*C]
     .reshape([b, gh * gw, p * p * c]);
-}
-
-/**
- * x [..., in] @ w [in, out] + b, flattening leading axes into one matmul (bias fused in when
- * `fused`); `dataInput`: x needs no gradient (see affine).
- */
-function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fused = false, dataInput = false): tf.Tensor {
-  const inDim = x.shape[x.rank - 1]!;
-  const outDim = w.shape[1]!;
-  const flat = x.reshape([-1, inDim]) as tf.Tensor2D;
-  const y = affine(flat, w as tf.Tensor2D, b as tf.Tensor1D, fused, dataInput);
-  return y.reshape([...x.shape.slice(0, -1), outDim]);
 }
 
 function selfAttention(x: tf.Tensor3D, p: BlockParams, nHeads: number, fused: boolean): tf.Tensor3D {

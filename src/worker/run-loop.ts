@@ -6,13 +6,11 @@
 
 import { baselineSpecs } from '../engine/baselines';
 import type { Dataset } from '../engine/data/dataset';
-import type { MetricRow } from '../engine/pending-metrics';
+import { type MetricRow, MIN_STEPS_PER_READ } from '../engine/pending-metrics';
 import { Trainer } from '../engine/trainer';
 import type { Post, Run } from './run';
 import { CHECKPOINT_INTERVAL_MS } from './run-checkpoint';
 
-/** Fewest steps between metric reads: keeps device readbacks under 0.2 per step. */
-const MIN_STEPS_PER_READ = 10;
 /** Metrics are read at most this often, so the page updates a few times a second. */
 const READ_INTERVAL_MS = 250;
 const PROGRESS_INTERVAL_MS = 150;

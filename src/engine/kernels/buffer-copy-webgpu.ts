@@ -1,7 +1,7 @@
 /**
  * Tensors cut from and joined into flat buffers by copyBufferToBuffer: copies on the command
  * encoder, no compute dispatch. KdSplitCopy cuts a flat tensor into new tensors of the given
- * sizes (KdAdamW's packed [m', v', p'] into the variables, LayerNorm's packed gradients);
+ * shapes (KdAdamW's packed [m', v', p'] into the variables, LayerNorm's packed gradients);
  * KdConcatCopy is the reverse, for the flat gradient and parameter vectors the update reads:
  * tf.concat of the ~35 tensors of the tiny student is six dispatches on WebGPU (a concat
  * program binds at most 7 inputs). Kernels that write several results into one packed output
@@ -112,7 +112,7 @@ export function registerBufferCopyKernels(): void {
     kernelFunc: ({ inputs, backend, attrs }) =>
       splitCopy(
         kernelInputs(KERNELS.splitCopy, inputs, ['X'])[0]!,
-        (attrs as { sizes: number[] }).sizes.map((n) => [n]),
+        (attrs as { shapes: number[][] }).shapes,
         backend as WebGPUBackend,
       ),
   } as tf.KernelConfig);

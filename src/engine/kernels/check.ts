@@ -11,12 +11,13 @@ import { checkFusedAdamW } from './adamw-check';
 import {
   accuracy,
   addLayerNorm,
-  affine,
   attention,
   gelu,
   hasFusedKernels,
   layerNorm,
+  linear,
   softmax,
+  weightedSum,
 } from './fused-ops';
 
 export interface KernelCheck {
@@ -83,14 +84,21 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
   const wide = relationCase('relations-64x64x128', [8, 64, 64, 128, 192], seed + 8);
   const kdTiny = kdCase('kd', [16, 10], 2, seed + 9);
   const kdWide = kdCase('kd-64x10', [64, 10], 1, seed + 10);
-  // A linear layer of 51 rows (3 x 17 tokens), 24 -> 40; the fused one's bias gradient is
-  // the column-sum kernel. Then tokens prepended to patches [3, 15, 24] (two, and one).
+  // A linear layer on 3 x 17 tokens, 24 -> 40; the fused one's bias gradient is the
+  // column-sum kernel. The patch embedding's: patches [3, 15, 48] and a filter [4, 4, 3, 8].
+  // Then tokens prepended to patches [3, 15, 24] (two, and one).
   const lin = [
-    tf.randomNormal([51, 24], 0, 1, 'float32', seed + 12),
+    tf.randomNormal([3, 17, 24], 0, 1, 'float32', seed + 12),
     tf.randomNormal([24, 40], 0, 0.3, 'float32', seed + 13),
     tf.randomNormal([40], 0, 0.5, 'float32', seed + 14),
   ];
-  const linW = tf.randomNormal([51, 40], 0, 1, 'float32', seed + 15);
+  const linW = tf.randomNormal([3, 17, 40], 0, 1, 'float32', seed + 15);
+  const patchLin = [
+    tf.randomNormal([3, 15, 48], 0, 1, 'float32', seed + 26),
+    tf.randomNormal([4, 4, 3, 8], 0, 0.3, 'float32', seed + 27),
+    tf.randomNormal([8], 0, 0.5, 'float32', seed + 28),
+  ];
+  const patchLinW = tf.randomNormal([3, 15, 8], 0, 1, 'float32', seed + 29);
   const linSquare = tf.randomNormal([24, 24], 0, 0.3, 'float32', seed + 25);
   const embed = [
     tf.randomNormal([3, 15, 24], 0, 1, 'float32', seed + 16),
@@ -99,6 +107,13 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
     tf.randomNormal([1, 17, 24], 0, 1, 'float32', seed + 19),
   ];
   const embedW = tf.randomNormal([3, 33, 24], 0, 1, 'float32', seed + 20);
+  // The loss total: KD [1], the relation terms [3] (one weight 0: an inactive term), CE [1].
+  const terms = [
+    tf.randomNormal([1], 1, 1, 'float32', seed + 30),
+    tf.randomNormal([3], 1, 1, 'float32', seed + 31),
+    tf.randomNormal([1], 1, 1, 'float32', seed + 32),
+  ];
+  const totalW = tf.scalar(1.3);
   const cases: {
     name: string;
     f: (fused: boolean) => (xs: tf.Tensor[]) => tf.Tensor;
@@ -133,21 +148,41 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
     kdWide.testCase,
     {
       name: 'linear',
-      f: (fused) => (xs) => affine(xs[0] as tf.Tensor2D, xs[1] as tf.Tensor2D, xs[2] as tf.Tensor1D, fused),
+      f: (fused) => (xs) => linear(xs[0]!, xs[1]!, xs[2]!, fused),
       inputs: lin,
       weights: linW,
+    },
+    {
+      name: 'linear-patch',
+      f: (fused) => (xs) => linear(xs[0]!, xs[1]!, xs[2]!, fused),
+      inputs: patchLin,
+      weights: patchLinW,
     },
     {
       // A linear layer's output as the residual branch of addLayerNorm, as in a block: the
       // fused bias gradient is then the column sum its gradient kernel offers.
       name: 'linearAddLayerNorm',
       f: (fused) => (xs) => {
-        const [a, m, bias, stream, g, b] = xs as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, ...tf.Tensor[]];
-        const branch = affine(a, m, bias, fused).reshape(shape) as tf.Tensor3D;
+        const [a, m, bias, stream, g, b] = xs as [tf.Tensor, tf.Tensor, tf.Tensor1D, ...tf.Tensor[]];
+        const branch = linear(a, m, bias, fused) as tf.Tensor3D;
         return tf.concat(addLayerNorm(stream as tf.Tensor3D, branch, g!, b!, fused), 2);
       },
       inputs: [lin[0]!, linSquare, lin[2]!.slice(0, shape[2]!), x, gamma, beta],
       weights: wBoth,
+    },
+    {
+      name: 'weightedSum',
+      f: (fused) => (xs) =>
+        weightedSum(
+          [
+            { value: xs[0] as tf.Tensor1D, weights: [0.7] },
+            { value: xs[1] as tf.Tensor1D, weights: [1.5, 0, 2] },
+            { value: xs[2] as tf.Tensor1D, weights: [0.3] },
+          ],
+          fused,
+        ),
+      inputs: terms,
+      weights: totalW,
     },
     {
       name: 'prependTokens',
@@ -192,9 +227,13 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
       ...kdWide.tensors,
       ...lin,
       linW,
+      ...patchLin,
+      patchLinW,
       linSquare,
       ...embed,
       embedW,
+      ...terms,
+      totalW,
     ]);
   }
   return results;

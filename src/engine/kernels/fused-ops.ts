@@ -32,6 +32,10 @@ export const KERNELS = {
   splitCopy: 'KdSplitCopy',
   concatCopy: 'KdConcatCopy',
   columnSum: 'KdColumnSum',
+  linear: 'KdLinear',
+  matMul: 'KdMatMul',
+  weightedSum: 'KdWeightedSum',
+  scaleBy: 'KdScaleBy',
   accuracy: 'KdAccuracy',
   /** Followed by the token count (1 or 2): KdPrependTokens1, KdPrependTokens2. */
   prependTokens: 'KdPrependTokens',
@@ -192,43 +196,41 @@ export function accuracy(logits: tf.Tensor2D, labels: tf.Tensor1D, fused: boolea
 }
 
 /**
- * x [M, in] @ w [in, out] + b [out]. Plain: matMul then add (the reference step). Fused: one
- * matmul with the bias in it, whose gradient is TF.js's own for tf.fused.matMul (dy w^T and
- * x^T dy) except the bias's: one columnSum kernel instead of a transpose and a reduction.
- * `dataInput` says x is data (the patch embedding's pixels): the tape then gets no gradient
- * for it, where a custom gradient must otherwise compute all its inputs' (a wasted matmul).
+ * x [..., in] @ w + b [out], w [in, out] (or any shape whose last axis is out, read as
+ * [in, out]: the patch embedding's [P, P, C, D]). Plain: the leading axes flattened into one
+ * matMul, then the bias added (the reference step). Fused: one KdLinear kernel on WebGPU
+ * (linear-webgpu.ts: no reshapes, its bias gradient one columnSum), else tf.fused.matMul.
+ * Either way the gradient is a registered one, computed only for the inputs the tape needs
+ * (none for the patch embedding's pixels).
  */
-export function affine(
-  x: tf.Tensor2D,
-  w: tf.Tensor2D,
-  b: tf.Tensor1D,
-  fused: boolean,
-  dataInput = false,
-): tf.Tensor2D {
-  if (!fused) return tf.matMul(x, w).add(b) as tf.Tensor2D;
-  if (!hasKernel(KERNELS.columnSum)) return tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
-  const weightGrads = (xs: tf.Tensor2D, g: tf.Tensor2D) => [tf.matMul(xs, g, true, false), columnSum(g)];
-  if (dataInput) {
-    const f = tf.customGrad(((m: tf.Tensor2D, bias: tf.Tensor1D, save: SaveFunc) => {
-      save([x]);
-      return {
-        value: tf.fused.matMul({ a: x, b: m, bias }),
-        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
-          weightGrads(saved[0] as tf.Tensor2D, dy as tf.Tensor2D),
-      };
-    }) as unknown as Parameters<typeof tf.customGrad>[0]);
-    return f(w, b) as tf.Tensor2D;
+export function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fused: boolean): tf.Tensor {
+  const outDim = w.shape[w.rank - 1]!;
+  if (fused && hasKernel(KERNELS.linear)) {
+    return tf.engine().runKernel(KERNELS.linear, { X: x, W: w, B: b }) as tf.Tensor;
   }
-  const f = tf.customGrad(((a: tf.Tensor2D, m: tf.Tensor2D, bias: tf.Tensor1D, save: SaveFunc) => {
-    save([a, m]);
-    return {
-      value: tf.fused.matMul({ a, b: m, bias }),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const g = dy as tf.Tensor2D;
-        const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return [tf.matMul(g, ws, false, true), ...weightGrads(xs, g)];
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return f(x, w, b) as tf.Tensor2D;
+  const flat = x.reshape([-1, x.shape[x.rank - 1]!]) as tf.Tensor2D;
+  const w2 = (w.rank === 2 ? w : w.reshape([-1, outDim])) as tf.Tensor2D;
+  const y = fused ? tf.fused.matMul({ a: flat, b: w2, bias: b }) : tf.matMul(flat, w2).add(b);
+  return y.reshape([...x.shape.slice(0, -1), outDim]);
+}
+
+/** A loss term's values (1-D) and one weight per entry. */
+export interface WeightedTerm {
+  value: tf.Tensor1D;
+  weights: number[];
+}
+
+/**
+ * sum over terms of value . weights, a scalar. One kernel on WebGPU (weighted-sum-webgpu.ts),
+ * the weights as uniforms; plain: a product with the weights and a sum per term, added.
+ */
+export function weightedSum(terms: WeightedTerm[], fused: boolean): tf.Scalar {
+  if (fused && hasKernel(KERNELS.weightedSum)) {
+    const inputs = Object.fromEntries(terms.map((t, i) => [`T${i}`, t.value]));
+    const attrs = { sizes: terms.map((t) => t.value.size), weights: terms.flatMap((t) => t.weights) };
+    return tf.engine().runKernel(KERNELS.weightedSum, inputs, attrs) as tf.Scalar;
+  }
+  return terms
+    .map((t) => t.value.mul(tf.tensor1d(t.weights)).sum() as tf.Scalar)
+    .reduce((a, b) => a.add(b) as tf.Scalar);
 }

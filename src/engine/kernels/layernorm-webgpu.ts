@@ -139,7 +139,9 @@ function layerNormGrads(
   ) as tf.Tensor[];
   stats.dispose();
   if (dxSum) offerColumnSum(dx, dxSum as tf.Tensor1D);
-  return [dx, dGamma!.reshape(gamma.shape), dBeta!.reshape(gamma.shape)];
+  // gamma is [D] in every model here: a reshape (a kernel each) only for another shape.
+  const shaped = (t: tf.Tensor) => (tf.util.arraysEqual(t.shape, gamma.shape) ? t : t.reshape(gamma.shape));
+  return [dx, shaped(dGamma!), shaped(dBeta!)];
 }
 
 /** Registers KdLayerNorm, KdAddLayerNorm and their gradient kernels (called by webgpu.ts). */

@@ -16,9 +16,11 @@ import { registerBufferCopyKernels } from './buffer-copy-webgpu';
 import { KERNELS } from './fused-ops';
 import { registerKdKernels } from './kd-webgpu';
 import { registerLayerNormKernels } from './layernorm-webgpu';
+import { registerLinearKernels } from './linear-webgpu';
 import { registerPrependKernel } from './prepend-webgpu';
 import { registerRelationKernels } from './relation-webgpu';
 import { consts, program, register, rowProgram, rowsAndWidth } from './webgpu-program';
+import { registerWeightedSumKernels } from './weighted-sum-webgpu';
 
 /** abs error < 1.5e-7 (Abramowitz & Stegun 7.1.26), the formula tfjs's own Erf uses on WebGPU. */
 const ERF_WGSL = `
@@ -122,6 +124,7 @@ export function registerWebGpuKernels(): void {
   if (registered) return;
   registered = true;
   registerLayerNormKernels();
+  registerLinearKernels();
   register(KERNELS.columnSum, ([dy]) => columnSumProgram(dy!.shape), ['DY']);
   register(KERNELS.gelu, ([x]) => geluProgram(x!.shape), ['X']);
   register(KERNELS.geluGrad, ([x]) => geluGradProgram(x!.shape), ['X', 'DY']);
@@ -134,6 +137,7 @@ export function registerWebGpuKernels(): void {
   registerBufferCopyKernels();
   registerPrependKernel();
   registerAccuracyKernel();
+  registerWeightedSumKernels();
 
   const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
     tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
