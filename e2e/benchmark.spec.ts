@@ -83,8 +83,8 @@ test('on WebGPU the fast step matches the reference step with at most half the d
   // A count, not a time: 108 at tiny (docs/performance.md); a kernel that falls back to
   // plain ops shows here first.
   expect(fast.dispatchesPerStep!).toBeLessThanOrEqual(114);
-  // TF.js kernels (engine work in the worker, each one): 202 for 108 dispatches at tiny,
-  // most of the rest the tape's clones of saved tensors. A linear layer through
+  // TF.js kernels (engine work in the worker, each one): 186 for 108 dispatches at tiny,
+  // most of the rest the tape's clones of saved tensors. Linear layers through
   // tf.fused.matMul again (ten kernels for one dispatch) would cross this.
   expect(fast.kernelsPerStep!).toBeLessThanOrEqual(2 * fast.dispatchesPerStep!);
   // The issue's bound: no step syncs, and one metrics read per 10 steps is one mapAsync.

@@ -66,7 +66,14 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
   if (!hasFusedKernels()) return [];
   const shape = [3, 17, 24]; // odd sizes: rows and widths that do not fill a workgroup
   const x = tf.randomNormal(shape, 0.3, 1.5, 'float32', seed);
-  const gamma = tf.randomNormal([shape[2]!], 1, 0.5, 'float32', seed + 1);
+  // Weights are variables, as in the models: the fused LayerNorm and linear kernels read a
+  // variable weight in their gradient (weightAttrs) and leave any other tensor to plain ops.
+  const weight = (t: tf.Tensor) => {
+    const v = tf.variable(t, false);
+    t.dispose(); // the variable keeps the data
+    return v;
+  };
+  const gamma = weight(tf.randomNormal([shape[2]!], 1, 0.5, 'float32', seed + 1));
   const beta = tf.randomNormal([shape[2]!], 0, 0.5, 'float32', seed + 2);
   const w = tf.randomNormal(shape, 0, 1, 'float32', seed + 3);
   // A residual branch added before a LayerNorm; both outputs (stream and normalised) weighted.
@@ -89,17 +96,17 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
   // Then tokens prepended to patches [3, 15, 24] (two, and one).
   const lin = [
     tf.randomNormal([3, 17, 24], 0, 1, 'float32', seed + 12),
-    tf.randomNormal([24, 40], 0, 0.3, 'float32', seed + 13),
+    weight(tf.randomNormal([24, 40], 0, 0.3, 'float32', seed + 13)),
     tf.randomNormal([40], 0, 0.5, 'float32', seed + 14),
   ];
   const linW = tf.randomNormal([3, 17, 40], 0, 1, 'float32', seed + 15);
   const patchLin = [
     tf.randomNormal([3, 15, 48], 0, 1, 'float32', seed + 26),
-    tf.randomNormal([4, 4, 3, 8], 0, 0.3, 'float32', seed + 27),
+    weight(tf.randomNormal([4, 4, 3, 8], 0, 0.3, 'float32', seed + 27)),
     tf.randomNormal([8], 0, 0.5, 'float32', seed + 28),
   ];
   const patchLinW = tf.randomNormal([3, 15, 8], 0, 1, 'float32', seed + 29);
-  const linSquare = tf.randomNormal([24, 24], 0, 0.3, 'float32', seed + 25);
+  const linSquare = weight(tf.randomNormal([24, 24], 0, 0.3, 'float32', seed + 25));
   const embed = [
     tf.randomNormal([3, 15, 24], 0, 1, 'float32', seed + 16),
     tf.randomNormal([1, 1, 24], 0, 1, 'float32', seed + 17),

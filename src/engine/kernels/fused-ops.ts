@@ -68,12 +68,27 @@ export function hasFusedKernels(): boolean {
   return hasKernel(KERNELS.layerNorm);
 }
 
+/**
+ * The attrs by which a fused kernel's registered gradient reads its weight (the linear
+ * layer's matrix, the LayerNorm's gamma), or null where the weight is not a tf.Variable (the
+ * caller then runs the plain ops). The tape saves each input a gradient reads as a clone, an
+ * Identity kernel per tensor every step; a variable is never disposed within a step, so the
+ * gradient reads the variable itself, which holds the same values until the update.
+ */
+export function weightAttrs(weight: tf.Tensor, attrs: tf.NamedAttrMap = {}): tf.NamedAttrMap | null {
+  return weight instanceof tf.Variable ? ({ ...attrs, weight } as unknown as tf.NamedAttrMap) : null;
+}
+
+/** The weight a kernel's gradient got through weightAttrs. */
+export function attrWeight(attrs: tf.NamedAttrMap): tf.Variable {
+  return (attrs as unknown as { weight: tf.Variable }).weight;
+}
+
 /** LayerNorm over the last axis: (x - mean) / sqrt(var + eps) * gamma + beta. */
 export function layerNorm(x: tf.Tensor3D, gamma: tf.Tensor, beta: tf.Tensor, fused: boolean): tf.Tensor3D {
-  if (fused && hasFusedKernels()) {
-    return tf
-      .engine()
-      .runKernel(KERNELS.layerNorm, { X: x, G: gamma, B: beta }, { eps: LN_EPS }) as tf.Tensor3D;
+  const attrs = weightAttrs(gamma, { eps: LN_EPS });
+  if (fused && attrs && hasFusedKernels()) {
+    return tf.engine().runKernel(KERNELS.layerNorm, { X: x, G: gamma, B: beta }, attrs) as tf.Tensor3D;
   }
   // Statistics by matmul (reduce.ts): no CPU-built gradient tensors.
   const centred = x.sub(meanLastAxis(x)); // [B, T, D]
@@ -92,10 +107,9 @@ export function addLayerNorm(
   beta: tf.Tensor,
   fused: boolean,
 ): [tf.Tensor3D, tf.Tensor3D] {
-  if (fused && hasKernel(KERNELS.addLayerNorm)) {
-    return tf
-      .engine()
-      .runKernel(KERNELS.addLayerNorm, { X: x, A: a, G: gamma, B: beta }, { eps: LN_EPS }) as [
+  const attrs = weightAttrs(gamma, { eps: LN_EPS });
+  if (fused && attrs && hasKernel(KERNELS.addLayerNorm)) {
+    return tf.engine().runKernel(KERNELS.addLayerNorm, { X: x, A: a, G: gamma, B: beta }, attrs) as [
       tf.Tensor3D,
       tf.Tensor3D,
     ];
@@ -199,14 +213,16 @@ export function accuracy(logits: tf.Tensor2D, labels: tf.Tensor1D, fused: boolea
  * x [..., in] @ w + b [out], w [in, out] (or any shape whose last axis is out, read as
  * [in, out]: the patch embedding's [P, P, C, D]). Plain: the leading axes flattened into one
  * matMul, then the bias added (the reference step). Fused: one KdLinear kernel on WebGPU
- * (linear-webgpu.ts: no reshapes, its bias gradient one columnSum), else tf.fused.matMul.
+ * (linear-webgpu.ts: no reshapes, its bias gradient one columnSum) where w is a variable
+ * (weightAttrs), else tf.fused.matMul.
  * Either way the gradient is a registered one, computed only for the inputs the tape needs
  * (none for the patch embedding's pixels).
  */
 export function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fused: boolean): tf.Tensor {
   const outDim = w.shape[w.rank - 1]!;
-  if (fused && hasKernel(KERNELS.linear)) {
-    return tf.engine().runKernel(KERNELS.linear, { X: x, W: w, B: b }) as tf.Tensor;
+  const attrs = weightAttrs(w);
+  if (fused && attrs && hasKernel(KERNELS.linear)) {
+    return tf.engine().runKernel(KERNELS.linear, { X: x, W: w, B: b }, attrs) as tf.Tensor;
   }
   const flat = x.reshape([-1, x.shape[x.rank - 1]!]) as tf.Tensor2D;
   const w2 = (w.rank === 2 ? w : w.reshape([-1, outDim])) as tf.Tensor2D;

@@ -15,7 +15,7 @@
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '../tf';
 import { runPacked } from './buffer-copy-webgpu';
-import { KERNELS, offerColumnSum } from './fused-ops';
+import { attrWeight, KERNELS, offerColumnSum } from './fused-ops';
 import { consts, program, register, registerMulti, rowProgram, rowsAndWidth } from './webgpu-program';
 
 /** y = (x - mean) * rstd * G + B, of the row sum X (+ A with `add`), written at `yAt`. */
@@ -129,8 +129,8 @@ function layerNormGrads(
     tf.engine().runKernel(name, inputs, a) as tf.Tensor | tf.Tensor[];
   const [dx, stats] = (
     ds
-      ? run(KERNELS.layerNormGradXResidual, { X: x, G: gamma, DY: dy, DS: ds }, attrs)
-      : run(KERNELS.layerNormGradX, { X: x, G: gamma, DY: dy }, attrs)
+      ? run(KERNELS.layerNormGradXResidual, { X: x, G: gamma, DY: dy, DS: ds }, { eps: eps(attrs) })
+      : run(KERNELS.layerNormGradX, { X: x, G: gamma, DY: dy }, { eps: eps(attrs) })
   ) as [tf.Tensor, tf.Tensor];
   const [dGamma, dBeta, dxSum] = (
     ds
@@ -166,11 +166,13 @@ export function registerLayerNormKernels(): void {
     });
   }
 
+  // gamma, a variable, comes through the attrs (weightAttrs in fused-ops.ts), not saved.
   tf.registerGradient({
     kernelName: KERNELS.layerNorm,
-    inputsToSave: ['X', 'G'],
+    inputsToSave: ['X'],
     gradFunc: (dy, saved, attrs) => {
-      const [x, gamma] = saved as [tf.Tensor, tf.Tensor];
+      const [x] = saved as [tf.Tensor];
+      const gamma = attrWeight(attrs);
       // Made here rather than in the closures: the tape disposes what one input's gradient
       // made before the next one runs, and all three come from the same two kernels.
       const [dx, dGamma, dBeta] = layerNormGrads(x, gamma, dy as tf.Tensor, null, attrs);
@@ -179,11 +181,11 @@ export function registerLayerNormKernels(): void {
   });
   tf.registerGradient({
     kernelName: KERNELS.addLayerNorm,
-    inputsToSave: ['G'],
     outputsToSave: [true, false],
     gradFunc: (dys, saved, attrs) => {
       const [ds, dy] = dys as tf.Tensor[];
-      const [gamma, s] = saved as [tf.Tensor, tf.Tensor];
+      const [s] = saved as [tf.Tensor];
+      const gamma = attrWeight(attrs);
       const [dx, dGamma, dBeta] = layerNormGrads(s, gamma, dy!, ds!, attrs);
       // s = x + a: both get the same gradient (a reshape is a new tensor on the same data).
       return { X: () => dx, A: () => dx.reshape(dx.shape), G: () => dGamma, B: () => dBeta };

@@ -15,7 +15,7 @@
 // biome-ignore-all lint/correctness/noComponentHookFactories: X, W, B are kernel input names in a gradient map, not React components.
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '../tf';
-import { columnSum, KERNELS } from './fused-ops';
+import { attrWeight, columnSum, KERNELS } from './fused-ops';
 import { kernelInputs, rowsAndWidth } from './webgpu-program';
 
 const view = (t: tf.TensorInfo, shape: number[]): tf.TensorInfo => ({
@@ -80,9 +80,10 @@ export function registerLinearKernels(): void {
     tf.engine().runKernel(KERNELS.matMul, { A: a, B: b }, { transposeA, transposeB, shape }) as tf.Tensor;
   tf.registerGradient({
     kernelName: KERNELS.linear,
-    inputsToSave: ['X', 'W'],
-    gradFunc: (dy, saved) => {
-      const [x, w] = saved as [tf.Tensor, tf.Tensor];
+    inputsToSave: ['X'], // W, a variable, comes through the attrs (weightAttrs)
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor];
+      const w = attrWeight(attrs);
       const g = dy as tf.Tensor;
       return {
         X: () => matMul(g, w, false, true, x.shape), // dy w^T
