@@ -27,7 +27,7 @@ describe('what npm run bench measures', () => {
       traceSteps: 1,
       timedSteps: 0,
       countSteps: 2,
-      profile: false,
+      profile: true,
       batch: 8,
     });
     // On that small batch the random-sampled term still draws the preset's K tokens, so the
