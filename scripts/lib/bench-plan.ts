@@ -30,9 +30,11 @@ const QUICK_STEPS: Steps = {
 /**
  * --quick on WebGPU at the default size: the fast step alone, its first step, two steps
  * back to back (dispatches, uploads, readbacks and enqueue time per step over two) and one
- * under tf.profile (TF.js kernels per step), on a batch of 8. The model, the kernels and their count, the uploads (the random-sampled term
- * keeps the preset's K: 8 images hold 512 patch tokens) and the enqueue work are the
- * preset's; only the emulated milliseconds shrink, from ~200 s a step at batch 64 to a few.
+ * under tf.profile (TF.js kernels per step), on a batch of 8. The model, the kernels, the
+ * uploads (the random-sampled term keeps the preset's K: 8 images hold 512 patch tokens)
+ * and the enqueue work are the preset's; only the emulated milliseconds shrink, from ~200 s
+ * a step at batch 64 to a few. The dispatch count is the preset's less TF.js's split-K
+ * fills, which its matmuls take from a batch of about 32 (docs/performance.md).
  */
 export const QUICK_WEBGPU_DEFAULT: BenchJob = {
   size: 'default',

@@ -19,9 +19,6 @@ interface WeightedSumAttrs {
   weights: number[];
 }
 
-const uniformFields = (n: number) => Array.from({ length: n }, (_, i) => `w${i} : f32,`).join(' ');
-const floats = (weights: number[]) => weights.map((w) => ({ type: 'float32', data: [w] }));
-
 /** One thread: the dot product of the inputs laid end to end with the weights w0, w1, ... */
 function weightedSumProgram(sizes: number[]): WebGPUProgram {
   const names = sizes.map((_, i) => `T${i}`);
@@ -40,7 +37,7 @@ fn main(i : i32) {
   setOutputAtIndex(0, ${terms.join(' + ')});
 }`,
   );
-  return Object.assign(prog, { uniforms: uniformFields(k) });
+  return prog;
 }
 
 /** One thread: out[j] = DY[0] * w_j for the n weights of one input. */
@@ -57,15 +54,20 @@ fn main(i : i32) {
   ${writes.join('\n  ')}
 }`,
   );
-  return Object.assign(prog, { uniforms: uniformFields(n) });
+  return prog;
 }
 
-type Run = (
+/** Runs `prog` with the weights as its uniforms w0, w1, ... (one f32 each). */
+function runWithWeights(
+  backend: WebGPUBackend,
   prog: WebGPUProgram,
   inputs: tf.TensorInfo[],
-  dtype: 'float32',
-  uniforms: { type: string; data: number[] }[],
-) => tf.TensorInfo;
+  weights: number[],
+): tf.TensorInfo {
+  const uniforms = weights.map((_, i) => `w${i} : f32,`).join(' ');
+  const data = weights.map((w) => ({ type: 'float32', data: [w] }));
+  return backend.runWebGPUProgram(Object.assign(prog, { uniforms }), inputs, 'float32', data);
+}
 
 /** Registers KdWeightedSum (with its gradient) and KdScaleBy on webgpu (called by webgpu.ts). */
 export function registerWeightedSumKernels(): void {
@@ -85,8 +87,7 @@ export function registerWeightedSumKernels(): void {
       });
       if (weights.length !== sizes.reduce((a, b) => a + b, 0))
         throw new Error(`KdWeightedSum: ${weights.length} weights for inputs of sizes ${sizes}.`);
-      const run = (backend as WebGPUBackend).runWebGPUProgram.bind(backend) as unknown as Run;
-      return run(weightedSumProgram(sizes), list, 'float32', floats(weights));
+      return runWithWeights(backend as WebGPUBackend, weightedSumProgram(sizes), list, weights);
     },
   } as tf.KernelConfig);
   tf.registerKernel({
@@ -95,8 +96,7 @@ export function registerWeightedSumKernels(): void {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const [dy] = kernelInputs(KERNELS.scaleBy, inputs, ['DY']);
       const { weights } = attrs as { weights: number[] };
-      const run = (backend as WebGPUBackend).runWebGPUProgram.bind(backend) as unknown as Run;
-      return run(scaleByProgram(weights.length), [dy!], 'float32', floats(weights));
+      return runWithWeights(backend as WebGPUBackend, scaleByProgram(weights.length), [dy!], weights);
     },
   } as tf.KernelConfig);
   tf.registerGradient({
