@@ -81,7 +81,9 @@ function sampleTensor(total: number, opts: SampleOptions): tf.Tensor1D {
   }
   if (sampleIndices.dtype !== 'int32')
     throw new Error(`sampleIndices must be int32, got ${sampleIndices.dtype}.`);
-  return sampleIndices.clone();
+  // The caller's tensor itself, not a clone (a kernel): callers only read it inside a tidy,
+  // which leaves a tensor it did not make alone.
+  return sampleIndices;
 }
 
 /** The three relation maps of one set of patch tokens [B, N, D]: what the losses compare. */

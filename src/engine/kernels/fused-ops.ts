@@ -84,6 +84,24 @@ export function attrWeight(attrs: tf.NamedAttrMap): tf.Variable {
   return (attrs as unknown as { weight: tf.Variable }).weight;
 }
 
+/**
+ * A new tensor on t's data in `shape` (same size; t's own by default): what the Reshape
+ * kernel does on WebGPU, wasm and cpu (one more reference to the data, no copy), without
+ * the engine's kernel machinery (lookup, profiling, scope record), which costs the worker
+ * more than the reshape itself. For the fast kernels' gradient functions: one that hands
+ * the same result to two inputs must hand each its own tensor, since the tape disposes a
+ * gradient it adds to. Not for webgl, whose reshape of a packed texture is a program.
+ */
+export function sameData<T extends tf.Tensor>(t: tf.Tensor, shape: number[] = t.shape): T {
+  if (tf.util.sizeFromShape(shape) !== t.size) {
+    throw new Error(
+      `sameData: [${t.shape}] has ${t.size} entries, [${shape}] needs ${tf.util.sizeFromShape(shape)}.`,
+    );
+  }
+  tf.backend().incRef(t.dataId);
+  return tf.engine().makeTensorFromTensorInfo({ dataId: t.dataId, shape, dtype: t.dtype }) as T;
+}
+
 /** LayerNorm over the last axis: (x - mean) / sqrt(var + eps) * gamma + beta. */
 export function layerNorm(x: tf.Tensor3D, gamma: tf.Tensor, beta: tf.Tensor, fused: boolean): tf.Tensor3D {
   const attrs = weightAttrs(gamma, { eps: LN_EPS });

@@ -15,7 +15,7 @@
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '../tf';
 import { runPacked } from './buffer-copy-webgpu';
-import { attrWeight, KERNELS, offerColumnSum } from './fused-ops';
+import { attrWeight, KERNELS, offerColumnSum, sameData } from './fused-ops';
 import { consts, program, register, registerMulti, rowProgram, rowsAndWidth } from './webgpu-program';
 
 /** y = (x - mean) * rstd * G + B, of the row sum X (+ A with `add`), written at `yAt`. */
@@ -187,8 +187,8 @@ export function registerLayerNormKernels(): void {
       const [s] = saved as [tf.Tensor];
       const gamma = attrWeight(attrs);
       const [dx, dGamma, dBeta] = layerNormGrads(s, gamma, dy!, ds!, attrs);
-      // s = x + a: both get the same gradient (a reshape is a new tensor on the same data).
-      return { X: () => dx, A: () => dx.reshape(dx.shape), G: () => dGamma, B: () => dBeta };
+      // s = x + a: both get the same gradient, each its own tensor on the same data.
+      return { X: () => dx, A: () => sameData(dx), G: () => dGamma, B: () => dBeta };
     },
   });
 }

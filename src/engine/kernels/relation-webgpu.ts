@@ -18,7 +18,7 @@
 // biome-ignore-all lint/correctness/noComponentHookFactories: XS, XT are kernel input names in gradient maps, not React components.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '../tf';
-import { KERNELS, RELATION_MAX_WIDTH } from './fused-ops';
+import { KERNELS, RELATION_MAX_WIDTH, sameData } from './fused-ops';
 import { program, register, registerMulti } from './webgpu-program';
 
 /** torch.nn.functional.normalize's floor, as losses.ts' NORM_EPS. */
@@ -279,8 +279,8 @@ export function registerRelationKernels(): void {
           XT: () => {
             throw new Error('The fused relation loss has no teacher gradient: the teacher must be frozen.');
           },
-          // ACC is added as it is: its gradient is dy (a reshape: a new tensor, no kernel).
-          ...(acc ? { ACC: () => g.reshape([3]) } : {}),
+          // ACC is added as it is: its gradient is dy, as a tensor of its own (no copy).
+          ...(acc ? { ACC: () => sameData(g, [3]) } : {}),
         };
       },
     });
