@@ -16,7 +16,7 @@ import {
 } from './objective';
 import type { ParamOptimizer } from './optim';
 import * as tf from './tf';
-import type { Vit } from './vit';
+import { patchify, type Vit } from './vit';
 
 export type MetricName = LossTerm | 'total' | 'accuracy';
 
@@ -59,7 +59,10 @@ export function distillStep(input: DistillStepInput, batch: Batch): tf.Tensor1D 
   const { student, teacher, optimizer, loss, pairs } = input;
   return tf.tidy(() => {
     const fused = input.fused ?? false;
-    const target = teacherTargets(teacher, teacher.apply(batch.images, fused), pairs);
+    // The fast step cuts the images into patches once when both models use the same size.
+    const p = teacher.config.patchSize;
+    const patches = fused && student.config.patchSize === p ? patchify(batch.images, p) : undefined;
+    const target = teacherTargets(teacher, teacher.apply(batch.images, fused, true, patches), pairs);
     const idx = input.sampleIndices.map((a) => tf.tensor1d(a, 'int32'));
     let metrics: tf.Tensor1D | null = null;
     const { grads } = tf.variableGrads(
@@ -68,6 +71,7 @@ export function distillStep(input: DistillStepInput, batch: Batch): tf.Tensor1D 
           batch.images,
           fused,
           readsStudentBlock(loss, pairs, student.config.nLayers - 1),
+          patches,
         );
         const obj = distillationObjective(
           student,

@@ -12,7 +12,7 @@ import {
   uniform,
 } from './test-utils';
 import * as tf from './tf';
-import { countParameters, estimateTrainingBytes, Vit } from './vit';
+import { countParameters, estimateTrainingBytes, patchify, Vit } from './vit';
 
 beforeAll(async () => {
   const problem = await tryBackend('cpu');
@@ -471,3 +471,32 @@ function referenceForward(vit: Vit, cfg: VitConfig, img: Float32Array, batch: nu
   }
   return { logits: Float64Array.from(logits), dist: Float64Array.from(dist), blocks, maxAttention };
 }
+
+describe('Vit shared patches', () => {
+  it("takes the images' patches cut by another model of the same patch size: the same outputs as cutting them itself", () => {
+    const cfg: VitConfig = { ...TINY_STUDENT, nLayers: 2 };
+    const vit = Vit.create(cfg, 3);
+    const x = images(4, cfg, 3);
+    const [own, shared] = scoped(() => {
+      const a = vit.apply(x, true);
+      const b = vit.apply(x, true, true, patchify(x, cfg.patchSize));
+      const read = (ts: tf.Tensor[]) => ts.map((t) => Float32Array.from(t.dataSync()));
+      return [read([a.logits, ...a.blocks]), read([b.logits, ...b.blocks])];
+    });
+    for (const [i, t] of own.entries()) expect(maxAbsDiff(t, shared[i]!)).toBe(0);
+    vit.dispose();
+    x.dispose();
+  });
+
+  it('refuses patches of another patch size, naming both shapes', () => {
+    const cfg: VitConfig = { ...TINY_STUDENT, nLayers: 1 };
+    const vit = Vit.create(cfg, 3);
+    const x = images(5, cfg, 2);
+    // TINY_STUDENT: 16 x 16 images in 4 x 4 patches (16 of 48 values), cut here as 8 x 8.
+    expect(() => scoped(() => vit.apply(x, true, true, patchify(x, 8)).logits.shape)).toThrow(
+      /ViT expects patches \[2,16,48\] for images \[2,16,16,3\], got \[2,4,192\]/,
+    );
+    vit.dispose();
+    x.dispose();
+  });
+});

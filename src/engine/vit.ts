@@ -113,9 +113,11 @@ export class Vit {
    * differentiated through this pass reads the last block's output (a relation term on it).
    * When it does not, the fast step adds that block's residual apart from the final
    * LayerNorm: the fused kernel's second output would get no gradient, and TF.js builds the
-   * zeros it stands for on the CPU and uploads them, every step.
+   * zeros it stands for on the CPU and uploads them, every step. `patches`: these images
+   * already cut into this model's patches (patchify), when another model of the same patch
+   * size did it for the same batch (the fast step's teacher for its student).
    */
-  apply(images: tf.Tensor4D, fused = false, lastBlockInLoss = true): VitOutput {
+  apply(images: tf.Tensor4D, fused = false, lastBlockInLoss = true, patches?: tf.Tensor3D): VitOutput {
     const cfg = this.config;
     const p = this.params;
     const [batch, height, width, channels] = images.shape;
@@ -126,13 +128,18 @@ export class Vit {
     }
     const d = cfg.dModel;
 
-    const patches = linear(patchify(images, cfg.patchSize), p.patchW, p.patchB, fused); // [B, N, D]
+    const pixels = patches ?? patchify(images, cfg.patchSize); // [B, N, P*P*C]
+    const cut = [batch, patchCount(cfg), cfg.patchSize ** 2 * channels];
+    if (!tf.util.arraysEqual(pixels.shape, cut)) {
+      throw new Error(`ViT expects patches [${cut}] for images [${images.shape}], got [${pixels.shape}].`);
+    }
+    const embedded = linear(pixels, p.patchW, p.patchB, fused); // [B, N, D]
     const tokens = [p.clsToken, ...(p.distToken ? [p.distToken] : [])]; // [1, 1, D] each
     // The fast step's version differentiates with four kernels instead of tile's 2B + 2.
     let x = fused
-      ? prependTokens(patches as tf.Tensor3D, tokens, p.posEmbed)
+      ? prependTokens(embedded as tf.Tensor3D, tokens, p.posEmbed)
       : (tf
-          .concat([...tokens.map((t) => tf.tile(t, [batch, 1, 1])), patches], 1)
+          .concat([...tokens.map((t) => tf.tile(t, [batch, 1, 1])), embedded], 1)
           .add(p.posEmbed) as tf.Tensor3D); // [B, T, D]
 
     // Pre-norm blocks: x += attn(LN1(x)); x += mlp(LN2(x)); then the final LayerNorm. Each
@@ -207,7 +214,7 @@ export { countParameters, estimateTrainingBytes } from './model-size';
  * [P, P, C, D] is this followed by a matmul. Done with a rank-4 transpose, because the wasm
  * backend has no gradient for conv2d's filter.
  */
-function patchify(images: tf.Tensor4D, p: number): tf.Tensor3D {
+export function patchify(images: tf.Tensor4D, p: number): tf.Tensor3D {
   const [b, h, w, c] = images.shape;
   const gh = h / p;
   const gw = w / p;
