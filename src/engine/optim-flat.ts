@@ -36,7 +36,7 @@ export class FlatAdamW implements ParamOptimizer {
    * The fused kernel's per-element flags (decay + 2 * has a gradient) when every parameter
    * has one, and a stand-in for the squared gradient norm without clipping (made on first use).
    */
-  private fusedConstants: { flags: tf.Tensor1D; one: tf.Tensor1D } | null = null;
+  private fusedConstants: { flags: tf.Tensor1D; one: tf.Tensor2D } | null = null;
   private readonly fused: boolean;
   step = 0;
 
@@ -112,10 +112,10 @@ export class FlatAdamW implements ParamOptimizer {
     const total = this.m.size;
     this.fusedConstants ??= {
       flags: tf.keep(this.decayMask.add(2)),
-      one: tf.keep(tf.ones([1])),
+      one: tf.keep(tf.ones([1, 1])),
     };
     const { gradClip, beta1, beta2 } = this.cfg;
-    const sumSq = gradClip > 0 ? g.square().sum().reshape([1]) : this.fusedConstants.one;
+    const sumSq = gradClip > 0 ? squaredNorm(g) : this.fusedConstants.one;
     // One small upload a step: the update's scalars, in adamw-webgpu.ts' ADAMW_SCALARS order.
     const scalars = tf.tensor1d([stepSize!, epsHat!, lrWd!, beta1, 1 - beta1, beta2, 1 - beta2]);
     const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
@@ -203,4 +203,13 @@ function flatten(tensors: tf.Tensor[], copies = false): tf.Tensor1D {
     return tf.engine().runKernel(KERNELS.concatCopy, tensors as unknown as tf.NamedTensorMap) as tf.Tensor1D;
   }
   return tf.concat(tensors.map((t) => t.reshape([-1]))) as tf.Tensor1D;
+}
+
+/**
+ * g . g as [1, 1], by a [1, N] x [N, 1] product: one dispatch on WebGPU (TF.js's reduction
+ * matmul), where square and sum are two. The AdamW kernel reads its first entry.
+ */
+function squaredNorm(g: tf.Tensor1D): tf.Tensor2D {
+  const row = g.reshape([1, -1]) as tf.Tensor2D;
+  return tf.matMul(row, row, false, true);
 }
