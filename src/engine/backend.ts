@@ -64,6 +64,9 @@ async function registerBackend(name: BackendName, setup: BackendSetup): Promise<
       if (setup.wasmPaths) wasm.setWasmPaths(setup.wasmPaths as never);
       if (setup.wasmThreads) wasm.setThreadsCount(setup.wasmThreads);
       wasmThreads = wasm.getThreadsCount;
+      // The flat AdamW's split, read in place (tf.split copies the whole input per part).
+      const { registerWasmSplitKernel } = await import('./kernels/split-wasm');
+      registerWasmSplitKernel();
       return;
     }
     case 'cpu':

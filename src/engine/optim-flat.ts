@@ -92,11 +92,26 @@ export class FlatAdamW implements ParamOptimizer {
       }
       this.m.assign(m);
       this.v.assign(v);
-      const parts = tf.split(next, this.sizes);
+      const parts = this.split(next);
       this.params.forEach((q, i) => {
-        q.variable.assign(parts[i]!.reshape(q.variable.shape));
+        q.variable.assign(parts[i]!);
       });
     });
+  }
+
+  /**
+   * The flat vector cut into the variables' shapes: one KdSplitCopy where the backend has
+   * it (WebGPU: buffer copies; wasm: copies in its heap, where tf.split copies the whole
+   * vector once per part), else split and reshape.
+   */
+  private split(flat: tf.Tensor): tf.Tensor[] {
+    const shapes = this.params.map((q) => q.variable.shape);
+    if (this.fused && hasKernel(KERNELS.splitCopy)) {
+      return tf.engine().runKernel(KERNELS.splitCopy, { X: flat }, {
+        shapes,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    }
+    return tf.split(flat, this.sizes).map((t, i) => t.reshape(shapes[i]!));
   }
 
   private useKernel(): boolean {
