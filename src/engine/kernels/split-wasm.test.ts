@@ -47,7 +47,7 @@ describe('KdSplitCopy on wasm', () => {
   it('refuses an input whose size is not the sum of the shapes, naming both', () => {
     const x = tf.zeros([10]);
     expect(() => split(x, [[3], [4]])).toThrow(
-      'KdSplitCopy: a float32 input of 7 entries is needed, got float32 [10].',
+      'KdSplitCopy: a flat float32 input of 7 entries is needed, got float32 [10].',
     );
     x.dispose();
   });

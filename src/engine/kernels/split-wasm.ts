@@ -19,9 +19,10 @@ import { KERNELS } from './fused-ops';
 export function splitInHeap(x: tf.TensorInfo, shapes: number[][], backend: BackendWasm): tf.TensorInfo[] {
   const sizes = shapes.map((s) => tf.util.sizeFromShape(s));
   const total = sizes.reduce((a, b) => a + b, 0);
-  if (x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) !== total) {
+  // Flat, so that its gradient (the parts' gradients concatenated) has its shape.
+  if (x.dtype !== 'float32' || x.shape.length !== 1 || x.shape[0] !== total) {
     throw new Error(
-      `KdSplitCopy: a float32 input of ${total} entries is needed, got ${x.dtype} [${x.shape}].`,
+      `KdSplitCopy: a flat float32 input of ${total} entries is needed, got ${x.dtype} [${x.shape}].`,
     );
   }
   let offset = 0;
@@ -34,8 +35,12 @@ export function splitInHeap(x: tf.TensorInfo, shapes: number[][], backend: Backe
   });
 }
 
-/** Registers KdSplitCopy on wasm (called by backend.ts once wasm is loaded); no gradient. */
+/**
+ * Registers KdSplitCopy on wasm (called by backend.ts once wasm is loaded), with the
+ * gradient of a flat input: its parts' gradients one after another (attention's q, k, v).
+ */
 export function registerWasmSplitKernel(): void {
+  if (tf.getKernel(KERNELS.splitCopy, 'wasm')) return;
   tf.registerKernel({
     kernelName: KERNELS.splitCopy,
     backendName: 'wasm',
@@ -45,4 +50,12 @@ export function registerWasmSplitKernel(): void {
       return splitInHeap(x, (attrs as unknown as { shapes: number[][] }).shapes, backend as BackendWasm);
     },
   } as tf.KernelConfig);
+  if (!tf.getGradient(KERNELS.splitCopy)) {
+    tf.registerGradient({
+      kernelName: KERNELS.splitCopy,
+      gradFunc: (dys) => ({
+        X: () => tf.concat((dys as tf.Tensor[]).map((d) => d.reshape([-1]))),
+      }),
+    });
+  }
 }
