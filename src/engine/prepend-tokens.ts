@@ -7,9 +7,10 @@
  * by one (and tf.broadcastTo runs the same Tile kernel, so the same gradient): with two
  * tokens, 2B + 2 kernels, 66 of the tiny preset's 248 dispatches a step on WebGPU. Here the
  * gradient sums the batch once (a column sum, shared with the position embedding's: one
- * kernel on WebGPU) and cuts the tokens' and the patches' parts out of it: four kernels.
+ * kernel on WebGPU), cuts the tokens' rows off its front (buffer copies on WebGPU) and the
+ * patches' part out of the incoming gradient: two dispatches.
  */
-import { columnSum, hasKernel, KERNELS } from './kernels/fused-ops';
+import { columnSum, hasKernel, KERNELS, splitFlat } from './kernels/fused-ops';
 import * as tf from './tf';
 
 type SaveFunc = (tensors: tf.Tensor[]) => void;
@@ -27,13 +28,12 @@ export function prependTokens(patches: tf.Tensor3D, tokens: tf.Tensor[], pos: tf
       value: embed(xs[0]!, xs.slice(1, 1 + p), xs[1 + p]!, b),
       gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
         const g = dy as tf.Tensor3D; // [B, T, D]
-        // [1, T, D]: the position embedding's gradient (one kernel on WebGPU)
-        const perToken = columnSum(g.reshape([b, -1])).reshape([1, p + n, d]);
-        return [
-          g.slice([0, p, 0], [b, n, d]),
-          ...tokens.map((_, i) => perToken.slice([0, i, 0], [1, 1, d])),
-          perToken,
-        ];
+        // [T * D]: the position embedding's gradient (one kernel on WebGPU)
+        const perToken = columnSum(g.reshape([b, -1]));
+        // The tokens' rows lead it: cut by copies where the backend can (no dispatch on WebGPU).
+        const parts = splitFlat(perToken, [...tokens.map(() => [1, 1, d]), [n * d]], false);
+        parts[p]!.dispose();
+        return [g.slice([0, p, 0], [b, n, d]), ...parts.slice(0, p), perToken.reshape([1, p + n, d])];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

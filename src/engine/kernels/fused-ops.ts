@@ -270,11 +270,12 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fused: boolean)
 
 /**
  * A flat tensor cut into parts of `shapes`, one after another: KdSplitCopy where the
- * backend has it with a gradient (wasm: copies in its heap, where its Slice and Unpack copy
- * the whole input out of the heap once per part), else split and reshape.
+ * backend has it (WebGPU: buffer copies, no dispatch; wasm: copies in its heap, where its
+ * Slice and Unpack copy the whole input out of the heap once per part), else split and
+ * reshape. `differentiable`: only where KdSplitCopy's gradient is registered (with wasm).
  */
-export function splitFlat(flat: tf.Tensor, shapes: number[][]): tf.Tensor[] {
-  if (hasKernel(KERNELS.splitCopy) && tf.getGradient(KERNELS.splitCopy)) {
+export function splitFlat(flat: tf.Tensor, shapes: number[][], differentiable = true): tf.Tensor[] {
+  if (hasKernel(KERNELS.splitCopy) && (!differentiable || tf.getGradient(KERNELS.splitCopy))) {
     return tf.engine().runKernel(KERNELS.splitCopy, { X: flat }, {
       shapes,
     } as unknown as tf.NamedAttrMap) as tf.Tensor[];
