@@ -11,6 +11,7 @@
  * public typings). makeOutput may grow the heap, which detaches earlier views: the input's
  * view is taken after each output exists.
  */
+// biome-ignore-all lint/correctness/noComponentHookFactories: X is a kernel input name in a gradient map, not a React component.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '../tf';
 import { KERNELS } from './fused-ops';
