@@ -9,7 +9,7 @@
  */
 
 import type { OptimConfig } from './config';
-import { hasKernel, KERNELS } from './kernels/fused-ops';
+import { hasKernel, KERNELS, splitFlat } from './kernels/fused-ops';
 import { AdamConstants, type AdamWState, biasCorrected, clipFactor, type ParamOptimizer } from './optim-math';
 import * as tf from './tf';
 import type { NamedVariable } from './vit';
@@ -92,26 +92,16 @@ export class FlatAdamW implements ParamOptimizer {
       }
       this.m.assign(m);
       this.v.assign(v);
-      const parts = this.split(next);
+      // One KdSplitCopy where the backend has it (wasm: copies in its heap).
+      const parts = splitFlat(
+        next,
+        this.params.map((q) => q.variable.shape),
+        !this.fused,
+      );
       this.params.forEach((q, i) => {
         q.variable.assign(parts[i]!);
       });
     });
-  }
-
-  /**
-   * The flat vector cut into the variables' shapes: one KdSplitCopy where the backend has
-   * it (WebGPU: buffer copies; wasm: copies in its heap, where tf.split copies the whole
-   * vector once per part), else split and reshape.
-   */
-  private split(flat: tf.Tensor): tf.Tensor[] {
-    const shapes = this.params.map((q) => q.variable.shape);
-    if (this.fused && hasKernel(KERNELS.splitCopy)) {
-      return tf.engine().runKernel(KERNELS.splitCopy, { X: flat }, {
-        shapes,
-      } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-    }
-    return tf.split(flat, this.sizes).map((t, i) => t.reshape(shapes[i]!));
   }
 
   private useKernel(): boolean {
@@ -133,9 +123,7 @@ export class FlatAdamW implements ParamOptimizer {
     const sumSq = gradClip > 0 ? squaredNorm(g) : this.fusedConstants.one;
     // One small upload a step: the update's scalars, in adamw-webgpu.ts' ADAMW_SCALARS order.
     const scalars = tf.tensor1d([stepSize!, epsHat!, lrWd!, beta1, 1 - beta1, beta2, 1 - beta2]);
-    const run = (name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) =>
-      tf.engine().runKernel(name, inputs, attrs);
-    const packed = run(
+    const packed = tf.engine().runKernel(
       KERNELS.adamW,
       {
         G: g,
@@ -153,9 +141,7 @@ export class FlatAdamW implements ParamOptimizer {
     ) as tf.Tensor;
     // Cut straight into the variables' shapes: no reshape kernel per variable.
     const shapes = [[total], [total], ...this.params.map((q) => q.variable.shape)];
-    const parts = run(KERNELS.splitCopy, { X: packed }, {
-      shapes,
-    } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    const parts = splitFlat(packed, shapes);
     this.m.assign(parts[0]!);
     this.v.assign(parts[1]!);
     this.params.forEach((q, i) => {

@@ -31,7 +31,7 @@ export function prependTokens(patches: tf.Tensor3D, tokens: tf.Tensor[], pos: tf
         // [T * D]: the position embedding's gradient (one kernel on WebGPU)
         const perToken = columnSum(g.reshape([b, -1]));
         // The tokens' rows lead it: cut by copies where the backend can (no dispatch on WebGPU).
-        const parts = splitFlat(perToken, [...tokens.map(() => [1, 1, d]), [n * d]], false);
+        const parts = splitFlat(perToken, [...tokens.map(() => [1, 1, d]), [n * d]]);
         parts[p]!.dispose();
         return [g.slice([0, p, 0], [b, n, d]), ...parts.slice(0, p), perToken.reshape([1, p + n, d])];
       },

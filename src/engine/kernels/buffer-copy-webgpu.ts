@@ -14,7 +14,7 @@
  */
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '../tf';
-import { KERNELS } from './fused-ops';
+import { KERNELS, registerSplitCopyGradient } from './fused-ops';
 import { kernelInputs } from './webgpu-program';
 
 /** The WebGPUBackend internals the split touches (not in its public typings). */
@@ -104,7 +104,7 @@ function concatCopy(xs: tf.TensorInfo[], backend: WebGPUBackend): tf.TensorInfo 
   return out;
 }
 
-/** Registers KdSplitCopy and KdConcatCopy (called by webgpu.ts); neither has a gradient. */
+/** Registers KdSplitCopy (with its gradient, for a flat input) and KdConcatCopy (none) (called by webgpu.ts). */
 export function registerBufferCopyKernels(): void {
   tf.registerKernel({
     kernelName: KERNELS.splitCopy,
@@ -123,4 +123,5 @@ export function registerBufferCopyKernels(): void {
     kernelFunc: ({ inputs, backend }) =>
       concatCopy(Object.values(inputs) as tf.TensorInfo[], backend as WebGPUBackend),
   } as tf.KernelConfig);
+  registerSplitCopyGradient();
 }

@@ -272,16 +272,31 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fused: boolean)
  * A flat tensor cut into parts of `shapes`, one after another: KdSplitCopy where the
  * backend has it (WebGPU: buffer copies, no dispatch; wasm: copies in its heap, where its
  * Slice and Unpack copy the whole input out of the heap once per part), else split and
- * reshape. `differentiable`: only where KdSplitCopy's gradient is registered (with wasm).
+ * reshape (also with `plain`: the plain ops everywhere). Differentiable either way.
  */
-export function splitFlat(flat: tf.Tensor, shapes: number[][], differentiable = true): tf.Tensor[] {
-  if (hasKernel(KERNELS.splitCopy) && (!differentiable || tf.getGradient(KERNELS.splitCopy))) {
+export function splitFlat(flat: tf.Tensor, shapes: number[][], plain = false): tf.Tensor[] {
+  if (!plain && hasKernel(KERNELS.splitCopy)) {
     return tf.engine().runKernel(KERNELS.splitCopy, { X: flat }, {
       shapes,
     } as unknown as tf.NamedAttrMap) as tf.Tensor[];
   }
   const sizes = shapes.map((s) => tf.util.sizeFromShape(s));
   return tf.split(flat, sizes).map((t, i) => t.reshape(shapes[i]!));
+}
+
+/**
+ * KdSplitCopy's gradient, for a flat input: its parts' gradients one after another.
+ * Registered with the kernel by each backend that has one (once).
+ */
+export function registerSplitCopyGradient(): void {
+  if (tf.getGradient(KERNELS.splitCopy)) return;
+  tf.registerGradient({
+    kernelName: KERNELS.splitCopy,
+    gradFunc: (dys) => ({
+      // biome-ignore lint/correctness/noComponentHookFactories: X is the kernel's input name, not a React component.
+      X: () => tf.concat((dys as tf.Tensor[]).map((d) => d.reshape([-1]))),
+    }),
+  });
 }
 
 /**
@@ -305,7 +320,7 @@ function untransposedLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor): tf.Te
       value: tf.fused.matMul({ a: xIn, b: wIn, bias: bIn }),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], [xs, ws]: tf.Tensor[]) => {
         const g = dy as tf.Tensor2D;
-        return [tf.matMul(g, ws!.transpose()), tf.matMul(xs!.transpose(), g), g.sum(0)];
+        return [tf.matMul(g, ws!.transpose()), tf.matMul(xs!.transpose(), g), columnSum(g)];
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

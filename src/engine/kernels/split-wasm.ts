@@ -11,10 +11,9 @@
  * public typings). makeOutput may grow the heap, which detaches earlier views: the input's
  * view is taken after each output exists.
  */
-// biome-ignore-all lint/correctness/noComponentHookFactories: X is a kernel input name in a gradient map, not a React component.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '../tf';
-import { KERNELS } from './fused-ops';
+import { KERNELS, registerSplitCopyGradient } from './fused-ops';
 
 /** New tensors of `shapes` from x's entries one after another (x's size: their sizes' sum). */
 export function splitInHeap(x: tf.TensorInfo, shapes: number[][], backend: BackendWasm): tf.TensorInfo[] {
@@ -37,8 +36,8 @@ export function splitInHeap(x: tf.TensorInfo, shapes: number[][], backend: Backe
 }
 
 /**
- * Registers KdSplitCopy on wasm (called by backend.ts once wasm is loaded), with the
- * gradient of a flat input: its parts' gradients one after another (attention's q, k, v).
+ * Registers KdSplitCopy on wasm (called by backend.ts once wasm is loaded), with its
+ * gradient (attention's q, k, v split).
  */
 export function registerWasmSplitKernel(): void {
   if (tf.getKernel(KERNELS.splitCopy, 'wasm')) return;
@@ -51,12 +50,5 @@ export function registerWasmSplitKernel(): void {
       return splitInHeap(x, (attrs as unknown as { shapes: number[][] }).shapes, backend as BackendWasm);
     },
   } as tf.KernelConfig);
-  if (!tf.getGradient(KERNELS.splitCopy)) {
-    tf.registerGradient({
-      kernelName: KERNELS.splitCopy,
-      gradFunc: (dys) => ({
-        X: () => tf.concat((dys as tf.Tensor[]).map((d) => d.reshape([-1]))),
-      }),
-    });
-  }
+  registerSplitCopyGradient();
 }
