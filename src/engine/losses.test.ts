@@ -311,7 +311,7 @@ describe('manifoldTermVector', () => {
           manifoldTermVector(
             toTensor(student),
             toTensor(teacher),
-            { k, sampleIndices: idx, gather: true },
+            { k, sampleIndices: idx, fast: true },
             fused,
           ).dataSync(),
         ),
@@ -446,10 +446,10 @@ describe('cosine-similarity properties of the relation terms', () => {
 });
 
 describe('gradients of the manifold terms', () => {
-  // gather: the fast step picks the random-sampled tokens by gather + scatter gradient.
+  // fast: the fast step picks the random-sampled tokens by gather + scatter gradient.
   it.each([false, true])(
-    'match central finite differences of the float64 reference loss (gather: %s)',
-    (gather) => {
+    'match central finite differences of the float64 reference loss (fast: %s)',
+    (fast) => {
       const rng = mulberry32(51);
       const [b, n, ds, dt, k] = [2, 3, 4, 5, 4];
       const student = randomTokens(rng, b, n, ds);
@@ -459,7 +459,7 @@ describe('gradients of the manifold terms', () => {
       const analytic = tf.tidy(() => {
         const t = toTensor(teacher);
         const lossOf = (x: tf.Tensor) => {
-          const r = manifoldTerms(x as tf.Tensor3D, t, { k, sampleIndices: idx, gather });
+          const r = manifoldTerms(x as tf.Tensor3D, t, { k, sampleIndices: idx, fast });
           return tf.addN([r.intra, r.inter, r.random]);
         };
         return Array.from(tf.grad(lossOf)(toTensor(student)).dataSync());

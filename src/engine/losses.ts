@@ -4,6 +4,14 @@
  * Spec: ../shared/docs/manifold-distillation.md. Exports are named in interfaces.md.
  */
 import { hasKernel, KERNELS, RELATION_MAX_WIDTH } from './kernels/fused-ops';
+import {
+  gramValue,
+  groupGram,
+  matMulIsSlowUnlessPlain,
+  meanSquaredDistance,
+  normalizedValue,
+  normalizeLastAxis,
+} from './kernels/wasm-ops';
 import { meanAll, meanSquaredDifference, sumLastAxis } from './reduce';
 import * as tf from './tf';
 
@@ -16,17 +24,19 @@ export interface SampleOptions {
   /** K flat token indices in [0, B*N); replaces the random draw so the term is reproducible. */
   sampleIndices?: Int32Array | tf.Tensor1D;
   /**
-   * Pick the K tokens with a gather (gradient: a scatter) instead of a one-hot matmul: the
-   * same values for a fraction of the work (the fast step). Off, the reference's matmul.
+   * The fast step's ops for the same values: the K tokens picked with a gather (gradient: a
+   * scatter) instead of a one-hot matmul and, in manifoldTerms on wasm, its routes
+   * (groupedTerms). Off, the reference's matmuls.
    */
-  gather?: boolean;
+  fast?: boolean;
 }
 
-export interface ManifoldTerms {
+/** A type, not an interface, so that tf.tidy takes it as a tensor container. */
+export type ManifoldTerms = {
   intra: tf.Scalar;
   inter: tf.Scalar;
   random: tf.Scalar;
-}
+};
 
 export interface RelationMaps {
   /** [B, N, N]: patch-to-patch cosine similarity within each image. */
@@ -99,7 +109,7 @@ export function relationMatrices(tokens: tf.Tensor3D, opts: SampleOptions): Rela
     const flat = f.reshape([b * n, d]) as tf.Tensor2D;
     // The reference selects rows with a one-hot matmul, because tf.gather's gradient needs
     // UnsortedSegmentSum, which the wasm backend lacks; gatherRows brings its own gradient.
-    const fk = opts.gather ? gatherRows(flat, idx) : tf.matMul(tf.oneHot(idx, b * n).toFloat(), flat); // [K, D]
+    const fk = opts.fast ? gatherRows(flat, idx) : tf.matMul(tf.oneHot(idx, b * n).toFloat(), flat); // [K, D]
     const random = tf.matMul(fk, fk, false, true) as tf.Tensor2D; // [K, K]
     return { intra, inter, random };
   });
@@ -148,14 +158,45 @@ export function manifoldTerms(
   return tf.tidy(() => {
     // One index tensor for both models: the sample must be the same tokens on each side.
     const idx = sampleTensor(b * n, opts);
-    const s = relationMatrices(student, { k: opts.k, sampleIndices: idx, gather: opts.gather });
-    const t = relationMatrices(teacher, { k: opts.k, sampleIndices: idx, gather: opts.gather });
+    if (opts.fast && matMulIsSlowUnlessPlain()) return groupedTerms(student, teacher, idx);
+    const s = relationMatrices(student, { k: opts.k, sampleIndices: idx, fast: opts.fast });
+    const t = relationMatrices(teacher, { k: opts.k, sampleIndices: idx, fast: opts.fast });
     return {
       intra: meanSquaredDifference(s.intra, t.intra),
       inter: meanSquaredDifference(s.inter, t.inter),
       random: meanSquaredDifference(s.random, t.random),
     };
   });
+}
+
+/**
+ * manifoldTerms by wasm's routes (kernels/wasm-ops.ts): each map a Gram matrix in the grouped
+ * layout (intra [N, B, N], inter [B, N, B], random [K, 1, K]: the same entries as
+ * relationMatrices' maps, in another order, the same on both sides, which is all a mean of
+ * squared differences reads), normalization, Gram and mean with closed-form gradients.
+ */
+function groupedTerms(student: tf.Tensor3D, teacher: tf.Tensor3D, idx: tf.Tensor1D): ManifoldTerms {
+  // The teacher is frozen: its maps are constants, built without saving anything for a gradient.
+  const maps = (tokens: tf.Tensor3D, constant: boolean) => {
+    const [b, n, d] = tokens.shape;
+    const gram = constant ? gramValue : groupGram;
+    const f = (constant ? normalizedValue : normalizeLastAxis)(tokens, NORM_EPS) as tf.Tensor3D; // [B, N, D]
+    const fk = constant
+      ? tf.gather(f.reshape([b * n, d]), idx)
+      : gatherRows(f.reshape([b * n, d]) as tf.Tensor2D, idx); // [K, D]
+    return {
+      intra: gram(f, true),
+      inter: gram(f, false),
+      random: gram(fk.reshape([fk.shape[0]!, 1, d]) as tf.Tensor3D, false),
+    };
+  };
+  const s = maps(student, false);
+  const t = maps(teacher, true);
+  return {
+    intra: meanSquaredDistance(s.intra, t.intra),
+    inter: meanSquaredDistance(s.inter, t.inter),
+    random: meanSquaredDistance(s.random, t.random),
+  };
 }
 
 /** A block output [B, prefix + N, D] without its first `prefix` tokens of each image: [B, N, D]. */

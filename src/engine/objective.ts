@@ -142,7 +142,7 @@ export function distillationObjective(
         );
       return block;
     });
-    const opts = (i: number) => ({ k: loss.k, sampleIndices: sampleIndices[i]!, gather: fast });
+    const opts = (i: number) => ({ k: loss.k, sampleIndices: sampleIndices[i]!, fast });
     if (fast) {
       const prefix = { student: prefixTokenCount(student.config), teacher: target.prefix };
       const rel = relationPartFast(students, target.blocks, prefix, opts, loss, active);

@@ -273,16 +273,10 @@ function relationCase(
     testCase: {
       name,
       f: (fused: boolean) => (xs: tf.Tensor[]) =>
-        manifoldTermVector(
-          xs[0] as tf.Tensor3D,
-          teacher,
-          { k: k!, sampleIndices: idx, gather: true },
-          fused,
-          {
-            prefix,
-            ...(chained ? { scale: 0.5, addTo: xs[1] as tf.Tensor1D } : {}),
-          },
-        ),
+        manifoldTermVector(xs[0] as tf.Tensor3D, teacher, { k: k!, sampleIndices: idx, fast: true }, fused, {
+          prefix,
+          ...(chained ? { scale: 0.5, addTo: xs[1] as tf.Tensor1D } : {}),
+        }),
       inputs: chained ? [student, before] : [student],
       weights,
     },

@@ -2,10 +2,12 @@
  * Ops that the fast step runs as one fused kernel where the backend has one (WebGPU: see
  * webgpu.ts) and as plain TF.js ops everywhere else. The plain versions are the reference
  * step's ops, so both steps compute the same function; the fused ones only dispatch fewer
- * kernels. Each fused kernel carries its own gradient (registered beside it).
+ * kernels. Each fused kernel carries its own gradient (registered beside it). On wasm, which
+ * has none of the kernels, the fast step takes the routes of wasm-ops.ts instead.
  */
 import { meanLastAxis } from '../reduce';
 import * as tf from '../tf';
+import { groupMatMul, layerNormLastAxis, linearXnn, matMulIsSlowUnlessPlain } from './wasm-ops';
 
 /** timm's LayerNorm epsilon for ViT (tf.layers' default of 1e-3 would differ from PyTorch). */
 export const LN_EPS = 1e-6;
@@ -108,6 +110,7 @@ export function layerNorm(x: tf.Tensor3D, gamma: tf.Tensor, beta: tf.Tensor, fus
   if (fused && attrs && hasFusedKernels()) {
     return tf.engine().runKernel(KERNELS.layerNorm, { X: x, G: gamma, B: beta }, attrs) as tf.Tensor3D;
   }
+  if (fused && matMulIsSlowUnlessPlain()) return layerNormLastAxis(x, gamma, beta, LN_EPS) as tf.Tensor3D;
   // Statistics by matmul (reduce.ts): no CPU-built gradient tensors.
   const centred = x.sub(meanLastAxis(x)); // [B, T, D]
   const variance = meanLastAxis(centred.square()); // [B, T, 1]
@@ -133,7 +136,7 @@ export function addLayerNorm(
     ];
   }
   const s = x.add(a) as tf.Tensor3D;
-  return [s, layerNorm(s, gamma, beta, false)];
+  return [s, layerNorm(s, gamma, beta, fused)];
 }
 
 /** Exact (erf) GELU, as PyTorch's nn.GELU() default. */
@@ -177,6 +180,7 @@ export function attention(qkv: tf.Tensor3D, nHeads: number, fused: boolean): tf.
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     return f(qkv) as tf.Tensor3D;
   }
+  if (fused && matMulIsSlowUnlessPlain()) return groupedAttention(qkv, nHeads);
   // [B*H, T, dh] each. The fast step splits the heads with rank-4 transposes, which wasm
   // runs about 100x faster than the reference's one rank-5 transpose (0.24 against 24 ms
   // for [16, 65, 3, 4, 32] here); the values are the same.
@@ -198,6 +202,27 @@ export function attention(qkv: tf.Tensor3D, nHeads: number, fused: boolean): tf.
   const scores = tf.matMul(q!, k!, false, true).mul(1 / Math.sqrt(dh)); // [B*H, T, T]
   const mixed = tf.matMul(softmax(scores, fused) as tf.Tensor3D, v!); // [B*H, T, dh]
   return mixed.reshape([b, nHeads, t, dh]).transpose([0, 2, 1, 3]).reshape([b, t, d]); // [B, T, D]
+}
+
+/**
+ * Attention by wasm's routes (wasm-ops.ts): q, k and v in the grouped layout [T, B*H, dh],
+ * cut from one rank-4 transpose of qkv (wasm's rank-5 transpose took 24 ms where rank-4 ones
+ * of the same data took 0.24), the products as grouped convolutions, the scale on q (the
+ * smaller operand), and the softmax on the scores as they come, [T, B*H, T].
+ */
+function groupedAttention(qkv: tf.Tensor3D, nHeads: number): tf.Tensor3D {
+  const [b, t, width] = qkv.shape;
+  const d = width / 3;
+  const dh = d / nHeads;
+  const part = [t, b * nHeads, dh];
+  const [q, k, v] = splitFlat(qkv.reshape([b, t, 3, d]).transpose([2, 1, 0, 3]).reshape([-1]), [
+    part,
+    part,
+    part,
+  ]) as tf.Tensor3D[];
+  const scores = groupMatMul(q!.mul(1 / Math.sqrt(dh)), k!, false, true); // [T, B*H, T]
+  const mixed = groupMatMul(softmax(scores, true) as tf.Tensor3D, v!, false, false); // [T, B*H, dh]
+  return mixed.reshape([t, b, d]).transpose([1, 0, 2]) as tf.Tensor3D; // [B, T, D]
 }
 
 /**
@@ -262,8 +287,8 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fused: boolean)
   const w2 = (w.rank === 2 ? w : w.reshape([-1, outDim])) as tf.Tensor2D;
   const y = !fused
     ? tf.matMul(flat, w2).add(b)
-    : transposedMatMulIsSlow()
-      ? untransposedLinear(flat, w2, b)
+    : matMulIsSlowUnlessPlain()
+      ? linearXnn(flat, w2, b)
       : tf.fused.matMul({ a: flat, b: w2, bias: b });
   return y.reshape([...x.shape.slice(0, -1), outDim]);
 }
@@ -297,34 +322,6 @@ export function registerSplitCopyGradient(): void {
       X: () => tf.concat((dys as tf.Tensor[]).map((d) => d.reshape([-1]))),
     }),
   });
-}
-
-/**
- * Whether the backend's matMul is much slower with a transposed operand than a transpose
- * and a plain matMul: wasm's takes XNNPACK only without one. Measured here (Node, one
- * thread), for a layer's [1056, 256]^T x [1056, 64] weight gradient: 20.9 ms transposed,
- * 1.6 ms with the transpose first.
- */
-function transposedMatMulIsSlow(): boolean {
-  return tf.getBackend() === 'wasm';
-}
-
-/**
- * x w + b whose gradient transposes explicitly (dx = dy (w^T), dw = (x^T) dy) rather than
- * asking matMul for a transposed operand: the same values, on wasm's fast path.
- */
-function untransposedLinear(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor): tf.Tensor2D {
-  const f = tf.customGrad(((xIn: tf.Tensor2D, wIn: tf.Tensor2D, bIn: tf.Tensor, save: SaveFunc) => {
-    save([xIn, wIn]);
-    return {
-      value: tf.fused.matMul({ a: xIn, b: wIn, bias: bIn }),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], [xs, ws]: tf.Tensor[]) => {
-        const g = dy as tf.Tensor2D;
-        return [tf.matMul(g, ws!.transpose()), tf.matMul(xs!.transpose(), g), columnSum(g)];
-      },
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return f(x, w, b) as tf.Tensor2D;
 }
 
 /** A loss term's values (1-D) and one weight per entry. */
