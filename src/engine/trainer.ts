@@ -297,6 +297,7 @@ export class Trainer {
       this.test,
       Math.max(this.config.optim.batch, EVAL_BATCH),
       limit,
+      this.stepKind === 'fast',
     );
     return {
       step: this.step,

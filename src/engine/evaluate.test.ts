@@ -1,0 +1,62 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { type BackendName, tryBackend } from './backend';
+import { channelStats, DeviceImageSet } from './data/gpu-data';
+import { evaluateAccuracy } from './evaluate';
+import { randomImageSet, TINY_STUDENT, TINY_TEACHER } from './test-utils';
+import * as tf from './tf';
+import { Vit } from './vit';
+
+const WASM_PATHS = new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url)
+  .pathname;
+
+afterAll(async () => {
+  await tryBackend('cpu');
+});
+
+describe('evaluateAccuracy', () => {
+  // wasm: its forward pass by XNNPACK's routes when fused (kernels/wasm-ops.ts).
+  it.each(['cpu', 'wasm'] as BackendName[])(
+    'counts the images whose label is the model’s argmax, fused or not, in uneven batches, on %s',
+    async (backend) => {
+      expect(await tryBackend(backend, { wasmPaths: WASM_PATHS })).toBeNull();
+      const count = 23;
+      const base = randomImageSet(count, 5, 'evaluate');
+      const norm = channelStats(base);
+      const teacher = Vit.create(TINY_TEACHER, 3, false);
+      const student = Vit.create(TINY_STUDENT, 4);
+      try {
+        // Each model's class for each image, one image at a time with the plain ops.
+        const probe = new DeviceImageSet(base, norm);
+        const predicted = [teacher, student].map((m) =>
+          Array.from({ length: count }, (_, i) =>
+            tf.tidy(() => {
+              const image = probe.images(tf.tensor1d([i], 'int32'));
+              return m.predictLogits(m.apply(image)).argMax(-1).dataSync()[0]!;
+            }),
+          ),
+        );
+        probe.dispose();
+        // Labels: the teacher's class on the first 15 images, another class on the rest.
+        const classes = TINY_TEACHER.numClasses;
+        const labels = predicted[0]!.map((c, i) => (i < 15 ? c : (c + 1) % classes));
+        const want = predicted.map((p) => p.filter((c, i) => c === labels[i]).length / count);
+        expect(want[0]).toBeCloseTo(15 / count, 12);
+
+        const set = new DeviceImageSet({ ...base, labels: Uint8Array.from(labels) }, norm);
+        for (const fused of [false, true]) {
+          const before = tf.memory().numTensors;
+          const got = await evaluateAccuracy([teacher, student], set, 10, count, fused);
+          expect(tf.memory().numTensors, `fused ${fused}`).toBe(before);
+          expect(got, `fused ${fused}`).toEqual(want);
+        }
+        // A limit counts only the first images.
+        const first = await evaluateAccuracy([teacher], set, 4, 10, true);
+        expect(first).toEqual([1]);
+        set.dispose();
+      } finally {
+        teacher.dispose();
+        student.dispose();
+      }
+    },
+  );
+});
