@@ -7,7 +7,7 @@
  */
 import { meanLastAxis } from '../reduce';
 import * as tf from '../tf';
-import { groupMatMul, layerNormLastAxis, linearXnn, matMulIsSlowUnlessPlain } from './wasm-ops';
+import { geluExact, groupMatMul, layerNormLastAxis, linearXnn, matMulIsSlowUnlessPlain } from './wasm-ops';
 
 /** timm's LayerNorm epsilon for ViT (tf.layers' default of 1e-3 would differ from PyTorch). */
 export const LN_EPS = 1e-6;
@@ -142,6 +142,7 @@ export function addLayerNorm(
 /** Exact (erf) GELU, as PyTorch's nn.GELU() default. */
 export function gelu(x: tf.Tensor, fused: boolean): tf.Tensor {
   if (fused && hasFusedKernels()) return tf.engine().runKernel(KERNELS.gelu, { X: x }) as tf.Tensor;
+  if (fused && matMulIsSlowUnlessPlain()) return geluExact(x);
   return x.mul(0.5).mul(tf.erf(x.mul(Math.SQRT1_2)).add(1));
 }
 

@@ -3,6 +3,7 @@ import { tryBackend } from '../backend';
 import { mulberry32 } from '../test-utils';
 import * as tf from '../tf';
 import {
+  geluExact,
   groupGram,
   groupMatMul,
   layerNormLastAxis,
@@ -199,6 +200,14 @@ describe('closed-form gradients against the plain ops', () => {
       (x) => normalizeLastAxis(x!, eps),
       plain,
       () => [normal([6, 7, 8], 4, 1e-4 / Math.sqrt(8))],
+    );
+  });
+
+  it('geluExact', () => {
+    compare(
+      (x) => geluExact(x!),
+      (x) => x!.mul(0.5).mul(tf.erf(x!.mul(Math.SQRT1_2)).add(1)),
+      () => [normal([5, 9, 12], 11, 2)],
     );
   });
 
