@@ -2,12 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type BackendName, tryBackend } from './backend';
 import { channelStats, DeviceImageSet } from './data/gpu-data';
 import { evaluateAccuracy } from './evaluate';
-import { randomImageSet, TINY_STUDENT, TINY_TEACHER } from './test-utils';
+import { randomImageSet, TINY_STUDENT, TINY_TEACHER, WASM_PATHS } from './test-utils';
 import * as tf from './tf';
 import { Vit } from './vit';
-
-const WASM_PATHS = new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url)
-  .pathname;
 
 afterAll(async () => {
   await tryBackend('cpu');

@@ -13,12 +13,10 @@ import {
   snapshot,
   TINY_STUDENT,
   TINY_TEACHER,
+  WASM_PATHS,
 } from './test-utils';
 import * as tf from './tf';
 import { Vit } from './vit';
-
-const WASM_PATHS = new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url)
-  .pathname;
 
 async function useBackend(name: BackendName): Promise<void> {
   const problem = await tryBackend(name, { wasmPaths: WASM_PATHS });

@@ -141,3 +141,7 @@ export function smallModels(numClasses: number): Pick<RunConfig, 'teacher' | 'st
     student: { ...vit, dModel: 8, nLayers: 2, distillToken: true },
   };
 }
+
+/** Where the wasm backend's binaries are in node_modules, for tests that start it in Node. */
+export const WASM_PATHS = new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url)
+  .pathname;

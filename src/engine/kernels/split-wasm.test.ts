@@ -1,10 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tryBackend } from '../backend';
+import { WASM_PATHS } from '../test-utils';
 import * as tf from '../tf';
 import { KERNELS } from './fused-ops';
-
-const WASM_PATHS = new URL('../../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url)
-  .pathname;
 
 beforeAll(async () => {
   const problem = await tryBackend('wasm', { wasmPaths: WASM_PATHS });

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tryBackend } from '../backend';
-import { mulberry32 } from '../test-utils';
+import { mulberry32, WASM_PATHS } from '../test-utils';
 import * as tf from '../tf';
 import {
   geluExact,
@@ -11,9 +11,6 @@ import {
   meanSquaredDistance,
   normalizeLastAxis,
 } from './wasm-ops';
-
-const WASM_PATHS = new URL('../../../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url)
-  .pathname;
 
 beforeAll(async () => {
   const problem = await tryBackend('wasm', { wasmPaths: WASM_PATHS });
