@@ -1,7 +1,7 @@
 /**
- * npm run experiment -- [--data DIR] [--teacher DIR] [--steps N] [--seeds 1,2,3] [...]
+ * npm run experiment -- --plan default-starter [--jobs 2]   (or --table NAME with --preset, --teacher, --steps ...)
  * A thin wrapper: finds a Python with torch and runs tools/torch/experiment.py (the arms,
- * seeds and output are described there). Defaults: ../shared/cifar10, the shipped tiny teacher.
+ * seeds and output are described there). Defaults: ../shared/cifar10, the shipped tiny teacher for a --table of your own.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

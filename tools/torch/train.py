@@ -25,6 +25,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--phase", choices=["teacher", "student"], required=True)
     p.add_argument("--data", required=True, help="folder of CIFAR-10/100 .bin files (or one above it)")
+    p.add_argument("--train-data", help="train on the app's starter set in this folder (e.g. public/data/starter); test on --data's full test set")
     p.add_argument("--preset", help="preset name (default: default)")
     p.add_argument("--url", help="a share link or its hash (#v=1&preset=...)")
     p.add_argument("--config", help="a partial RunConfig JSON, layered last")

@@ -9,6 +9,9 @@ pads the normalised image) and a horizontal flip of half the images.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import os
 
 import numpy as np
@@ -59,6 +62,26 @@ def load_cifar(path: str, label: str = "fine") -> dict:
         "train": read("train.bin"),
         "test": read("test.bin"),
     }
+
+
+def load_starter_train(folder: str) -> tuple[np.ndarray, np.ndarray]:
+    """The training records of the app's CIFAR-10 starter set (public/data/starter/), as the page
+    trains on them: train.bin.gz, checked against the SHA-256 its manifest.json gives."""
+    manifest_path = os.path.join(folder, "manifest.json")
+    if not os.path.isfile(manifest_path):
+        raise FileNotFoundError(f"--train-data {folder}: no manifest.json (expected the starter set folder, e.g. public/data/starter)")
+    manifest = json.load(open(manifest_path))
+    if manifest.get("format") != "cifar10-starter":
+        raise ValueError(f"--train-data {folder}: manifest.json is not a CIFAR-10 starter set (format {manifest.get('format')!r})")
+    entry = manifest["train"]
+    raw = gzip.decompress(open(os.path.join(folder, entry["name"]), "rb").read())
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != entry["sha256"]:
+        raise ValueError(f"--train-data {folder}: {entry['name']} has SHA-256 {digest}, its manifest says {entry['sha256']}; rebuild it with npm run data:starter")
+    images, labels = _parse(raw, 1, 0, entry["name"])
+    if len(labels) != entry["records"]:
+        raise ValueError(f"--train-data {folder}: {len(labels)} records, its manifest says {entry['records']}")
+    return images, labels
 
 
 def channel_stats(images: np.ndarray) -> dict:

@@ -32,6 +32,7 @@ def run_signature(cfg: dict, args, steps: int, world: int) -> dict:
         "mixup": args.mixup,
         "teacher": os.path.abspath(args.teacher) if args.teacher else None,
         "data": os.path.abspath(args.data),
+        "trainData": os.path.abspath(args.train_data) if getattr(args, "train_data", None) else None,
         "threads": args.threads,
     }
 
@@ -61,11 +62,12 @@ def load_state(path: str) -> dict:
     return torch.load(path, map_location="cpu")
 
 
-def rng_states(order_gen: torch.Generator, local_gen: torch.Generator, np_gen: np.random.Generator) -> dict:
-    return {"order": order_gen.get_state(), "local": local_gen.get_state(), "numpy": np_gen.bit_generator.state}
+def rng_states(order_gen: torch.Generator, local_gen: torch.Generator, np_gen: np.random.Generator, sample_gen: torch.Generator) -> dict:
+    return {"order": order_gen.get_state(), "local": local_gen.get_state(), "numpy": np_gen.bit_generator.state, "samples": sample_gen.get_state()}
 
 
-def restore_rngs(states: dict, order_gen: torch.Generator, local_gen: torch.Generator, np_gen: np.random.Generator) -> None:
+def restore_rngs(states: dict, order_gen: torch.Generator, local_gen: torch.Generator, np_gen: np.random.Generator, sample_gen: torch.Generator) -> None:
     order_gen.set_state(states["order"])
     local_gen.set_state(states["local"])
     np_gen.bit_generator.state = states["numpy"]
+    sample_gen.set_state(states["samples"])

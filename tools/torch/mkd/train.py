@@ -23,7 +23,7 @@ import torch.nn.functional as F
 
 from . import checkpoint
 from .config import effective_layer_pairs, learning_rate_at
-from .data import augment, channel_stats, load_cifar, mixup, normalize
+from .data import augment, channel_stats, load_cifar, load_starter_train, mixup, normalize
 from .losses import active_terms, cross_entropy, objective, sample_indices
 from .model import Vit, VitConfig
 from .resume import STATE_FILE, load_state, restore_rngs, rng_states, run_signature, save_state, signature_diff
@@ -90,6 +90,9 @@ def train(args, cfg: dict) -> dict:
     seed = cfg["seed"]
     torch.manual_seed(seed)
     data = load_cifar(args.data)
+    if getattr(args, "train_data", None):
+        # the page's training records (the starter set); the test set stays the full one of --data
+        data["train"] = load_starter_train(args.train_data)
     classes = len(data["classNames"])
     for role in ("teacher", "student"):
         cfg[role]["numClasses"] = classes
@@ -125,7 +128,10 @@ def train(args, cfg: dict) -> dict:
         eps=optim_cfg["eps"],
     )
     order_gen = torch.Generator().manual_seed(seed)  # the same on every process
-    local_gen = torch.Generator().manual_seed(seed * 1009 + 17 + d.rank)  # augmentation, samples
+    local_gen = torch.Generator().manual_seed(seed * 1009 + 17 + d.rank)  # augmentation
+    # The sampled tokens draw from their own stream, so that objectives with other layer pairs
+    # (one draw a pair) still see the same augmentation as the others of their seed.
+    sample_gen = torch.Generator().manual_seed(seed * 1013 + 29 + d.rank)
     np_gen = np.random.default_rng(seed * 7919 + d.rank)  # mixup's Beta draws
     per_epoch = len(train_y) // (batch * d.world)
     if args.epochs:
@@ -148,7 +154,7 @@ def train(args, cfg: dict) -> dict:
             raise ValueError(f"--resume: {out_dir} holds another run; it differs in " + "; ".join(diff))
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
-        restore_rngs(state["rngs"], order_gen, local_gen, np_gen)
+        restore_rngs(state["rngs"], order_gen, local_gen, np_gen, sample_gen)
         first_step, epoch, order = state["step"], state["epoch"], state["order"]
         model.trained_heads = dict(state.get("heads", model.trained_heads))
         metrics_bytes, prior_seconds = state["metricsBytes"], state["trainSeconds"]
@@ -200,7 +206,7 @@ def train(args, cfg: dict) -> dict:
             signature=signature,
             model=model.state_dict(),
             optimizer=opt.state_dict(),
-            rngs=rng_states(order_gen, local_gen, np_gen),
+            rngs=rng_states(order_gen, local_gen, np_gen, sample_gen),
             step=step_done,
             epoch=epoch,
             order=order,
@@ -252,7 +258,7 @@ def train(args, cfg: dict) -> dict:
         else:
             with torch.no_grad():
                 t_out = teacher(x)
-            samples = [sample_indices(batch * patches, k, local_gen).to(d.device) for _ in pairs]
+            samples = [sample_indices(batch * patches, k, sample_gen).to(d.device) for _ in pairs]
             total, terms = objective(out, t_out, y, loss_cfg, pairs, samples, model.cfg.prefix, teacher.cfg.prefix)
         opt.zero_grad(set_to_none=True)
         total.backward()
