@@ -4,6 +4,7 @@
  * Spec: ../shared/docs/manifold-distillation.md. Exports are named in interfaces.md.
  */
 import { hasKernel, KERNELS, RELATION_MAX_WIDTH } from './kernels/fused-ops';
+import { relationKernelFits } from './kernels/kernel-cost';
 import {
   gramValue,
   groupGram,
@@ -239,7 +240,16 @@ export function manifoldTermVector(
 ): tf.Tensor1D {
   const width = student.shape[2];
   const kernel = `${KERNELS.relationLoss}${addTo ? 2 : 1}` as const;
-  if (!fused || width > RELATION_MAX_WIDTH || !hasKernel(kernel)) {
+  const fits =
+    width <= RELATION_MAX_WIDTH &&
+    relationKernelFits({
+      batch: student.shape[0],
+      tokens: student.shape[1] - prefix.student,
+      ds: width,
+      dt: teacher.shape[2],
+      k: opts.k,
+    });
+  if (!fused || !fits || !hasKernel(kernel)) {
     return tf.tidy(() => {
       const t = manifoldTerms(
         dropPrefixTokens(student, prefix.student),

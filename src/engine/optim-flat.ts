@@ -207,10 +207,13 @@ function flatten(tensors: tf.Tensor[], copies = false): tf.Tensor1D {
 }
 
 /**
- * g . g as [1, 1], by a [1, N] x [N, 1] product: one dispatch on WebGPU (TF.js's reduction
- * matmul), where square and sum are two. The AdamW kernel reads its first entry.
+ * g . g in parts that the AdamW kernel adds up: KdSquaredNormParts's sums of 2,048 entries
+ * each (one dispatch of many workgroups) where the backend has it, else the whole sum as
+ * [1, 1] by a [1, N] x [N, 1] product.
  */
-function squaredNorm(g: tf.Tensor1D): tf.Tensor2D {
+function squaredNorm(g: tf.Tensor1D): tf.Tensor {
+  if (hasKernel(KERNELS.squaredNormParts))
+    return tf.engine().runKernel(KERNELS.squaredNormParts, { G: g }) as tf.Tensor;
   const row = g.reshape([1, -1]) as tf.Tensor2D;
   return tf.matMul(row, row, false, true);
 }

@@ -22,6 +22,7 @@ import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import type * as tf from '../tf';
 import { runPacked } from './buffer-copy-webgpu';
 import { ATTENTION_MAX_HEAD_DIM, KERNELS } from './fused-ops';
+import { attentionSerialSteps } from './kernel-cost';
 import { program, register, registerMulti } from './webgpu-program';
 
 interface Dims {
@@ -70,17 +71,6 @@ function key(name: string, d: Dims): string {
 }
 
 /** dy_i . v_j for head rows starting at a (in dy) and b (in qkv); delta_i = dy_i . y_i. */
-const DY_DOT = `
-fn dyDot(a : i32, b : i32) -> f32 {
-  var s = 0.0;
-  for (var c = 0; c < DH; c++) { s += DY[a + c] * QKV[b + c]; }
-  return s;
-}
-fn delta(a : i32) -> f32 {
-  var s = 0.0;
-  for (var c = 0; c < DH; c++) { s += DY[a + c] * Y[a + c]; }
-  return s;
-}`;
 
 /** Row (b, h, i) -> b, h, i; guards the threads past the last row. */
 const ROW_INDEX = `
@@ -119,57 +109,93 @@ fn main(index : i32) {${ROW_INDEX}
   setOutputAtIndex(${outputSize(d)} + index * 2, m);
   setOutputAtIndex(${outputSize(d)} + index * 2 + 1, l);
 }`,
+    {
+      serialSteps: attentionSerialSteps(d.tokens, d.headDim).forward,
+      flops: rows * d.tokens * d.headDim * 6,
+    },
   );
 }
 
-/** d qkv [B, T, 3D]: thread (b, h, r) writes token r's dq, dk and dv of head h. */
+/**
+ * The gradient, two threads per query row r of each head: the first sums dq_r over the keys,
+ * the second dk_r and dv_r over the queries. Each partner's score, dy . v and (for the second)
+ * dy . y come from one pass over the head's channels, so neither thread's loop is longer than
+ * 2 T dh (one thread doing all three ran 4 T dh and more).
+ */
 function gradProgram(d: Dims): WebGPUProgram {
+  const rows = d.batch * d.heads * d.tokens;
   return program(
     key('attn_grad', d),
     ['QKV', 'DY', 'Y', 'S'],
     [d.batch, d.tokens, 3 * d.heads * d.headDim],
-    d.batch * d.heads * d.tokens,
+    2 * rows,
     `${header(d)}
-${DY_DOT}
-fn main(index : i32) {${ROW_INDEX}
-  let r = i;
+fn main(thread : i32) {
+  if (thread >= 2 * NB * NH * NT) { return; }
+  let keys = thread >= NB * NH * NT;
+  let index = thread % (NB * NH * NT);
+  let r = index % NT;
+  let h = (index / NT) % NH;
+  let b = index / (NT * NH);
   let qr = qkvAt(b, r, 0, h);
   let kr = qr + DM;
   let vr = qr + 2 * DM;
-  let dyr = rowAt(b, r, h);
   let stats = (b * NH + h) * NT;
-  var dq : array<f32, ${d.headDim}>;
-  var dk : array<f32, ${d.headDim}>;
-  var dv : array<f32, ${d.headDim}>;
-  let sr = (stats + r) * 2;
-  let deltaR = delta(dyr);
-  for (var j = 0; j < NT; j++) {
-    let kj = qkvAt(b, j, 1, h);
-    let p = exp(score(qr, kj) - S[sr]) / S[sr + 1];
-    let ds = p * (dyDot(dyr, kj + DM) - deltaR);
-    for (var c = 0; c < DH; c++) { dq[c] += ds * QKV[kj + c]; }
-  }
-  for (var t = 0; t < NT; t++) {
-    let qt = qkvAt(b, t, 0, h);
-    let dyt = rowAt(b, t, h);
-    let st = (stats + t) * 2;
-    let p = exp(score(qt, kr) - S[st]) / S[st + 1];
-    let ds = p * (dyDot(dyt, vr) - delta(dyt));
+  var acc : array<f32, ${d.headDim}>;
+  var acc2 : array<f32, ${d.headDim}>;
+  if (!keys) {
+    // dq_r = sum over keys j of p_rj (dy_r . v_j - delta_r) k_j, delta_r = dy_r . y_r
+    let dyr = rowAt(b, r, h);
+    let sr = (stats + r) * 2;
+    var deltaR = 0.0;
+    for (var c = 0; c < DH; c++) { deltaR += DY[dyr + c] * Y[dyr + c]; }
+    for (var j = 0; j < NT; j++) {
+      let kj = qkvAt(b, j, 1, h);
+      var s = 0.0;
+      var dv = 0.0;
+      for (var c = 0; c < DH; c++) {
+        s += QKV[qr + c] * QKV[kj + c];
+        dv += DY[dyr + c] * QKV[kj + DM + c];
+      }
+      let p = exp(s * SCALE - S[sr]) / S[sr + 1];
+      let ds = p * (dv - deltaR);
+      for (var c = 0; c < DH; c++) { acc[c] += ds * QKV[kj + c]; }
+    }
+    for (var c = 0; c < DH; c++) { setOutputAtIndex(qr + c, acc[c] * SCALE); }
+  } else {
+    // dk_r = sum over queries t of p_tr (dy_t . v_r - delta_t) q_t; dv_r = sum of p_tr dy_t
+    for (var t = 0; t < NT; t++) {
+      let qt = qkvAt(b, t, 0, h);
+      let dyt = rowAt(b, t, h);
+      let st = (stats + t) * 2;
+      var s = 0.0;
+      var dv = 0.0;
+      var delta = 0.0;
+      for (var c = 0; c < DH; c++) {
+        s += QKV[qt + c] * QKV[kr + c];
+        dv += DY[dyt + c] * QKV[vr + c];
+        delta += DY[dyt + c] * Y[dyt + c];
+      }
+      let p = exp(s * SCALE - S[st]) / S[st + 1];
+      let ds = p * (dv - delta);
+      for (var c = 0; c < DH; c++) {
+        acc[c] += ds * QKV[qt + c];
+        acc2[c] += p * DY[dyt + c];
+      }
+    }
     for (var c = 0; c < DH; c++) {
-      dk[c] += ds * QKV[qt + c];
-      dv[c] += p * DY[dyt + c];
+      setOutputAtIndex(kr + c, acc[c] * SCALE);
+      setOutputAtIndex(vr + c, acc2[c]);
     }
   }
-  for (var c = 0; c < DH; c++) {
-    setOutputAtIndex(qr + c, dq[c] * SCALE);
-    setOutputAtIndex(kr + c, dk[c] * SCALE);
-    setOutputAtIndex(vr + c, dv[c]);
-  }
 }`,
+    {
+      serialSteps: attentionSerialSteps(d.tokens, d.headDim).grad,
+      flops: rows * d.tokens * d.headDim * 14,
+    },
   );
 }
 
-/** Registers KdAttention ([y, stats]) and KdAttentionGrad (called by webgpu.ts). */
 export function registerAttentionKernels(): void {
   const heads = (a: tf.NamedAttrMap) => a.heads as number;
   registerMulti(KERNELS.attention, ['QKV'], [], ([qkv], backend, a) => {

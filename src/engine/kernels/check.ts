@@ -89,6 +89,9 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
   // tokens alone, nothing added).
   const tiny = relationCase('relations', [16, 16, 16, 32, 32], seed + 7, { student: 2, teacher: 1 }, true);
   const wide = relationCase('relations-64x64x128', [8, 64, 64, 128, 192], seed + 8);
+  // More images than a workgroup's lanes (the inter term in two chunks), a width under them,
+  // and K in three uneven chunks.
+  const many = relationCase('relations-72x16x24x40x130', [72, 16, 24, 40, 130], seed + 33);
   const kdTiny = kdCase('kd', [16, 10], 2, seed + 9);
   const kdWide = kdCase('kd-64x10', [64, 10], 1, seed + 10);
   // A linear layer on 3 x 17 tokens, 24 -> 40; the fused one's bias gradient is the
@@ -100,6 +103,13 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
     tf.randomNormal([40], 0, 0.5, 'float32', seed + 14),
   ];
   const linW = tf.randomNormal([3, 17, 40], 0, 1, 'float32', seed + 15);
+  // The weight gradient over many rows (each lane several), into a width no tile divides.
+  const linTall = [
+    tf.randomNormal([8, 65, 24], 0, 1, 'float32', seed + 34),
+    weight(tf.randomNormal([24, 10], 0, 0.3, 'float32', seed + 35)),
+    tf.randomNormal([10], 0, 0.5, 'float32', seed + 36),
+  ];
+  const linTallW = tf.randomNormal([8, 65, 10], 0, 1, 'float32', seed + 37);
   const patchLin = [
     tf.randomNormal([3, 15, 48], 0, 1, 'float32', seed + 26),
     weight(tf.randomNormal([4, 4, 3, 8], 0, 0.3, 'float32', seed + 27)),
@@ -151,6 +161,7 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
     },
     tiny.testCase,
     wide.testCase,
+    many.testCase,
     kdTiny.testCase,
     kdWide.testCase,
     {
@@ -158,6 +169,12 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
       f: (fused) => (xs) => linear(xs[0]!, xs[1]!, xs[2]!, fused),
       inputs: lin,
       weights: linW,
+    },
+    {
+      name: 'linear-520x24x10',
+      f: (fused) => (xs) => linear(xs[0]!, xs[1]!, xs[2]!, fused),
+      inputs: linTall,
+      weights: linTallW,
     },
     {
       name: 'linear-patch',
@@ -230,10 +247,13 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
       wWide,
       ...tiny.tensors,
       ...wide.tensors,
+      ...many.tensors,
       ...kdTiny.tensors,
       ...kdWide.tensors,
       ...lin,
       linW,
+      ...linTall,
+      linTallW,
       ...patchLin,
       patchLinW,
       linSquare,

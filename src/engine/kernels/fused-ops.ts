@@ -7,6 +7,7 @@
  */
 import { meanLastAxis } from '../reduce';
 import * as tf from '../tf';
+import { attentionKernelFits } from './kernel-cost';
 import { geluExact, groupMatMul, layerNormLastAxis, linearXnn, matMulIsSlowUnlessPlain } from './wasm-ops';
 
 /** timm's LayerNorm epsilon for ViT (tf.layers' default of 1e-3 would differ from PyTorch). */
@@ -31,6 +32,7 @@ export const KERNELS = {
   softKd: 'KdSoftKd',
   softKdGrad: 'KdSoftKdGrad',
   adamW: 'KdAdamW',
+  squaredNormParts: 'KdSquaredNormParts',
   splitCopy: 'KdSplitCopy',
   concatCopy: 'KdConcatCopy',
   columnSum: 'KdColumnSum',
@@ -160,7 +162,7 @@ export function attention(qkv: tf.Tensor3D, nHeads: number, fused: boolean): tf.
   const [b, t, width] = qkv.shape;
   const d = width / 3;
   const dh = d / nHeads;
-  if (fused && dh <= ATTENTION_MAX_HEAD_DIM && hasKernel(KERNELS.attention)) {
+  if (fused && dh <= ATTENTION_MAX_HEAD_DIM && attentionKernelFits(t, dh) && hasKernel(KERNELS.attention)) {
     // The kernel also writes each query row's softmax statistics, which only its gradient
     // reads: kept as saved tensors (attention-webgpu.ts says why not as a second output).
     const attrs = { heads: nHeads };

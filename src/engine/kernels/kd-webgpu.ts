@@ -3,14 +3,15 @@
  * and one for the student's gradient, on TF.js's WebGPU backend. The teacher's logits come
  * from its frozen forward pass: they get no gradient. With p = softmax(s / tau),
  * q = softmax(t / tau) per row of B rows:
- *   forward:  tau^2 / B * sum over rows and classes of q (log q - log p)   (one thread: B x C is small)
+ *   forward:  tau^2 / B * sum over rows and classes of q (log q - log p)   (one workgroup, a row a lane)
  *   gradient: d s = dy * tau / B * (p - q)                                  (one thread per row)
  */
 // biome-ignore-all lint/correctness/noComponentHookFactories: S, T are kernel input names in gradient maps, not React components.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '../tf';
 import { KERNELS } from './fused-ops';
-import { program, register } from './webgpu-program';
+import { perLane, treeSumSteps, WORKGROUP_SIZE } from './kernel-cost';
+import { groupProgram, program, register, treeSum } from './webgpu-program';
 
 /** WGSL: largest entry and log of the softmax denominator of row r of logits X (S or T), over tau. */
 function rowStats(x: 'S' | 'T'): string {
@@ -36,16 +37,17 @@ function key(name: string, shape: number[], tau: number): string {
 }
 
 function kdProgram(shape: number[], tau: number): WebGPUProgram {
-  return program(
+  const [b, c] = shape as [number, number];
+  return groupProgram(
     key('softkd', shape, tau),
     ['S', 'T'],
     [1],
     1,
     `${header(shape, tau)}
+var<workgroup> part : array<f32, ${WORKGROUP_SIZE}>;
 fn main(index : i32) {
-  if (index >= 1) { return; }
   var total = 0.0;
-  for (var r = 0; r < NB; r++) {
+  for (var r = LANE; r < NB; r += ${WORKGROUP_SIZE}) {
     let ps = statsS(r);
     let pt = statsT(r);
     var row = 0.0;
@@ -56,8 +58,12 @@ fn main(index : i32) {
     }
     total += row;
   }
-  setOutputAtIndex(0, total / f32(NB) * TAU * TAU);
+  part[LANE] = total;
+  ${treeSum('part')}
+  if (LANE == 0) { setOutputAtIndex(0, part[0] / f32(NB) * TAU * TAU); }
 }`,
+    // Each row: the two sides' largest entry and denominator (two passes each), then the sum.
+    { serialSteps: perLane(b) * 5 * c + treeSumSteps(), flops: 12 * b * c },
   );
 }
 
@@ -79,6 +85,7 @@ fn main(r : i32) {
     setOutputAtIndex(r * NC + c, scale * (p - q));
   }
 }`,
+    { serialSteps: 5 * shape[1]!, flops: 12 * shape[0]! * shape[1]! },
   );
 }
 

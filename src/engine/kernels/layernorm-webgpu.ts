@@ -16,7 +16,16 @@ import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '../tf';
 import { runPacked } from './buffer-copy-webgpu';
 import { attrWeight, KERNELS, offerColumnSum, sameData } from './fused-ops';
-import { consts, program, register, registerMulti, rowProgram, rowsAndWidth } from './webgpu-program';
+import { perLane, treeSumSteps, WORKGROUP_SIZE } from './kernel-cost';
+import {
+  consts,
+  groupProgram,
+  register,
+  registerMulti,
+  rowProgram,
+  rowsAndWidth,
+  treeSum,
+} from './webgpu-program';
 
 /** y = (x - mean) * rstd * G + B, of the row sum X (+ A with `add`), written at `yAt`. */
 function normaliseRow(add: boolean, yAt: string): string {
@@ -36,13 +45,13 @@ function normaliseRow(add: boolean, yAt: string): string {
 }
 
 function layerNormProgram(shape: number[], eps: number): WebGPUProgram {
-  return rowProgram('ln', ['X', 'G', 'B'], shape, shape, normaliseRow(false, '0'), eps);
+  return rowProgram('ln', ['X', 'G', 'B'], shape, shape, normaliseRow(false, '0'), eps, 3);
 }
 
 /** [s, y] packed in one [2, ...shape] output: s = X + A, y = LN(s). */
 function addLayerNormProgram(shape: number[], eps: number): WebGPUProgram {
   const n = tf.util.sizeFromShape(shape);
-  return rowProgram('addln', ['X', 'A', 'G', 'B'], shape, [2 * n], normaliseRow(true, `${n}`), eps);
+  return rowProgram('addln', ['X', 'A', 'G', 'B'], shape, [2 * n], normaliseRow(true, `${n}`), eps, 3);
 }
 
 /**
@@ -77,38 +86,49 @@ function layerNormGradXProgram(shape: number[], eps: number, residual: boolean):
   setOutputAtIndex(${n} + row * 2, s.x);
   setOutputAtIndex(${n} + row * 2 + 1, s.y);`,
     eps,
+    2,
   );
 }
 
 /**
- * [dgamma, dbeta] packed in one [2D] output: one thread per channel sums dy * xhat and dy
- * over the rows, with the rows' statistics S from the dx kernel. With `residual`, also the
- * column sums of DX (the add's gradient: the bias gradient of the layer before), [3D].
+ * [dgamma, dbeta] packed in one [2D] output: dy * xhat and dy summed over the rows, with the
+ * rows' statistics S from the dx kernel, a workgroup per channel whose lanes split the rows
+ * (one thread per channel walked all the rows alone). With `residual`, also the column sums of
+ * DX (the add's gradient: the bias gradient of the layer before), [3D].
  */
 function layerNormGradGammaBetaProgram(shape: number[], residual: boolean): WebGPUProgram {
   const [rows, d] = rowsAndWidth(shape);
-  return program(
+  const terms = residual ? 3 : 2;
+  return groupProgram(
     `kd_ln_dgb${residual ? '_res' : ''}_${rows}_${d}`,
     residual ? ['X', 'DY', 'S', 'DX'] : ['X', 'DY', 'S'],
-    [(residual ? 3 : 2) * d],
+    [terms * d],
     d,
     `
 ${consts(rows, d)}
-fn main(j : i32) {
-  if (j >= D) { return; }
+var<workgroup> part : array<f32, ${terms * WORKGROUP_SIZE}>;
+fn main(index : i32) {
+  let j = GROUP;
   var acc = 0.0;
   var accB = 0.0;
   var accX = 0.0;
-  for (var r = 0; r < ROWS; r++) {
+  for (var r = LANE; r < ROWS; r += ${WORKGROUP_SIZE}) {
     let dy = DY[r * D + j];
     acc += dy * (X[r * D + j] - S[r * 2]) * S[r * 2 + 1];
     accB += dy;
     ${residual ? 'accX += DX[r * D + j];' : ''}
   }
-  setOutputAtIndex(j, acc);
-  setOutputAtIndex(D + j, accB);
-  ${residual ? 'setOutputAtIndex(2 * D + j, accX);' : ''}
+  part[LANE] = acc;
+  part[${WORKGROUP_SIZE} + LANE] = accB;
+  ${residual ? `part[${2 * WORKGROUP_SIZE} + LANE] = accX;` : ''}
+  ${treeSum('part', terms)}
+  if (LANE == 0) {
+    setOutputAtIndex(j, part[0]);
+    setOutputAtIndex(D + j, part[${WORKGROUP_SIZE}]);
+    ${residual ? `setOutputAtIndex(2 * D + j, part[${2 * WORKGROUP_SIZE}]);` : ''}
+  }
 }`,
+    { serialSteps: perLane(rows) + treeSumSteps(terms), flops: (terms + 2) * rows * d },
   );
 }
 

@@ -31,6 +31,7 @@ fn main(i : i32) {
   if (tok < P) { ${pick} } else { v = X[(img * N + tok - P) * D + c]; }
   setOutputAtIndex(i, v + POS[tok * D + c]);
 }`,
+    { serialSteps: 0, flops: size },
   );
 }
 

@@ -18,13 +18,20 @@
 // biome-ignore-all lint/correctness/noComponentHookFactories: XS, XT are kernel input names in gradient maps, not React components.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '../tf';
-import { KERNELS, RELATION_MAX_WIDTH, sameData } from './fused-ops';
-import { program, register, registerMulti } from './webgpu-program';
+import { KERNELS, sameData } from './fused-ops';
+import {
+  perLane,
+  type RelationShape,
+  relationKernelFits,
+  relationSerialSteps,
+  WORKGROUP_SIZE,
+} from './kernel-cost';
+import { groupProgram, register, registerMulti, treeSum } from './webgpu-program';
 
 /** torch.nn.functional.normalize's floor, as losses.ts' NORM_EPS. */
 const NORM_EPS = 1e-12;
 
-interface Dims {
+interface RelationDims extends RelationShape {
   batch: number;
   /** Patch tokens per image (N). */
   tokens: number;
@@ -38,7 +45,7 @@ interface Dims {
   scale: number;
 }
 
-function dims(s: number[], t: number[], idx: number[], ps: number, pt: number, scale: number): Dims {
+function dims(s: number[], t: number[], idx: number[], ps: number, pt: number, scale: number): RelationDims {
   const [batch, rowsS, ds] = s as [number, number, number];
   const tokens = rowsS - ps;
   if (s.length !== 3 || t.length !== 3 || t[0] !== batch || t[1]! - pt !== tokens || idx.length !== 1) {
@@ -46,17 +53,20 @@ function dims(s: number[], t: number[], idx: number[], ps: number, pt: number, s
       `Fused relation loss needs student [B, ${ps} + N, Ds], teacher [B, ${pt} + N, Dt], indices [K]; got [${s}], [${t}], [${idx}].`,
     );
   }
-  if (ds > RELATION_MAX_WIDTH) {
-    throw new Error(`Fused relation loss takes students up to ${RELATION_MAX_WIDTH} wide, got ${ds}.`);
+  const d = { batch, tokens, ds, dt: t[2]!, k: idx[0]!, ps, pt, scale };
+  if (!relationKernelFits(d)) {
+    throw new Error(
+      `Fused relation loss: [B ${batch}, N ${tokens}, Ds ${ds}, Dt ${d.dt}, K ${d.k}] needs more loop iterations a thread than its kernels allow; the plain ops take this shape.`,
+    );
   }
-  return { batch, tokens, ds, dt: t[2]!, k: idx[0]!, ps, pt, scale };
+  return d;
 }
 
-function key(name: string, d: Dims): string {
+function key(name: string, d: RelationDims): string {
   return `kd_${name}_${d.batch}_${d.tokens}_${d.ds}_${d.dt}_${d.k}_${d.ps}_${d.pt}_${d.scale}`;
 }
 
-function consts(d: Dims): string {
+function consts(d: RelationDims): string {
   return `
 const NB : i32 = ${d.batch}; const NN : i32 = ${d.tokens}; const DS : i32 = ${d.ds};
 const DT : i32 = ${d.dt}; const NK : i32 = ${d.k}; const EPS : f32 = ${NORM_EPS.toExponential()};
@@ -64,10 +74,10 @@ const PS : i32 = ${d.ps}; const PT : i32 = ${d.pt}; const SCALE : f32 = ${d.scal
 }
 
 /**
- * Constants and the cosine of two patch tokens on each side (reads XS and XT). Patch token
+ * Constants and the cosine difference of two patch tokens (reads XS and XT). Patch token
  * p = b * N + n starts at row b * (prefix + N) + prefix + n of its side's block output.
  */
-function header(d: Dims): string {
+function header(d: RelationDims): string {
   return `${consts(d)}
 fn rowS(p : i32) -> i32 { return ((p / NN) * (PS + NN) + PS + p % NN) * DS; }
 fn rowT(p : i32) -> i32 { return ((p / NN) * (PT + NN) + PT + p % NN) * DT; }
@@ -83,151 +93,206 @@ fn normT(p : i32) -> f32 {
   for (var c = 0; c < DT; c++) { let x = XT[o + c]; s += x * x; }
   return sqrt(s);
 }
-fn dotS(p : i32, q : i32) -> f32 {
-  let op = rowS(p);
-  let oq = rowS(q);
-  var s = 0.0;
-  for (var c = 0; c < DS; c++) { s += XS[op + c] * XS[oq + c]; }
-  return s;
-}
-fn dotT(p : i32, q : i32) -> f32 {
-  let op = rowT(p);
-  let oq = rowT(q);
-  var s = 0.0;
-  for (var c = 0; c < DT; c++) { s += XT[op + c] * XT[oq + c]; }
-  return s;
-}
-// cos_s - cos_t of tokens p and q, given the clamped norms of p on each side.
-fn diff(p : i32, q : i32, nsp : f32, ntp : f32) -> f32 {
-  let cs = dotS(p, q) / (nsp * max(normS(q), EPS));
-  let ct = dotT(p, q) / (ntp * max(normT(q), EPS));
-  return cs - ct;
+// cos_s - cos_t of tokens p and q, given the clamped norms of p on each side; q's norms are
+// summed in the same pass as the dot products (DS + DT iterations). With \`nq\`, also
+// q's clamped student norm, which the gradient divides by.
+fn diffAndNorm(p : i32, q : i32, nsp : f32, ntp : f32) -> vec2<f32> {
+  let sp = rowS(p);
+  let sq = rowS(q);
+  var dot = 0.0;
+  var nn = 0.0;
+  for (var c = 0; c < DS; c++) { let x = XS[sq + c]; dot += XS[sp + c] * x; nn += x * x; }
+  let nsq = max(sqrt(nn), EPS);
+  let cs = dot / (nsp * nsq);
+  let tp = rowT(p);
+  let tq = rowT(q);
+  dot = 0.0;
+  nn = 0.0;
+  for (var c = 0; c < DT; c++) { let x = XT[tq + c]; dot += XT[tp + c] * x; nn += x * x; }
+  let ct = dot / (ntp * max(sqrt(nn), EPS));
+  return vec2<f32>(cs - ct, nsq);
 }`;
 }
 
+/** Multiply-adds of all the forward's cosines (each pair's two dot products and q's norms). */
+function forwardFlops(d: RelationDims): number {
+  const pairs = d.batch * d.tokens * d.tokens + d.tokens * d.batch * d.batch + d.k * d.k;
+  return 4 * pairs * (d.ds + d.dt);
+}
+
 /**
- * [2BN + K]: row sums of d^2. Rows 0..BN are intra rows (token (b, i) against its image),
- * BN..2BN inter rows (image b at position n against the other images), then the K sampled rows.
+ * [2BN + K]: row sums of d^2, a workgroup per row whose lanes split the row's cosines. Rows
+ * 0..BN are intra rows (token (b, i) against its image), BN..2BN inter rows (image b at
+ * position n against the other images), then the K sampled rows.
  */
-function partialsProgram(d: Dims): WebGPUProgram {
+function partialsProgram(d: RelationDims): WebGPUProgram {
   const rows = 2 * d.batch * d.tokens + d.k;
-  return program(
+  return groupProgram(
     key('rel_rows', d),
     ['XS', 'XT', 'IDX'],
     [rows],
     rows,
     `${header(d)}
-fn main(r : i32) {
-  if (r >= 2 * NB * NN + NK) { return; }
-  var acc = 0.0;
+var<workgroup> part : array<f32, ${WORKGROUP_SIZE}>;
+fn main(index : i32) {
+  let r = GROUP;
+  // The row's token p, and how its partners q are found: q = first + j * step for j < count,
+  // or IDX[j] for the sampled rows.
+  var p = 0;
+  var first = 0;
+  var step = 1;
+  var count = NK;
   if (r < NB * NN) {
-    let b = r / NN;
-    let nsp = max(normS(r), EPS);
-    let ntp = max(normT(r), EPS);
-    for (var j = 0; j < NN; j++) { let e = diff(r, b * NN + j, nsp, ntp); acc += e * e; }
+    p = r;
+    first = (r / NN) * NN;
+    count = NN;
   } else if (r < 2 * NB * NN) {
     let q = r - NB * NN;
     let n = q / NB;
-    let p = (q % NB) * NN + n;
-    let nsp = max(normS(p), EPS);
-    let ntp = max(normT(p), EPS);
-    for (var c = 0; c < NB; c++) { let e = diff(p, c * NN + n, nsp, ntp); acc += e * e; }
+    p = (q % NB) * NN + n;
+    first = n;
+    step = NN;
+    count = NB;
   } else {
-    let p = IDX[r - 2 * NB * NN];
-    let nsp = max(normS(p), EPS);
-    let ntp = max(normT(p), EPS);
-    for (var a = 0; a < NK; a++) { let e = diff(p, IDX[a], nsp, ntp); acc += e * e; }
+    p = IDX[r - 2 * NB * NN];
   }
-  setOutputAtIndex(r, acc);
+  let sampled = r >= 2 * NB * NN;
+  let nsp = max(normS(p), EPS);
+  let ntp = max(normT(p), EPS);
+  var acc = 0.0;
+  for (var j = LANE; j < count; j += ${WORKGROUP_SIZE}) {
+    var q = first + j * step;
+    if (sampled) { q = IDX[j]; }
+    let e = diffAndNorm(p, q, nsp, ntp).x;
+    acc += e * e;
+  }
+  part[LANE] = acc;
+  ${treeSum('part')}
+  if (LANE == 0) { setOutputAtIndex(r, part[0]); }
 }`,
+    { serialSteps: relationSerialSteps(d).rows, flops: forwardFlops(d) },
   );
 }
 
 /**
- * [3]: intra, inter, random, each the mean of its rows' sums over its map's size, times SCALE;
- * with `acc`, plus the [3] vector ACC (the pairs before this one: no add kernel between pairs).
+ * [3]: intra, inter, random, each the mean of its rows' sums over its map's size, times SCALE,
+ * a workgroup per term; with \`acc\`, plus the [3] vector ACC (the pairs before this one: no
+ * add kernel between pairs).
  */
-function meansProgram(d: Dims, acc: boolean): WebGPUProgram {
-  return program(
+function meansProgram(d: RelationDims, acc: boolean): WebGPUProgram {
+  return groupProgram(
     key(acc ? 'rel_means_acc' : 'rel_means', d),
     acc ? ['P', 'ACC'] : ['P'],
     [3],
     3,
     `${consts(d)}
-fn main(t : i32) {
-  if (t >= 3) { return; }
+var<workgroup> part : array<f32, ${WORKGROUP_SIZE}>;
+fn main(index : i32) {
+  let t = GROUP;
   let bn = NB * NN;
   var start = 0;
   var end = bn;
   var size = f32(NB) * f32(NN) * f32(NN);
   if (t == 1) { start = bn; end = 2 * bn; size = f32(NN) * f32(NB) * f32(NB); }
   if (t == 2) { start = 2 * bn; end = 2 * bn + NK; size = f32(NK) * f32(NK); }
-  var acc = 0.0;
-  for (var r = start; r < end; r++) { acc += P[r]; }
-  setOutputAtIndex(t, ${acc ? 'ACC[t] + ' : ''}acc / size * SCALE);
+  var sum = 0.0;
+  for (var r = start + LANE; r < end; r += ${WORKGROUP_SIZE}) { sum += P[r]; }
+  part[LANE] = sum;
+  ${treeSum('part')}
+  if (LANE == 0) { setOutputAtIndex(t, ${acc ? 'ACC[t] + ' : ''}part[0] / size * SCALE); }
 }`,
+    { serialSteps: relationSerialSteps(d).means, flops: 2 * d.batch * d.tokens + d.k },
   );
 }
 
 /**
- * d student [B, prefix + N, Ds] for upstream gradients DY [3] of (intra, inter, random); the
- * prefix tokens' rows are 0, as the gradient of a slice would pad them.
+ * d student [B, prefix + N, Ds] for upstream gradients DY [3] of (intra, inter, random), a
+ * workgroup per patch token p: dL/df_p = sum over p's partners q of w_pq f_q, in chunks of 64
+ * partners (each lane one partner's weight into workgroup memory, then each lane its channels
+ * over the chunk); then through the normalisation, with a tree for f . g. The workgroup of a
+ * token at n = 0 also writes its image's prefix rows, which are 0 (as a slice's gradient pads).
+ * A token in the sample at several slots gets each slot's row: occ times the row.
  */
-function gradProgram(d: Dims): WebGPUProgram {
-  return program(
+function gradProgram(d: RelationDims): WebGPUProgram {
+  const channels = perLane(d.ds);
+  const accumulate = (weight: string) => `
+    for (var a = 0; a < ${WORKGROUP_SIZE}; a++) {
+      let w = wq[a];
+      let xq = rowS(qq[a]);
+      for (var i = 0; i < ${channels}; i++) {
+        let c = LANE + i * ${WORKGROUP_SIZE};
+        if (c < DS) { g[i] += w * XS[xq + c]; }
+      }
+    }${weight}`;
+  return groupProgram(
     key('rel_grad', d),
     ['XS', 'XT', 'IDX', 'DY'],
     [d.batch, d.ps + d.tokens, d.ds],
-    d.batch * (d.ps + d.tokens),
+    d.batch * d.tokens,
     `${header(d)}
-fn main(r : i32) {
-  if (r >= NB * (PS + NN)) { return; }
-  let b = r / (PS + NN);
-  let n = r % (PS + NN) - PS;
-  if (n < 0) {
-    for (var c = 0; c < DS; c++) { setOutputAtIndex(r * DS + c, 0.0); }
-    return;
-  }
-  let p = b * NN + n;
+var<workgroup> wq : array<f32, ${WORKGROUP_SIZE}>;
+var<workgroup> qq : array<i32, ${WORKGROUP_SIZE}>;
+var<workgroup> part : array<f32, ${WORKGROUP_SIZE}>;
+fn main(index : i32) {
+  let p = GROUP;
+  let b = p / NN;
+  let n = p % NN;
   let xp = rowS(p);
   let ns = normS(p);
   let nsp = max(ns, EPS);
   let ntp = max(normT(p), EPS);
-  var g : array<f32, ${d.ds}>;
-  let wIntra = 4.0 * DY[0] * SCALE / (f32(NB) * f32(NN) * f32(NN));
-  for (var j = 0; j < NN; j++) {
-    let q = b * NN + j;
-    let w = wIntra * diff(p, q, nsp, ntp) / max(normS(q), EPS);
-    let xq = rowS(q);
-    for (var c = 0; c < DS; c++) { g[c] += w * XS[xq + c]; }
-  }
-  let wInter = 4.0 * DY[1] * SCALE / (f32(NN) * f32(NB) * f32(NB));
-  for (var o = 0; o < NB; o++) {
-    let q = o * NN + n;
-    let w = wInter * diff(p, q, nsp, ntp) / max(normS(q), EPS);
-    let xq = rowS(q);
-    for (var c = 0; c < DS; c++) { g[c] += w * XS[xq + c]; }
-  }
-  // Every sampled slot holding token p adds its row (repeats add up, as a gather's gradient).
-  let wRandom = 4.0 * DY[2] * SCALE / (f32(NK) * f32(NK));
-  for (var a = 0; a < NK; a++) {
-    if (IDX[a] != p) { continue; }
-    for (var a2 = 0; a2 < NK; a2++) {
-      let q = IDX[a2];
-      let w = wRandom * diff(p, q, nsp, ntp) / max(normS(q), EPS);
-      let xq = rowS(q);
-      for (var c = 0; c < DS; c++) { g[c] += w * XS[xq + c]; }
+  var g : array<f32, ${channels}>;
+  // Slots of the sample holding p: its row is added once per slot.
+  var occ = 0.0;
+  for (var a = 0; a < NK; a++) { if (IDX[a] == p) { occ += 1.0; } }
+  for (var term = 0; term < 3; term++) {
+    var count = NN;
+    var scale = 4.0 * DY[0] * SCALE / (f32(NB) * f32(NN) * f32(NN));
+    if (term == 1) { count = NB; scale = 4.0 * DY[1] * SCALE / (f32(NN) * f32(NB) * f32(NB)); }
+    if (term == 2) { count = NK; scale = occ * 4.0 * DY[2] * SCALE / (f32(NK) * f32(NK)); }
+    let chunks = (count + ${WORKGROUP_SIZE - 1}) / ${WORKGROUP_SIZE};
+    for (var chunk = 0; chunk < chunks; chunk++) {
+      let j = chunk * ${WORKGROUP_SIZE} + LANE;
+      var q = p;
+      var w = 0.0;
+      if (j < count) {
+        if (term == 0) { q = b * NN + j; }
+        if (term == 1) { q = j * NN + n; }
+        if (term == 2) { q = IDX[j]; }
+        if (scale != 0.0) {
+          let e = diffAndNorm(p, q, nsp, ntp);
+          w = scale * e.x / e.y;
+        }
+      }
+      wq[LANE] = w;
+      qq[LANE] = q;
+      workgroupBarrier();${accumulate('')}
+      workgroupBarrier();
     }
   }
   // Through f = x / max(|x|, eps): project out the radial part, unless the floor holds.
   var fg = 0.0;
   if (ns >= EPS) {
-    for (var c = 0; c < DS; c++) { fg += XS[xp + c] / nsp * g[c]; }
+    for (var i = 0; i < ${channels}; i++) {
+      let c = LANE + i * ${WORKGROUP_SIZE};
+      if (c < DS) { fg += XS[xp + c] / nsp * g[i]; }
+    }
   }
-  for (var c = 0; c < DS; c++) {
-    setOutputAtIndex(r * DS + c, (g[c] - XS[xp + c] / nsp * fg) / nsp);
+  part[LANE] = fg;
+  ${treeSum('part')}
+  let out = (b * (PS + NN) + PS + n) * DS;
+  for (var i = 0; i < ${channels}; i++) {
+    let c = LANE + i * ${WORKGROUP_SIZE};
+    if (c < DS) { setOutputAtIndex(out + c, (g[i] - XS[xp + c] / nsp * part[0]) / nsp); }
+  }
+  if (n == 0) {
+    for (var c = LANE; c < PS * DS; c += ${WORKGROUP_SIZE}) { setOutputAtIndex(b * (PS + NN) * DS + c, 0.0); }
   }
 }`,
+    {
+      serialSteps: relationSerialSteps(d).grad,
+      flops: forwardFlops(d) + 2 * d.batch * d.tokens * (2 * d.tokens + d.k) * d.ds,
+    },
   );
 }
 

@@ -4,7 +4,8 @@
  * The program conventions they rely on are in webgpu-program.ts.
  *
  * Row kernels give one thread a whole row (a token's D channels): rows are thousands, D is
- * at most a few hundred, so one pass per row beats a reduction tree in dispatch count.
+ * at most a few hundred, so one pass per row keeps every thread's loop short. Sums over the
+ * rows (column sums) go to a workgroup per column instead, whose lanes split the rows.
  */
 // biome-ignore-all lint/correctness/noComponentHookFactories: X, G, B are kernel input names in gradient maps, not React components.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
@@ -15,11 +16,12 @@ import { registerAttentionKernels } from './attention-webgpu';
 import { registerBufferCopyKernels } from './buffer-copy-webgpu';
 import { KERNELS } from './fused-ops';
 import { registerKdKernels } from './kd-webgpu';
+import { treeSumSteps, WORKGROUP_SIZE } from './kernel-cost';
 import { registerLayerNormKernels } from './layernorm-webgpu';
 import { registerLinearKernels } from './linear-webgpu';
 import { registerPrependKernel } from './prepend-webgpu';
 import { registerRelationKernels } from './relation-webgpu';
-import { consts, program, register, rowProgram, rowsAndWidth } from './webgpu-program';
+import { consts, groupProgram, program, register, rowProgram, rowsAndWidth, treeSum } from './webgpu-program';
 import { registerWeightedSumKernels } from './weighted-sum-webgpu';
 
 /** abs error < 1.5e-7 (Abramowitz & Stegun 7.1.26), the formula tfjs's own Erf uses on WebGPU. */
@@ -30,22 +32,31 @@ fn erfApprox(a : f32) -> f32 {
   return sign(a) * (1.0 - poly * exp(-a * a));
 }`;
 
-/** out[j] = sum over rows of dy (linear layers' bias gradient, columnSum in fused-ops.ts). */
+/**
+ * out[j] = sum over rows of dy (linear layers' bias gradient, columnSum in fused-ops.ts): one
+ * workgroup per column, its lanes taking every 64th row, then a tree. One thread per column
+ * walked all 4,160 rows of a default-size batch alone, on a few hundred threads in all.
+ */
 function columnSumProgram(shape: number[]): WebGPUProgram {
   const [rows, d] = rowsAndWidth(shape);
-  return program(
+  const perLane = Math.ceil(rows / WORKGROUP_SIZE);
+  return groupProgram(
     `kd_colsum_${rows}_${d}`,
     ['DY'],
     [d],
     d,
     `
 ${consts(rows, d)}
-fn main(j : i32) {
-  if (j >= D) { return; }
+var<workgroup> part : array<f32, ${WORKGROUP_SIZE}>;
+fn main(index : i32) {
+  let j = GROUP;
   var acc = 0.0;
-  for (var r = 0; r < ROWS; r++) { acc += DY[r * D + j]; }
-  setOutputAtIndex(j, acc);
+  for (var r = LANE; r < ROWS; r += ${WORKGROUP_SIZE}) { acc += DY[r * D + j]; }
+  part[LANE] = acc;
+  ${treeSum('part')}
+  if (LANE == 0) { setOutputAtIndex(j, part[0]); }
 }`,
+    { serialSteps: perLane + treeSumSteps(), flops: rows * d },
   );
 }
 
@@ -64,6 +75,7 @@ fn main(i : i32) {
   let x = X[i];
   setOutputAtIndex(i, 0.5 * x * (1.0 + erfApprox(x * 0.7071067811865476)));
 }`,
+    { serialSteps: 0, flops: 20 * size },
   );
 }
 
@@ -85,6 +97,7 @@ fn main(i : i32) {
   let pdf = 0.3989422804014327 * exp(-0.5 * x * x);
   setOutputAtIndex(i, DY[i] * (cdf + x * pdf));
 }`,
+    { serialSteps: 0, flops: 30 * size },
   );
 }
 
@@ -100,6 +113,8 @@ function softmaxProgram(shape: number[]): WebGPUProgram {
   var total = 0.0;
   for (var j = 0; j < D; j++) { total += exp(X[base + j] - m); }
   for (var j = 0; j < D; j++) { setOutputAtIndex(base + j, exp(X[base + j] - m) / total); }`,
+    undefined,
+    3,
   );
 }
 
@@ -114,6 +129,8 @@ function softmaxGradProgram(shape: number[]): WebGPUProgram {
   var s = 0.0;
   for (var j = 0; j < D; j++) { s += DY[base + j] * Y[base + j]; }
   for (var j = 0; j < D; j++) { setOutputAtIndex(base + j, Y[base + j] * (DY[base + j] - s)); }`,
+    undefined,
+    2,
   );
 }
 

@@ -36,6 +36,7 @@ fn main(i : i32) {
   if (i >= 1) { return; }
   setOutputAtIndex(0, ${terms.join(' + ')});
 }`,
+    { serialSteps: 0, flops: 2 * terms.length },
   );
   return prog;
 }
@@ -53,6 +54,7 @@ fn main(i : i32) {
   if (i >= 1) { return; }
   ${writes.join('\n  ')}
 }`,
+    { serialSteps: 0, flops: n },
   );
   return prog;
 }
