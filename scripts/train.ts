@@ -1,5 +1,5 @@
 /**
- * npm run train -- --phase teacher|student --data <dir | archive.tar.gz | synthetic>
+ * npm run train -- --phase teacher|student --data <dir | archive.tar.gz | starter set dir | synthetic>
  *   [--preset <name>] [--config <file.json>] [--teacher <checkpoint dir>] [--steps N] [--seed S]
  *   [--backend wasm|cpu] [--baseline <preset>]... [--resume <checkpoint dir>] [--force] [--other-data]
  *   [--checkpoint-every N] [--checkpoint-minutes M]
@@ -17,6 +17,7 @@ import { type DecodedCheckpoint, decodeCheckpoint } from '../src/engine/checkpoi
 import { DEFAULT_CONFIG, type RunConfig } from '../src/engine/config';
 import { parseConfigLayer } from '../src/engine/config-schema';
 import { STANDARD_AUGMENT } from '../src/engine/data/gpu-data';
+import { STARTER_DATASET_NAME } from '../src/engine/data/starter';
 import { applyLayers, type ConfigLayer, findPreset, PRESET_NAMES, presetConfig } from '../src/engine/presets';
 import { Trainer } from '../src/engine/trainer';
 import type { Vit } from '../src/engine/vit';
@@ -151,6 +152,7 @@ async function main(): Promise<void> {
     checkSameData(`the teacher ${args.teacher}`, teacherFiles.manifest.dataset, dataset, otherData);
   const classes = dataset.classNames.length;
   config = applyLayers(config, { teacher: { numClasses: classes }, student: { numClasses: classes } });
+  if (dataset.name === STARTER_DATASET_NAME) config = { ...config, data: 'starter' };
   if (phase === 'student') {
     // The teacher's own shape wins over the preset's: it is what was trained.
     const files = (resumeFiles ?? teacherFiles)!;

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,5 +27,21 @@ describe('--data folders', () => {
     expect(dataset.name).toBe('cifar100');
     expect([dataset.train.count, dataset.test.count]).toEqual([6, 3]);
     expect([...dataset.train.labels]).toEqual([0, 7, 14, 21, 28, 35]);
+  });
+
+  it('reads the starter set folder as the page does: 10,000 training and 1,000 test records, labels as the official files', async () => {
+    const root = path.resolve(import.meta.dirname, '../..');
+    const dataset = await loadDatasetArg(path.join(root, 'public/data/starter'), 0);
+    expect(dataset.name).toBe('cifar10-starter');
+    expect([dataset.train.count, dataset.test.count]).toEqual([10000, 1000]);
+    // The starter's test records are the official test file's first 1,000: compare the labels.
+    const officialFile = path.join(root, '../shared/cifar10/cifar-10-batches-bin/test_batch.bin');
+    if (!existsSync(officialFile)) {
+      console.warn(`starter labels not compared: no ${officialFile}`);
+      return;
+    }
+    const official = readFileSync(officialFile);
+    const labels = Array.from({ length: 1000 }, (_, i) => official[i * 3073]);
+    expect([...dataset.test.labels]).toEqual(labels);
   });
 });

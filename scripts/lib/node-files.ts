@@ -8,10 +8,14 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { loadCifar, loadCifarArchive } from '../../src/engine/data/cifar';
 import type { Dataset } from '../../src/engine/data/dataset';
+import { loadStarter, validateStarterManifest } from '../../src/engine/data/starter';
 import { makeSyntheticDataset } from '../../src/engine/data/synthetic';
 import { UsageError } from './cli';
 
-/** `synthetic`, a folder of CIFAR .bin files (or one that contains cifar-10-batches-bin/), or a .tar.gz. */
+/**
+ * `synthetic`, a folder of CIFAR .bin files (or one that contains cifar-10-batches-bin/), a
+ * .tar.gz, or the app's starter set (public/data/starter: its manifest.json and gzip files).
+ */
 export async function loadDatasetArg(data: string, seed: number): Promise<Dataset> {
   try {
     return await readDataset(data, seed);
@@ -32,6 +36,12 @@ async function readDataset(data: string, seed: number): Promise<Dataset> {
   if (info.isFile()) {
     const stream = Readable.toWeb(createReadStream(data)) as ReadableStream<Uint8Array>;
     return loadCifarArchive(stream);
+  }
+  const manifest = await readFile(path.join(data, 'manifest.json'), 'utf8').catch(() => null);
+  if (manifest !== null) {
+    const fetchFile = async (name: string) =>
+      Readable.toWeb(createReadStream(path.join(data, name))) as ReadableStream<Uint8Array>;
+    return loadStarter(validateStarterManifest(JSON.parse(manifest)), fetchFile);
   }
   const files = new Map<string, Uint8Array>();
   const addDir = async (dir: string) => {

@@ -5,6 +5,7 @@
  */
 import type { RunConfig } from '../../src/engine/config';
 import type { Dataset } from '../../src/engine/data/dataset';
+import { isCifar10Dataset } from '../../src/engine/data/starter';
 import { memoryProblem } from '../../src/engine/memory-budget';
 import { UsageError } from './cli';
 
@@ -19,9 +20,13 @@ export function describeData(d: DataIdentity): string {
   return `${d.name} (${d.classNames.length} classes: ${shown}${d.classNames.length > 3 ? ', …' : ''})`;
 }
 
-/** Same dataset: same name (shapes vs photos) and the same classes in the same order. */
+/**
+ * Same dataset: same name (shapes vs photos) and the same classes in the same order. The
+ * CIFAR-10 starter set is CIFAR-10's own records, so it counts as CIFAR-10.
+ */
 export function sameData(a: DataIdentity, b: DataIdentity): boolean {
-  return a.name === b.name && JSON.stringify(a.classNames) === JSON.stringify(b.classNames);
+  const sameName = a.name === b.name || (isCifar10Dataset(a.name) && isCifar10Dataset(b.name));
+  return sameName && JSON.stringify(a.classNames) === JSON.stringify(b.classNames);
 }
 
 /**
