@@ -42,6 +42,25 @@ def mean_abs_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
 
 
+def accuracy_cost(checkpoint_dir: str, limit: int, threads: int, *splits) -> dict:
+    """A trained model's accuracy on the packed records, on the source pixels and on the decoded
+    ones: how much the re-encoding changes what a model sees."""
+    import torch
+
+    from mkd import checkpoint
+    from mkd.train import Dist, evaluate
+
+    torch.set_num_threads(threads)
+    manifest, arrays = checkpoint.read(checkpoint_dir)
+    model = checkpoint.load_model(manifest, arrays)
+    out = {"checkpoint": os.path.relpath(os.path.abspath(checkpoint_dir), carry.ROOT)}
+    for name, (exact, decoded, labels) in zip(("train", "test"), (splits[0:3], splits[3:6])):
+        n = min(limit, len(labels)) if name == "train" else len(labels)
+        acc = [evaluate(model, x[:n], labels[:n], manifest["normalization"], Dist("cpu"))[0] for x in (exact, decoded)]
+        out[name] = {"records": n, "exact": acc[0], "packed": acc[1]}
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="the official CIFAR-10 binary files (e.g. ../shared/cifar10)")
@@ -50,6 +69,9 @@ def main() -> None:
     p.add_argument("--quality", type=int, help="JPEG quality of the training records (default: the highest that fits)")
     p.add_argument("--test-quality", type=int, default=95)
     p.add_argument("--margin-mib", type=float, default=2.0, help="room kept free under the 64 MiB")
+    p.add_argument("--measure-with", help="a teacher checkpoint: its accuracy on the packed records, exact and as packed")
+    p.add_argument("--measure-limit", type=int, default=10000, help="packed training records --measure-with evaluates")
+    p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
 
     def fail(msg: str) -> None:
@@ -124,6 +146,8 @@ def main() -> None:
         },
         "bytes": total,
     }
+    if args.measure_with:
+        manifest["accuracyCost"] = accuracy_cost(args.measure_with, args.measure_limit, args.threads, lossy_train, decoded_train, train_y[rest], lossy_test, decoded_test, test_y[len(starter_test) :])
     os.makedirs(args.out, exist_ok=True)
     for name in os.listdir(args.out):
         if name.endswith(".jpg"):
@@ -136,7 +160,7 @@ def main() -> None:
     with open(os.path.join(args.out, carry.MANIFEST), "w") as fh:
         json.dump(manifest, fh, indent=1)
         fh.write("\n")
-    print(json.dumps({k: manifest[k] for k in ("quality", "meanAbsError", "bytes")}))
+    print(json.dumps({k: manifest[k] for k in ("quality", "meanAbsError", "bytes", "accuracyCost") if k in manifest}))
 
 
 if __name__ == "__main__":

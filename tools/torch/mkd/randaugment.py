@@ -5,7 +5,7 @@ stream, so a batch would share its ops and a run could not keep the stream in it
 state. Here the draws come from the caller's generator (one op index and one sign per image
 and op slot, drawn on the CPU so the host knows them without asking the GPU), the images are
 grouped by (op, sign), and each group goes through torchvision's tensor functional ops in one
-call. The op set and the magnitudes are torchvision's RandAugment: magnitude M of 30 (31 bins),
+call (equalize is batched here: torchvision's loops over the images). The op set and the magnitudes are torchvision's RandAugment: magnitude M of 30 (31 bins),
 signed ops flipped with probability 1/2, nearest interpolation, black fill.
 """
 
@@ -80,8 +80,24 @@ def apply_op(img: torch.Tensor, op: str, value: float) -> torch.Tensor:
     if op == "AutoContrast":
         return F.autocontrast(img)
     if op == "Equalize":
-        return F.equalize(img)
+        return equalize(img)
     raise ValueError(f"unknown RandAugment op {op!r}")
+
+
+def equalize(img: torch.Tensor) -> torch.Tensor:
+    """torchvision's tensor equalize, for a whole batch at once: its own loops over images and
+    channels, and reads a value back to the host per channel (a GPU stall each). Per channel:
+    step = (pixels outside the last non-empty bin) // 255; lut = (cumsum + step // 2) // step,
+    shifted one bin up; a channel with step 0 is left as it is."""
+    flat = img.reshape(img.shape[0] * img.shape[1], -1).long()  # [N * C, H * W]
+    hist = torch.zeros(flat.shape[0], 256, dtype=torch.long, device=img.device)
+    hist.scatter_add_(1, flat, torch.ones_like(flat))
+    last = 255 - (hist.flip(1) != 0).long().argmax(1, keepdim=True)  # the last non-empty bin
+    step = (hist.sum(1, keepdim=True) - hist.gather(1, last)) // 255
+    lut = (hist.cumsum(1) + step // 2) // step.clamp(min=1)
+    lut = torch.nn.functional.pad(lut, [1, 0])[:, :-1].clamp(0, 255)
+    out = torch.where(step == 0, flat, lut.gather(1, flat))
+    return out.to(torch.uint8).reshape(img.shape)
 
 
 def draw(batch: int, num_ops: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:

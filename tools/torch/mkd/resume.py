@@ -70,7 +70,9 @@ def save_state(path: str, **state) -> None:
 
 
 def load_state(path: str) -> dict:
-    return torch.load(path, map_location="cpu")
+    # The state holds numpy arrays and numpy's generator state: torch >= 2.6 loads only plain
+    # tensors unless told otherwise (the file is the run's own, written by save_state).
+    return torch.load(path, map_location="cpu", weights_only=False)
 
 
 def rng_states(order_gen: torch.Generator, local_gen: torch.Generator, np_gen: np.random.Generator, sample_gen: torch.Generator, recipe_gen: torch.Generator) -> dict:

@@ -253,8 +253,8 @@ def train(args, cfg: dict, recipe: Recipe | None = None) -> dict:
             now = time.time() - start
             if step >= optim_cfg["warmupSteps"] and warm_end is None:
                 warm_end = now
-            if warm_end is not None and now >= budget:
-                break
+            if now >= budget and step > first_step:
+                break  # in warmup too: a budget shorter than the warmup ends there
         if step % per_epoch == 0:
             epoch += 1
             order = torch.randperm(len(train_y), generator=order_gen).numpy()
