@@ -19,7 +19,8 @@
 #
 # Variables: BUDGET_MIN (default 8.5: one call of at most 10 minutes), WAIT_S (how long this
 # call waits, default 585), DEVICE (cuda; cpu for a dry run), THREADS (2), DATA
-# (runs/cifar10-carry), RUN (runs/gpu-teacher/run), SEED (1), ATTACH (1: never start a run).
+# (runs/cifar10-carry), RUN (runs/gpu-teacher/run), SEED (1), CONFIG (the recipe file),
+# ATTACH (1: never start a run, only wait for the one in flight).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -31,6 +32,7 @@ THREADS="${THREADS:-2}"
 DATA="${DATA:-runs/cifar10-carry}"
 RUN="${RUN:-runs/gpu-teacher/run}"
 SEED="${SEED:-1}"
+CONFIG="${CONFIG:-tools/torch/teachers/default-recipe.json}"
 ATTACH="${ATTACH:-0}"
 PYTHON="${PYTHON:-python3}"
 started=$(date +%s)
@@ -76,11 +78,14 @@ print(json.dumps({"python": platform.python_version(), "torch": torch.__version_
                   "gpu": gpu, "device": device, "packQuality": pack["quality"], "packMeanAbsError": pack["meanAbsError"]}, indent=1))
 PY
   command=("$PYTHON" tools/torch/train.py --phase teacher --data "$DATA" --preset default
-    --config tools/torch/teachers/default-recipe.json --seed "$SEED" --time-budget-min "$BUDGET_MIN"
+    --config "$CONFIG" --seed "$SEED" --time-budget-min "$BUDGET_MIN"
     --device "$DEVICE" --threads "$THREADS" --log-every 100 --eval-every 390 --eval-limit 1000
     --save-every-min 1 --out "$RUN")
   say "starting: ${command[*]}"
-  PYTHONUNBUFFERED=1 setsid "${command[@]}" >"$RUN.log" 2>&1 </dev/null &
+  # A session of its own outlives this call; without setsid the run ends with the call.
+  launcher=(setsid)
+  command -v setsid >/dev/null || launcher=()
+  PYTHONUNBUFFERED=1 ${launcher[@]+"${launcher[@]}"} "${command[@]}" >"$RUN.log" 2>&1 </dev/null &
   echo $! >"$RUN.pid"
 fi
 
