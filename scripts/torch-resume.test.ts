@@ -104,6 +104,29 @@ describe.skipIf(!found.python)('the twin resumes a run exactly', () => {
     );
   });
 
+  it('a run with the whole teacher recipe, stopped before and after mixing stops, resumes exactly', () => {
+    // RandAugment and stochastic depth draw from a stream of their own, cutmix and mixup from
+    // mixup's; 3 epochs with mixOff 0.5: epoch 2 does not mix, and the pieces stop in epochs 1 and 2.
+    const recipe = ['--randaugment-ops', '2', '--drop-path', '0.1', '--cutmix', '1', '--mix-off', '0.5'];
+    const whole = run('recipe-whole', recipe);
+    expect(whole.status, whole.stderr).toBe(0);
+    for (const extra of [['--max-steps', '25'], ['--max-steps', '20', '--resume'], ['--resume']]) {
+      const res = run('recipe-pieces', [...recipe, ...extra]);
+      expect(res.status, res.stderr).toBe(0);
+    }
+    const weights = (out: string) => read(out, 'checkpoint/weights.bin');
+    expect(weights('recipe-pieces').equals(weights('recipe-whole'))).toBe(true);
+    expect(weights('recipe-whole').equals(read('whole', 'checkpoint/weights.bin'))).toBe(false);
+    expect(read('recipe-pieces', 'metrics.jsonl').toString()).toBe(
+      read('recipe-whole', 'metrics.jsonl').toString(),
+    );
+    const result = JSON.parse(read('recipe-pieces', 'result.json').toString());
+    expect(result.recipe).toMatchObject({ mixOffEpoch: 2, epochs: 3, mixup: 0.4, cutmix: 1 });
+    const other = run('recipe-whole', [...recipe.slice(0, -2), '--mix-off', '0.75', '--resume']);
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/differs in recipe\.mixOff \(0\.5 saved, 0\.75 now\)/);
+  }, 600_000); // five runs of the tiny model, slow on a shared 2-core machine
+
   it('refuses to resume with other settings, and to start over a run without --resume', () => {
     const other = run('whole', ['--resume', '--mixup', '0.2']);
     expect(other.status).toBe(2);

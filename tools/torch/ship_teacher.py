@@ -84,6 +84,10 @@ def main() -> None:
         "date": datetime.date.today().isoformat(),
         "note": args.note,
     }
+    # The teacher recipe (mkd/recipe.py) and a carry pack's encoding, when the run had them.
+    for key in ("recipe", "data"):
+        if key in result:
+            manifest[key] = result[key]
     with open(os.path.join(dest, "manifest.json"), "w") as fh:
         json.dump(manifest, fh, indent=2)
         fh.write("\n")

@@ -18,6 +18,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from mkd.config import load_config  # noqa: E402
+from mkd.recipe import Recipe  # noqa: E402
+from mkd.recipe import resolve as resolve_recipe  # noqa: E402
 from mkd.train import train  # noqa: E402
 
 
@@ -43,7 +45,14 @@ def main() -> None:
     p.add_argument("--save-optimizer", action="store_true", help="keep AdamW moments in the checkpoint")
     p.add_argument("--crop-padding", type=int, default=4, help="random-crop padding (0 = no crop)")
     p.add_argument("--no-flip", dest="flip", action="store_false")
-    p.add_argument("--mixup", type=float, default=0.0, help="mixup alpha in the teacher phase (0 = off)")
+    # The teacher recipe (mkd/recipe.py): these flags win over the config file's "recipe" block.
+    p.add_argument("--mixup", type=float, help="mixup alpha in the teacher phase (0 = off, the default)")
+    p.add_argument("--cutmix", type=float, help="cutmix alpha in the teacher phase (0 = off, the default)")
+    p.add_argument("--mix-switch-prob", type=float, help="with mixup and cutmix both on: the chance a batch is cutmix (default 0.5)")
+    p.add_argument("--mix-off", type=float, help="mixing stops from the first epoch starting after this fraction of the run (default 1 = never)")
+    p.add_argument("--randaugment-ops", type=int, help="RandAugment ops per image (0 = off, the default)")
+    p.add_argument("--randaugment-magnitude", type=int, help="RandAugment magnitude, 0..30 (default 9)")
+    p.add_argument("--drop-path", type=float, help="stochastic depth: drop rate of the last block (0 = off, the default)")
     p.add_argument("--epochs", type=int, help="train this many epochs (overrides --steps)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its state.pt")
     p.add_argument("--state-every-min", type=float, default=0, help="keep a resumable state.pt, saved every N minutes and on SIGINT/SIGTERM")
@@ -57,11 +66,17 @@ def main() -> None:
         p.error(str(err))
     if args.seed is not None:
         cfg["seed"] = args.seed
+    try:
+        recipe = resolve_recipe(cfg.pop("recipe", None), args)
+    except (ValueError, TypeError) as err:
+        p.error(str(err))
+    if args.phase == "student" and recipe != Recipe():
+        print("train.py: the recipe (mixup, cutmix, RandAugment, stochastic depth) is for the teacher phase; ignored", file=sys.stderr)
     if args.resume and not args.state_every_min:
         p.error("--resume needs --state-every-min (the run keeps its position in state.pt)")
     os.makedirs(args.out, exist_ok=True)
     try:
-        train(args, cfg)
+        train(args, cfg, recipe)
     except ValueError as err:
         if "holds another run" in str(err) or "already holds a run" in str(err):
             print(f"train.py: {err}", file=sys.stderr)

@@ -17,6 +17,8 @@ import os
 import numpy as np
 import torch
 
+from . import carry
+
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 CIFAR10_TRAIN = [f"data_batch_{i}.bin" for i in range(1, 6)]
 
@@ -40,7 +42,10 @@ def _parse(raw: bytes, label_bytes: int, label_offset: int, name: str):
 
 
 def load_cifar(path: str, label: str = "fine") -> dict:
-    """{'name', 'classNames', 'train': (uint8 [N,3,32,32], int64 [N]), 'test': (...)}"""
+    """{'name', 'classNames', 'train': (uint8 [N,3,32,32], int64 [N]), 'test': (...)}; a carry pack
+    (mkd/carry.py) adds the source's exact 'normalization'."""
+    if carry.is_carry(path):
+        return carry.load_carry(path)
     folder = _find_folder(path)
     if os.path.isfile(os.path.join(folder, "test_batch.bin")):
         read = lambda f: _parse(open(os.path.join(folder, f), "rb").read(), 1, 0, f)  # noqa: E731
@@ -102,11 +107,20 @@ def channel_stats(images: np.ndarray) -> dict:
 
 
 def normalize(images: np.ndarray | torch.Tensor, norm: dict, dtype=torch.float32) -> torch.Tensor:
-    """uint8 [B, 3, H, W] -> (x / 255 - mean) / std, float."""
-    x = torch.as_tensor(np.asarray(images)).to(dtype) / 255.0
-    mean = torch.tensor(norm["mean"], dtype=dtype).view(1, 3, 1, 1)
-    std = torch.tensor(norm["std"], dtype=dtype).view(1, 3, 1, 1)
+    """uint8 [B, 3, H, W] -> (x / 255 - mean) / std, float, on the images' device."""
+    x = images if isinstance(images, torch.Tensor) else torch.as_tensor(np.asarray(images))
+    x = x.to(dtype) / 255.0
+    mean = to_device(torch.tensor(norm["mean"], dtype=dtype).view(1, 3, 1, 1), x.device)
+    std = to_device(torch.tensor(norm["std"], dtype=dtype).view(1, 3, 1, 1), x.device)
     return (x - mean) / std
+
+
+def to_device(t: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A small CPU tensor (random draws, constants) onto the batch's device. To a GPU through
+    pinned memory without waiting, so the host does not stall on the queue every step."""
+    if device.type != "cuda":
+        return t.to(device)
+    return t.pin_memory().to(device, non_blocking=True)
 
 
 def augment(x: torch.Tensor, generator: torch.Generator, padding: int = 4, flip: bool = True) -> torch.Tensor:
@@ -114,14 +128,14 @@ def augment(x: torch.Tensor, generator: torch.Generator, padding: int = 4, flip:
     b, _, h, w = x.shape
     if padding > 0:
         padded = torch.nn.functional.pad(x, (padding, padding, padding, padding))
-        dy = torch.randint(0, 2 * padding + 1, (b,), generator=generator)
-        dx = torch.randint(0, 2 * padding + 1, (b,), generator=generator)
-        rows = (dy.view(b, 1) + torch.arange(h).view(1, h)).view(b, 1, h, 1).expand(b, x.shape[1], h, w + 2 * padding)
+        dy = to_device(torch.randint(0, 2 * padding + 1, (b,), generator=generator), x.device)
+        dx = to_device(torch.randint(0, 2 * padding + 1, (b,), generator=generator), x.device)
+        rows = (dy.view(b, 1) + torch.arange(h, device=x.device).view(1, h)).view(b, 1, h, 1).expand(b, x.shape[1], h, w + 2 * padding)
         x = padded.gather(2, rows)
-        cols = (dx.view(b, 1) + torch.arange(w).view(1, w)).view(b, 1, 1, w).expand(b, x.shape[1], h, w)
+        cols = (dx.view(b, 1) + torch.arange(w, device=x.device).view(1, w)).view(b, 1, 1, w).expand(b, x.shape[1], h, w)
         x = x.gather(3, cols)
     if flip:
-        mask = torch.rand(b, generator=generator) < 0.5
+        mask = to_device(torch.rand(b, generator=generator) < 0.5, x.device)
         x = torch.where(mask.view(b, 1, 1, 1), x.flip(3), x)
     return x
 

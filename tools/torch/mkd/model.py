@@ -99,9 +99,13 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim, eps=LN_EPS)
         self.mlp = Mlp(dim, hidden)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
+    def forward(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        """keep: stochastic depth's per-image multipliers [2, B] for the two branches, or None."""
+        if keep is None:
+            x = x + self.attn(self.norm1(x))
+            return x + self.mlp(self.norm2(x))
+        x = x + self.attn(self.norm1(x)) * keep[0].view(-1, 1, 1)
+        return x + self.mlp(self.norm2(x)) * keep[1].view(-1, 1, 1)
 
 
 class Vit(nn.Module):
@@ -136,8 +140,10 @@ class Vit(nn.Module):
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
 
-    def forward(self, images: torch.Tensor):
-        """images [B, C, H, W], normalised. Returns (logits, dist_logits | None, blocks)."""
+    def forward(self, images: torch.Tensor, keep: torch.Tensor | None = None):
+        """images [B, C, H, W], normalised; keep: stochastic depth's branch multipliers
+        [depth, 2, B] (training only; mkd/recipe.py draws them), or None.
+        Returns (logits, dist_logits | None, blocks)."""
         b = images.shape[0]
         x = self.patch_embed(images).flatten(2).transpose(1, 2)  # [B, N, D], row-major grid
         prefix = [self.cls_token.expand(b, -1, -1)]
@@ -145,8 +151,8 @@ class Vit(nn.Module):
             prefix.append(self.dist_token.expand(b, -1, -1))
         x = torch.cat(prefix + [x], dim=1) + self.pos_embed  # [B, T, D]
         blocks = []
-        for block in self.blocks:
-            x = block(x)
+        for i, block in enumerate(self.blocks):
+            x = block(x, None if keep is None else keep[i])
             blocks.append(x)
         out = self.norm(x)
         logits = self.head(out[:, 0])  # [B, classes]

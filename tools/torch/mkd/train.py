@@ -23,9 +23,11 @@ import torch.nn.functional as F
 
 from . import checkpoint
 from .config import effective_layer_pairs, learning_rate_at
-from .data import augment, channel_stats, load_cifar, load_starter_train, mixup, normalize
+from .data import augment, channel_stats, load_cifar, load_starter_train, normalize
 from .losses import active_terms, cross_entropy, objective, sample_indices
 from .model import Vit, VitConfig
+from .randaugment import rand_augment
+from .recipe import Recipe, drop_path_keep, mix_batch, mixing_on
 from .resume import STATE_FILE, load_state, restore_rngs, rng_states, run_signature, save_state, signature_diff
 
 
@@ -66,25 +68,34 @@ class Dist:
 
 
 @torch.no_grad()
-def evaluate(model: Vit, images: np.ndarray, labels: np.ndarray, norm: dict, d: Dist, limit: int | None = None, batch: int = 500) -> tuple[float, int]:
-    """Test accuracy over the first `limit` records, split across processes."""
+def evaluate(model: Vit, images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, norm: dict, d: Dist, limit: int | None = None, batch: int = 500) -> tuple[float, int]:
+    """Test accuracy over the first `limit` records, split across processes (images and labels
+    as numpy arrays, or as tensors already on the device)."""
     n = min(limit or len(labels), len(labels))
     was_training = model.training
     model.eval()
-    correct = 0
+    correct = torch.zeros((), dtype=torch.int64, device=d.device)
     idx = np.arange(d.rank, n, d.world)
     for i in range(0, len(idx), batch):
         sel = idx[i : i + batch]
         x = normalize(images[sel], norm).to(d.device)
         logits, dist_logits, _ = model(x)
-        pred = model.predict(logits, dist_logits).argmax(-1).cpu().numpy()
-        correct += int((pred == labels[sel]).sum())
+        pred = model.predict(logits, dist_logits).argmax(-1)
+        correct += (pred == torch.as_tensor(labels[sel]).to(d.device)).sum()
+    correct = int(correct)
     model.train(was_training)
     total_correct, total = d.all_sum([float(correct), float(len(idx))])
     return total_correct / max(1.0, total), int(total)
 
 
-def train(args, cfg: dict) -> dict:
+def on_device(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """A whole data set as one tensor on the device: batches are gathered (and augmented) there,
+    so one CPU core does not starve a GPU. On the CPU the tensor shares the array's memory."""
+    return torch.from_numpy(np.require(array, requirements=["C", "W"])).to(device)
+
+
+def train(args, cfg: dict, recipe: Recipe | None = None) -> dict:
+    recipe = recipe or Recipe()
     d = Dist(args.device)
     torch.set_num_threads(args.threads)
     seed = cfg["seed"]
@@ -96,7 +107,9 @@ def train(args, cfg: dict) -> dict:
     classes = len(data["classNames"])
     for role in ("teacher", "student"):
         cfg[role]["numClasses"] = classes
-    norm = channel_stats(data["train"][0])
+    # A carry pack brings the exact statistics of the images it re-encoded.
+    norm = data.get("normalization") if not getattr(args, "train_data", None) else None
+    norm = norm or channel_stats(data["train"][0])
     train_x, train_y = data["train"]
     test_x, test_y = data["test"]
     optim_cfg = cfg["optim"]
@@ -132,7 +145,10 @@ def train(args, cfg: dict) -> dict:
     # The sampled tokens draw from their own stream, so that objectives with other layer pairs
     # (one draw a pair) still see the same augmentation as the others of their seed.
     sample_gen = torch.Generator().manual_seed(seed * 1013 + 29 + d.rank)
-    np_gen = np.random.default_rng(seed * 7919 + d.rank)  # mixup's Beta draws
+    np_gen = np.random.default_rng(seed * 7919 + d.rank)  # mixup's and cutmix's draws
+    # RandAugment's ops and stochastic depth's drops: a stream of their own, so runs without them
+    # draw everything else as before.
+    recipe_gen = torch.Generator().manual_seed(seed * 1021 + 37 + d.rank)
     per_epoch = len(train_y) // (batch * d.world)
     if args.epochs:
         steps = args.epochs * per_epoch
@@ -145,8 +161,9 @@ def train(args, cfg: dict) -> dict:
     if d.main:
         os.makedirs(out_dir, exist_ok=True)
     state_path = os.path.join(out_dir, STATE_FILE)
-    signature = run_signature(cfg, args, steps, d.world)
+    signature = run_signature(cfg, args, steps, d.world, recipe.to_json())
     first_step, epoch, order, metrics_bytes, prior_seconds = 0, -1, None, 0, 0.0
+    mix_off_epoch = None  # the first epoch that did not mix
     if args.resume and os.path.exists(state_path):
         state = load_state(state_path)
         diff = signature_diff(state["signature"], signature)
@@ -154,10 +171,11 @@ def train(args, cfg: dict) -> dict:
             raise ValueError(f"--resume: {out_dir} holds another run; it differs in " + "; ".join(diff))
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
-        restore_rngs(state["rngs"], order_gen, local_gen, np_gen, sample_gen)
+        restore_rngs(state["rngs"], order_gen, local_gen, np_gen, sample_gen, recipe_gen)
         first_step, epoch, order = state["step"], state["epoch"], state["order"]
         model.trained_heads = dict(state.get("heads", model.trained_heads))
         metrics_bytes, prior_seconds = state["metricsBytes"], state["trainSeconds"]
+        mix_off_epoch = state.get("mixOffEpoch")
         log(f"resumed at step {first_step} (epoch {epoch}) from {state_path}")
     elif os.path.exists(state_path):
         raise ValueError(f"{out_dir} already holds a run ({STATE_FILE}): pass --resume to continue it, or choose another --out")
@@ -206,13 +224,14 @@ def train(args, cfg: dict) -> dict:
             signature=signature,
             model=model.state_dict(),
             optimizer=opt.state_dict(),
-            rngs=rng_states(order_gen, local_gen, np_gen, sample_gen),
+            rngs=rng_states(order_gen, local_gen, np_gen, sample_gen, recipe_gen),
             step=step_done,
             epoch=epoch,
             order=order,
             metricsBytes=metrics.tell() if metrics else 0,
             heads=dict(model.trained_heads),
             trainSeconds=time.time() - start,
+            mixOffEpoch=mix_off_epoch,
         )
 
     if args.state_every_min and d.world == 1:
@@ -220,6 +239,12 @@ def train(args, cfg: dict) -> dict:
             signal.signal(sig, lambda *_: stop_requested.append(True))
     last_step = min(steps, first_step + args.max_steps) if args.max_steps else steps
     log(f"{phase} phase: {steps} steps x {batch} images x {d.world} process(es), {per_epoch} steps an epoch, device {d.device}")
+    if phase == "teacher" and recipe != Recipe():
+        log(f"recipe: {json.dumps(recipe.to_json())}")
+    train_xd, train_yd = on_device(train_x, d.device), on_device(train_y, d.device)
+    test_xd, test_yd = on_device(test_x, d.device), on_device(test_y, d.device)
+    order_dev = None  # this epoch's order on the device
+    mixing = None  # whether this epoch mixes
     done = first_step
     for step in range(first_step, last_step):
         if stop_requested:
@@ -228,18 +253,30 @@ def train(args, cfg: dict) -> dict:
             now = time.time() - start
             if step >= optim_cfg["warmupSteps"] and warm_end is None:
                 warm_end = now
-            if warm_end is not None and now >= budget:
-                break
+            if now >= budget and step > first_step:
+                break  # in warmup too: a budget shorter than the warmup ends there
         if step % per_epoch == 0:
             epoch += 1
             order = torch.randperm(len(train_y), generator=order_gen).numpy()
+            order_dev, mixing = None, None
+        if order_dev is None:
+            order_dev = on_device(order, d.device)
+        if mixing is None and phase == "teacher":
+            run_done = (time.time() - start) / budget if budget else epoch * per_epoch / max(1, steps)
+            mixing = mixing_on(recipe, epoch, run_done)
+            if recipe.mixes and not mixing and mix_off_epoch is None:
+                mix_off_epoch = epoch
+                log(f"mixup/cutmix off from epoch {epoch} (mixOff {recipe.mixOff})")
         at = (step % per_epoch) * batch * d.world + d.rank * batch
-        sel = order[at : at + batch]
-        x = normalize(train_x[sel], norm)
-        x = augment(x, local_gen, padding=args.crop_padding, flip=args.flip).to(d.device)
-        y = torch.from_numpy(train_y[sel]).to(d.device)
-        if phase == "teacher" and args.mixup > 0:
-            x, soft_y = mixup(x, y, classes, args.mixup, loss_cfg.get("labelSmoothing", 0.0), np_gen)
+        sel = order_dev[at : at + batch]
+        pixels = train_xd[sel]
+        if phase == "teacher" and recipe.randAugmentOps:
+            pixels = rand_augment(pixels, recipe.randAugmentOps, recipe.randAugmentMagnitude, recipe_gen)
+        x = augment(normalize(pixels, norm), local_gen, padding=args.crop_padding, flip=args.flip)
+        y = train_yd[sel]
+        soft_y = None
+        if phase == "teacher" and mixing:
+            x, soft_y, _, _ = mix_batch(x, y, classes, loss_cfg.get("labelSmoothing", 0.0), recipe, np_gen)
         if budget and warm_end is not None:
             progress = min(1.0, (time.time() - start - warm_end) / max(1.0, budget - warm_end))
             lr = 0.5 * optim_cfg["lr"] * (1 + math.cos(math.pi * progress))
@@ -248,8 +285,9 @@ def train(args, cfg: dict) -> dict:
         for g in opt.param_groups:
             g["lr"] = lr
         model.note_trained_heads(None if phase == "teacher" else loss_cfg)
-        out = net(x)
-        if phase == "teacher" and args.mixup > 0:
+        keep = drop_path_keep(recipe, model.cfg.nLayers, len(y), recipe_gen, d.device) if phase == "teacher" else None
+        out = net(x) if keep is None else net(x, keep)
+        if soft_y is not None:
             total = -(soft_y * F.log_softmax(out[0], dim=-1)).sum(-1).mean()
             terms = {"ce": total}
         elif phase == "teacher":
@@ -281,7 +319,7 @@ def train(args, cfg: dict) -> dict:
             if not math.isfinite(vals[len(names)]):
                 raise FloatingPointError(f"loss is {vals[len(names)]} at step {step}")
         if args.eval_every and (step + 1) % args.eval_every == 0 and step != steps - 1:
-            acc, count = evaluate(model, test_x, test_y, norm, d, args.eval_limit)
+            acc, count = evaluate(model, test_xd, test_yd, norm, d, args.eval_limit)
             if metrics:
                 metrics.write(json.dumps({"step": step, "testAccuracy": acc, "count": count}) + "\n")
                 metrics.flush()
@@ -304,8 +342,8 @@ def train(args, cfg: dict) -> dict:
     steps = done
     save_resumable(done)  # a --resume of a finished run trains no more steps
     train_seconds = time.time() - start
-    acc_full, count_full = evaluate(model, test_x, test_y, norm, d)
-    acc_1000, _ = evaluate(model, test_x, test_y, norm, d, 1000)
+    acc_full, count_full = evaluate(model, test_xd, test_yd, norm, d)
+    acc_1000, _ = evaluate(model, test_xd, test_yd, norm, d, 1000)
     result = {
         "phase": phase,
         "steps": steps,
@@ -319,6 +357,10 @@ def train(args, cfg: dict) -> dict:
         "testAccuracy1000": acc_1000,
         "predictionHeads": model.prediction_heads(),
     }
+    if phase == "teacher" and recipe != Recipe():
+        result["recipe"] = {**recipe.to_json(), "mixOffEpoch": mix_off_epoch, "epochs": epoch + 1}
+    if "carry" in data:
+        result["data"] = {"carry": data["carry"]}
     if metrics:
         metrics.write(json.dumps({"step": steps - 1, "testAccuracy": acc_full, "count": count_full}) + "\n")
         metrics.close()
