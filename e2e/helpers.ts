@@ -4,7 +4,13 @@ import { type MainThreadTask, mainThreadTasks, type TraceEvent } from '../script
 /** What the page exposes on window.__kd when opened with ?testhooks (see src/main.tsx). */
 export interface KdHooks {
   counters: () => Promise<{
-    counters: { dispatches: number; readbacks: number; uploadBytes: number; uniformBytes: number };
+    counters: {
+      dispatches: number;
+      submits: number;
+      readbacks: number;
+      uploadBytes: number;
+      uniformBytes: number;
+    };
     tensors: number;
     step: number;
   }>;

@@ -45,6 +45,7 @@ test('trains in the worker on WebGPU without blocking the page, with batched rea
   const perStep = {
     steps,
     dispatches: (after.counters.dispatches - before.counters.dispatches) / steps,
+    submits: (after.counters.submits - before.counters.submits) / steps,
     readbacks: (after.counters.readbacks - before.counters.readbacks) / steps,
     uploadBytes: (after.counters.uploadBytes - before.counters.uploadBytes) / steps,
     uniformBytes: (after.counters.uniformBytes - before.counters.uniformBytes) / steps,
@@ -56,6 +57,10 @@ test('trains in the worker on WebGPU without blocking the page, with batched rea
   expect(perStep.readbacks).toBeLessThan(0.2);
   expect(perStep.uploadBytes).toBeLessThan(4096);
   expect(perStep.dispatches).toBeGreaterThan(50);
+  // TF.js submits every WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE dispatches (15) and before a read:
+  // at least one a step, and no more than one per 15 dispatches plus the reads.
+  expect(perStep.submits).toBeGreaterThanOrEqual(1);
+  expect(perStep.submits).toBeLessThanOrEqual(Math.ceil(perStep.dispatches / 15) + 1);
 
   // The teacher's loss falls. Compared over fixed windows (steps 1-16 and 29-44), not the last
   // rows: how far the run has got when they are read depends on the machine's speed, and this

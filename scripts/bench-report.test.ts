@@ -16,6 +16,7 @@ function measurement(over: Partial<StepMeasurement>): StepMeasurement {
     imagesPerSec: 160,
     stepsTimed: 3,
     dispatchesPerStep: 1000,
+    submitsPerStep: 67,
     enqueueMsPerStep: 5,
     readbacksPerStep: 0.1,
     uploadBytesPerStep: 2048,

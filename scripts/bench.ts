@@ -22,6 +22,7 @@ import { benchPlan, jobsFor, torchTimedSteps } from './lib/bench-plan';
 import { type BenchReport, benchMarkdown, readmeTable, type SavedReport } from './lib/bench-report';
 import { webgpuAdapterMode } from './lib/browser';
 import { parseCli, runCli } from './lib/cli';
+import { kernelShapesOf, kernelShapesTable } from './lib/kernel-shapes-report';
 import { runTorch, type TorchSection, torchJobs } from './lib/torch-bench';
 
 const USAGE =
@@ -182,6 +183,23 @@ async function main(): Promise<void> {
   writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
   const written = [outFile];
   log(`wrote ${path.relative(process.cwd(), outFile)} (${report.durationSec} s)`);
+  // The kernel shapes are read off the programs, not timed: any run that recorded them updates
+  // the table, --quick included.
+  if (kernelShapesOf(report) && !nodeWebgpu) {
+    const perfPath = path.join(ROOT, 'docs', 'performance.md');
+    const perf = readFileSync(perfPath, 'utf8');
+    writeFileSync(
+      perfPath,
+      replaceBetween(
+        perf,
+        '<!-- kernel-shapes:begin -->',
+        '<!-- kernel-shapes:end -->',
+        kernelShapesTable(report),
+      ),
+    );
+    written.push(perfPath);
+    log('updated the kernel-shape table in docs/performance.md');
+  }
   if (!quick && !plan.partial) {
     writeBenchmarksDoc(outFile);
     written.push(path.join(ROOT, 'docs', 'BENCHMARKS.md'), path.join(ROOT, 'docs', 'performance.md'));

@@ -46,13 +46,25 @@ export const QUICK_WEBGPU_DEFAULT: BenchJob = {
   batch: 8,
 };
 
+/** The batch whose kernel shapes the WebGPU default-size job records: the preset's own. */
+export const KERNEL_SHAPES_BATCH = 64;
+
 export function jobsFor(backend: BackendName, sizes: readonly BenchSize[], quick: boolean): BenchJob[] {
   const steps = quick ? QUICK_STEPS : STEPS;
-  return sizes.map((size) =>
-    quick && backend === 'webgpu' && size === 'default'
-      ? { ...QUICK_WEBGPU_DEFAULT }
-      : { size, timedSteps: steps[size].timed, countSteps: steps[size].count, profile: steps[size].profile },
-  );
+  return sizes.map((size) => {
+    const job: BenchJob =
+      quick && backend === 'webgpu' && size === 'default'
+        ? { ...QUICK_WEBGPU_DEFAULT }
+        : {
+            size,
+            timedSteps: steps[size].timed,
+            countSteps: steps[size].count,
+            profile: steps[size].profile,
+          };
+    return backend === 'webgpu' && size === 'default'
+      ? { ...job, kernelShapesBatch: KERNEL_SHAPES_BATCH }
+      : job;
+  });
 }
 
 /** Steps PyTorch times per size, after three warm-up steps (its steps are short). */

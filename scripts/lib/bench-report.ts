@@ -153,11 +153,11 @@ export function readmeTable(report: BenchReport): string {
 
 function detailTable(report: BenchReport): string[] {
   return [
-    '| Where | Size | Step | Batch | ms / step (median) | Back-to-back ms / step | Images / s | First step ms | Warm-up ms | Dispatches | Enqueue ms | Readbacks | Upload | Uniforms | TF.js kernels | Peak tensor memory | Backend allocated | Live tensors after 2 / all steps |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| Where | Size | Step | Batch | ms / step (median) | Back-to-back ms / step | Images / s | First step ms | Warm-up ms | Dispatches | Submits | Enqueue ms | Readbacks | Upload | Uniforms | TF.js kernels | Peak tensor memory | Backend allocated | Live tensors after 2 / all steps |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...report.results.map(
       (m) =>
-        `| ${where(m)} | ${m.size} | ${m.kind} | ${m.batch} | ${fmt(m.medianStepMs, 1)} | ${fmt(m.backToBackMsPerStep, 1)} | ${fmt(m.imagesPerSec, 1)} | ${fmt(m.firstStepMs, 0)} | ${fmt(m.warmUpMs, 0)} | ${fmt(m.dispatchesPerStep)} | ${fmt(m.enqueueMsPerStep, 1)} | ${fmt(m.readbacksPerStep, 2)} | ${bytes(m.uploadBytesPerStep)} | ${bytes(m.uniformBytesPerStep)} | ${fmt(m.kernelsPerStep)} | ${bytes(m.peakBytes)} | ${bytes(m.backendBytes)} | ${m.tensorsAfter2} / ${m.tensorsAfterAll} |`,
+        `| ${where(m)} | ${m.size} | ${m.kind} | ${m.batch} | ${fmt(m.medianStepMs, 1)} | ${fmt(m.backToBackMsPerStep, 1)} | ${fmt(m.imagesPerSec, 1)} | ${fmt(m.firstStepMs, 0)} | ${fmt(m.warmUpMs, 0)} | ${fmt(m.dispatchesPerStep)} | ${fmt(m.submitsPerStep, 1)} | ${fmt(m.enqueueMsPerStep, 1)} | ${fmt(m.readbacksPerStep, 2)} | ${bytes(m.uploadBytesPerStep)} | ${bytes(m.uniformBytesPerStep)} | ${fmt(m.kernelsPerStep)} | ${bytes(m.peakBytes)} | ${bytes(m.backendBytes)} | ${m.tensorsAfter2} / ${m.tensorsAfterAll} |`,
     ),
   ];
 }

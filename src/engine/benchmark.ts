@@ -6,6 +6,7 @@
  */
 
 import { effectiveLayerPairs, patchCount, type RunConfig } from './config';
+import { type KernelShape, recordKernelShapes } from './diagnostics/kernel-shapes';
 import { headsTrainedBy } from './heads';
 import { randomSampleIndices } from './losses';
 import { countParameters } from './model-size';
@@ -13,10 +14,10 @@ import { createOptimizer, type StepKind } from './optim';
 import { MIN_STEPS_PER_READ } from './pending-metrics';
 import { applyLayers, presetConfig } from './presets';
 import { makeRng } from './random';
-import { distillMetricNames, distillStep } from './step';
+import { type Batch, distillMetricNames, distillStep } from './step';
 import * as tf from './tf';
 import { Vit } from './vit';
-import { compiledPipelineCount, warmUpPipelines } from './warm-up';
+import { COMPILE_ONLY_FLAG, compiledPipelineCount, warmUpPipelines } from './warm-up';
 
 /** Model sizes benchmarked: the tiny and default presets, and one halfway between. */
 export const BENCH_SIZES = ['tiny', 'small', 'default'] as const;
@@ -34,6 +35,8 @@ export function benchConfig(size: BenchSize): RunConfig {
 
 export interface CounterSnapshot {
   dispatches: number;
+  /** Queue submits (TF.js submits every WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE dispatches and before each read). */
+  submits: number;
   readbacks: number;
   uploadBytes: number;
   uniformBytes: number;
@@ -57,6 +60,12 @@ export interface StepMeasureOptions {
   kinds?: readonly StepKind[];
   /** Steps of the loss trace, the first of them timed apart (default 3, at least 1). */
   traceSteps?: number;
+  /**
+   * Record the fast step's kernel shapes (diagnostics/kernel-shapes.ts) at this batch, after
+   * everything else: one step traced in TF.js's compile-only mode, so a batch too slow to run on
+   * an emulated GPU (the default preset's 64) still gives its programs, dispatch sizes and all.
+   */
+  kernelShapesBatch?: number;
   /**
    * Compile the steps' pipelines in parallel first, as a run does (warm-up.ts): default true.
    * firstStepMs is then the first step after it, and warmUpMs its own time.
@@ -97,6 +106,14 @@ export interface StepMeasurement {
   stepsTimed: number;
   /** Per step over `countSteps` back-to-back steps; null where the backend is not WebGPU. */
   dispatchesPerStep: number | null;
+  /** Queue submits per step, counted as the dispatches. */
+  submitsPerStep: number | null;
+  /**
+   * Every kernel of one fast step at `kernelShapesBatch` (WebGPU only): threads, loop iterations
+   * of the busiest thread, FLOPs and bytes per dispatch; null where not recorded.
+   */
+  kernelShapes?: KernelShape[] | null;
+  kernelShapesBatch?: number | null;
   /** The steps' own readbacks, plus the metrics read over max(countSteps, MIN_STEPS_PER_READ). */
   readbacksPerStep: number | null;
   uploadBytesPerStep: number | null;
@@ -127,7 +144,8 @@ export interface StepMeasurement {
 /** One step kind, set up on a shared teacher and batch. */
 interface StepRig {
   kind: StepKind;
-  step: () => tf.Tensor1D;
+  /** One step on the shared batch, or on another one. */
+  step: (batch?: Batch) => tf.Tensor1D;
   student: Vit;
   dispose: () => void;
 }
@@ -148,7 +166,6 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
   const teacher = Vit.create(config.teacher, config.seed, false);
   const pairs = effectiveLayerPairs(config.loss, config.student, config.teacher);
   const names = distillMetricNames(config.loss);
-  const tokens = batch * patchCount(config.student);
   // A fixed batch, uploaded once: the trainer's batches come from a GPU-resident dataset.
   const imageSize = config.teacher.imageSize;
   const images = tf.randomNormal(
@@ -172,22 +189,25 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
     return {
       kind,
       student,
-      step: () =>
-        distillStep(
+      step: (other?: Batch) => {
+        // Another batch (the kernel report's) takes the preset's K, as the preset's step does.
+        const batchTensors = other ?? { images, labels };
+        const n = batchTensors.images.shape[0] * patchCount(config.student);
+        const k = Math.min(other ? base.loss.k : config.loss.k, n);
+        return distillStep(
           {
             student,
             teacher,
             optimizer,
-            loss: config.loss,
+            loss: { ...config.loss, k },
             pairs,
             lr: config.optim.lr,
-            sampleIndices: pairs.map(() =>
-              randomSampleIndices(tokens, Math.min(config.loss.k, tokens), sampleRng),
-            ),
+            sampleIndices: pairs.map(() => randomSampleIndices(n, k, sampleRng)),
             fused: kind === 'fast',
           },
-          { images, labels },
-        ),
+          batchTensors,
+        );
+      },
       dispose: () => {
         student.dispose();
         optimizer.dispose();
@@ -278,6 +298,7 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
         before && enqueued && after && opts.countSteps > 0
           ? {
               dispatches: (after.dispatches - before.dispatches) / opts.countSteps,
+              submits: (after.submits - before.submits) / opts.countSteps,
               readbacks:
                 (enqueued.readbacks - before.readbacks) / opts.countSteps +
                 (after.readbacks - enqueued.readbacks) / readSpan,
@@ -306,6 +327,12 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
       }
     }
     const memory = tf.memory() as { numTensors: number; numBytesAllocatedInGPU?: number };
+    // Last: the compile-only step leaves the fast rig's weights as garbage.
+    const fastRig = rigs.find((r) => r.kind === 'fast');
+    const shapes =
+      opts.kernelShapesBatch && fastRig && tf.getBackend() === 'webgpu'
+        ? compileOnlyKernelShapes(fastRig, opts.kernelShapesBatch, config)
+        : null;
     return rigs.map((r, i) => {
       const sorted = [...times[i]!].sort((a, b) => a - b);
       const backToBack = backToBackMs[i] ?? null;
@@ -329,6 +356,10 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
         imagesPerSec: (batch * 1000) / medianStepMs,
         stepsTimed: sorted.length,
         dispatchesPerStep: counts[i]?.dispatches ?? null,
+        submitsPerStep: counts[i]?.submits ?? null,
+        ...(r.kind === 'fast' && shapes
+          ? { kernelShapes: shapes, kernelShapesBatch: opts.kernelShapesBatch }
+          : {}),
         readbacksPerStep: counts[i]?.readbacks ?? null,
         uploadBytesPerStep: counts[i]?.uploadBytes ?? null,
         uniformBytesPerStep: counts[i]?.uniformBytes ?? null,
@@ -347,5 +378,36 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
     for (const r of rigs) r.dispose();
     teacher.dispose();
     tf.dispose([images, labels]);
+  }
+}
+
+/**
+ * The kernels of one step of `rig` on a batch of `batch` images, traced in TF.js's compile-only
+ * mode: every program is built, fitted and handed to the backend as in a real step, and none
+ * runs (so the rig's weights are garbage afterwards). e2e/benchmark.spec.ts checks that a traced
+ * step records the same kernels as a dispatched one.
+ */
+function compileOnlyKernelShapes(rig: StepRig, batch: number, config: RunConfig): KernelShape[] {
+  const size = config.teacher.imageSize;
+  const images = tf.zeros([batch, size, size, config.teacher.channels]) as tf.Tensor4D;
+  const labels = tf.zeros([batch], 'int32') as tf.Tensor1D;
+  const env = tf.env();
+  const previous = env.getBool(COMPILE_ONLY_FLAG);
+  const cache = (tf.backend() as unknown as { pipelineCache: Record<string, unknown> }).pipelineCache;
+  const known = new Set(Object.keys(cache));
+  env.set(COMPILE_ONLY_FLAG, true);
+  try {
+    const { result, shapes } = recordKernelShapes(() => rig.step({ images, labels }));
+    result.dispose();
+    return shapes;
+  } finally {
+    env.set(COMPILE_ONLY_FLAG, previous);
+    tf.dispose([images, labels]);
+    // Pipelines still compiling would make a later real run of the same shader throw: drop them.
+    for (const key of Object.keys(cache)) {
+      if (known.has(key) || !(cache[key] instanceof Promise)) continue;
+      (cache[key] as Promise<unknown>).catch(() => {});
+      delete cache[key];
+    }
   }
 }

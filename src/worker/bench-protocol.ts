@@ -14,6 +14,8 @@ export interface BenchJob {
   /** Both kinds unless set: an emulated default-size step is slow enough to count the fast one alone. */
   kinds?: StepKind[];
   traceSteps?: number;
+  /** Record the fast step's kernel shapes at this batch (compile-only trace; see measureStepPair). */
+  kernelShapesBatch?: number;
   /** Compile the pipelines before the first step (default true; false measures the cold first step). */
   warmUp?: boolean;
 }

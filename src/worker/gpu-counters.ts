@@ -1,6 +1,6 @@
 /**
- * Counts what the training step asks of the GPU, by wrapping three WebGPU entry points in
- * this worker: compute dispatches, readbacks (mapAsync for reading) and uploads. TF.js
+ * Counts what the training step asks of the GPU, by wrapping four WebGPU entry points in
+ * this worker: compute dispatches, queue submits, readbacks (mapAsync for reading) and uploads. TF.js
  * uploads tensor data by writing into buffers mapped at creation (getMappedRange on a
  * non-readable buffer) and uniforms with queue.writeBuffer; both count, uniforms apart.
  * Counting is a few integer additions per call, so it stays on.
@@ -8,6 +8,8 @@
 
 export interface GpuCounters {
   dispatches: number;
+  /** Command buffers handed to the queue (GPUQueue.submit calls). */
+  submits: number;
   readbacks: number;
   /** Bytes of tensor data written to the GPU (mapped-at-creation buffers, writeBuffer to non-uniform buffers). */
   uploadBytes: number;
@@ -15,7 +17,7 @@ export interface GpuCounters {
   uniformBytes: number;
 }
 
-const counters: GpuCounters = { dispatches: 0, readbacks: 0, uploadBytes: 0, uniformBytes: 0 };
+const counters: GpuCounters = { dispatches: 0, submits: 0, readbacks: 0, uploadBytes: 0, uniformBytes: 0 };
 let installed = false;
 
 export function installGpuCounters(): boolean {
@@ -48,6 +50,11 @@ export function installGpuCounters(): boolean {
   };
 
   const queue = g.GPUQueue.prototype;
+  const submit = queue.submit;
+  queue.submit = function (this: GPUQueue, ...args: Parameters<typeof submit>) {
+    counters.submits += 1;
+    return submit.apply(this, args);
+  };
   const writeBuffer = queue.writeBuffer;
   queue.writeBuffer = function (
     this: GPUQueue,
