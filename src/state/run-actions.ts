@@ -6,7 +6,7 @@
 import type { LossConfig } from '../engine/config';
 import { type CommandBody, WorkerBridge } from '../worker/bridge';
 import type { DataSource, MapView, ProbeImage, TeacherSource, WorkerEvent } from '../worker/protocol';
-import { fetchPretrainedTeacher, pretrainedTeacherFor, teacherFitsData } from './pretrained-teachers';
+import { pretrainedTeacherFor, siteTeacher, teacherFitsData } from './pretrained-teachers';
 import { starterSource } from './site-data';
 import { useAppStore } from './store';
 import { applyWorkerEvent } from './worker-events';
@@ -98,13 +98,22 @@ async function pretrainedTeacherSource(): Promise<TeacherSource | undefined> {
   if (teacherChoice !== 'pretrained') return undefined;
   const shipped = pretrainedTeacherFor(config);
   if (!shipped || !teacherFitsData(shipped, dataInfo?.name)) return undefined;
-  return { kind: 'checkpoint', ...(await fetchPretrainedTeacher(shipped)) };
+  // The worker downloads it, saying how far it is.
+  return { kind: 'site', ...siteTeacher(shipped) };
+}
+
+type StartOptions = { paused?: boolean; resumeSaved?: string; teacher?: TeacherSource };
+/** How the last run was started: "Retry" after a failed download starts it the same way. */
+let lastStart: StartOptions = {};
+
+/** Starts the last run again the way it was started (after a download failed or stalled). */
+export function retryStart(): Promise<boolean> {
+  return startRun(lastStart);
 }
 
 /** Starts a new run with the edited config, or continues the run saved under `resumeSaved`. */
-export async function startRun(
-  options: { paused?: boolean; resumeSaved?: string; teacher?: TeacherSource } = {},
-): Promise<boolean> {
+export async function startRun(options: StartOptions = {}): Promise<boolean> {
+  lastStart = options;
   const store = useAppStore.getState();
   if (store.configProblems.length && !options.resumeSaved) {
     store.notify({ kind: 'error', message: `Fix the settings first: ${store.configProblems.join('; ')}.` });
@@ -116,6 +125,7 @@ export async function startRun(
   }
   store.archiveRun();
   store.clearMaps();
+  store.downloadProgress(null);
   const runId = ++currentRunId;
   const saveId = options.resumeSaved ?? newSaveId();
   currentSaveId = saveId;
@@ -213,19 +223,7 @@ export async function analyzeImages(images: ProbeImage[]): Promise<void> {
     // Before any run, the shipped teacher for these settings judges them (when there is one).
     const shipped = runtime.status === 'idle' ? pretrainedTeacherFor(config) : null;
     if (!shipped) return;
-    let files: Awaited<ReturnType<typeof fetchPretrainedTeacher>>;
-    try {
-      files = await fetchPretrainedTeacher(shipped);
-    } catch (err) {
-      useAppStore.getState().notify({ kind: 'error', message: errorMessage(err) });
-      return;
-    }
-    await command({
-      type: 'images.analyze',
-      images,
-      pair: mapView.pair,
-      teacher: { name: shipped.name, ...files },
-    });
+    await command({ type: 'images.analyze', images, pair: mapView.pair, teacher: siteTeacher(shipped) });
     return;
   }
   await command({ type: 'images.analyze', images, pair: mapView.pair });

@@ -50,6 +50,11 @@ export function applyWorkerEvent(event: WorkerEvent, ctx: EventContext): void {
     case 'maps':
       if (ctx.isCurrent(event.runId)) store.mapsArrived(event.maps, event.step, event.phase);
       break;
+    case 'download.progress': {
+      const { type: _, ...progress } = event;
+      store.downloadProgress(progress);
+      break;
+    }
     case 'images.result':
       store.imagesAnalyzed(event.results, event.across);
       break;

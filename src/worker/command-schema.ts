@@ -33,10 +33,14 @@ export const dataSourceSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-/** How a run gets its teacher. */
+/** A teacher shipped with the site: its name and the absolute URL of its folder (model.json, weights.bin). */
+const siteTeacherSchema = z.strictObject({ name: z.string(), url: z.string() });
+
+/** How a run gets its teacher: trained here, from a checkpoint the page has, or shipped (the worker downloads it). */
 export const teacherSourceSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('train') }),
   z.strictObject({ kind: z.literal('checkpoint'), manifest, weights: z.instanceof(ArrayBuffer) }),
+  siteTeacherSchema.extend({ kind: z.literal('site') }),
 ]);
 
 /**
@@ -100,7 +104,7 @@ export const commandSchema = z.discriminatedUnion('type', [
     images: z.array(probeImageSchema).max(64),
     pair: count,
     /** Before any run: the shipped teacher to judge them with (ignored while a run exists). */
-    teacher: z.strictObject({ name: z.string(), manifest, weights: z.instanceof(ArrayBuffer) }).optional(),
+    teacher: siteTeacherSchema.optional(),
   }),
   z.strictObject({ type: z.literal('model.export'), requestId }),
   /** Save the run now (the page is being hidden or closed): best effort, the worker may die first. */

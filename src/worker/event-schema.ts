@@ -186,6 +186,20 @@ export const workerEventSchema = z.discriminatedUnion('type', [
     tensors: z.number().int(),
     step: z.number().int(),
   }),
+  /**
+   * How far a download of the site's files is (the starter set, a CIFAR archive, a shipped
+   * teacher): bytes read against the responses' length (download.ts).
+   */
+  z.strictObject({
+    type: z.literal('download.progress'),
+    label: z.string(),
+    loadedBytes: z.number().nonnegative(),
+    /** Null while some file's length is unknown. */
+    totalBytes: z.number().nonnegative().nullable(),
+    state: z.enum(['loading', 'stalled', 'done', 'failed']),
+    /** Why it failed or is stalled, in words. */
+    message: z.string().nullable(),
+  }),
   /** Acknowledges a command that has no other answer. */
   z.strictObject({ type: z.literal('ok'), requestId }),
   z.strictObject({

@@ -35,5 +35,6 @@ export type ModelMaps = z.infer<typeof modelMapsSchema>;
 export type MapsPayload = z.infer<typeof mapsPayloadSchema>;
 export type Prediction = z.infer<typeof predictionSchema>;
 export type ImageAnalysis = z.infer<typeof imageAnalysisSchema>;
+export type DownloadProgress = Omit<Extract<WorkerEvent, { type: 'download.progress' }>, 'type'>;
 
 export type { BackendName };

@@ -2,6 +2,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { evaluateNow, pauseRun, resetRun, resumeRun, startRun, stepRun } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
 import { useStatus } from '../runtime/StatusBadge';
+import { DownloadStatus } from './DownloadStatus';
 
 function formatEta(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '–';
@@ -80,6 +81,7 @@ export function RunControls() {
           <span>ETA {formatEta(etaSeconds)}</span>
         </div>
         <progress max={1} value={fraction} aria-label="Progress of the current phase" />
+        <DownloadStatus />
         {reason && (
           <p className="warning" role="status">
             {reason}
