@@ -130,7 +130,12 @@ test('Tab reaches every control in page order, and an axe-core scan finds nothin
   page,
 }) => {
   await dropPhoto(page, 'square.png');
-  await expect(page.getByRole('article', { name: 'Image square.png' })).toBeVisible({ timeout: 60_000 });
+  // Judged by both models (their maps are in the card) before the page's controls are listed.
+  await expect(
+    page
+      .getByRole('article', { name: 'Image square.png' })
+      .getByRole('img', { name: 'student intra-image relation of square.png' }),
+  ).toBeVisible({ timeout: 60_000 });
 
   // Every element Tab can stop at, in page order (none with a positive tabindex), ...
   const focusable = await page.evaluate(() => {

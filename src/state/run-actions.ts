@@ -3,7 +3,7 @@
  * maps, images, export. The worker bridge (worker/bridge.ts) carries the commands; the events
  * coming back update the store through worker-events.ts.
  */
-import type { LossConfig } from '../engine/config';
+import type { LossConfig, RunConfig } from '../engine/config';
 import { type CommandBody, WorkerBridge } from '../worker/bridge';
 import type { DataSource, MapView, ProbeImage, TeacherSource, WorkerEvent } from '../worker/protocol';
 import { pretrainedTeacherFor, siteTeacher, teacherFitsData } from './pretrained-teachers';
@@ -58,6 +58,19 @@ export async function initBackend(): Promise<boolean> {
     store.runtimeFailed(errorMessage(err));
     return false;
   }
+}
+
+/**
+ * Step times of `config` on the active backend, per phase, for the estimate before Start: the
+ * worker measures a few steps (or remembers them), or says why it does not on this backend.
+ */
+export async function requestStepTimes(
+  config: RunConfig,
+  phases: ('teacher' | 'student')[],
+): Promise<Omit<Extract<WorkerEvent, { type: 'backend.estimate' }>, 'type' | 'requestId'>> {
+  const event = await bridge.request({ type: 'backend.estimate', config, phases });
+  if (event.type !== 'backend.estimate') throw new Error(`Expected step times, got ${event.type}.`);
+  return { timings: event.timings, unmeasured: event.unmeasured };
 }
 
 /** Ends the current worker and starts a fresh one with the same backend choice. */

@@ -73,6 +73,16 @@ export const commandSchema = z.discriminatedUnion('type', [
     /** The config `auto` times its candidates on (absent: the first backend that passes its self-test). */
     config: runConfigSchema.optional(),
   }),
+  /** The step time of `config` on the active backend, per phase, for the estimate before Start. */
+  z.strictObject({
+    type: z.literal('backend.estimate'),
+    requestId,
+    config: runConfigSchema,
+    phases: z
+      .array(z.enum(['teacher', 'student']))
+      .min(1)
+      .max(2),
+  }),
   z.strictObject({ type: z.literal('data.load'), requestId, source: dataSourceSchema }),
   /** Start a run (teacher phase first unless a teacher is given), or continue the saved one. */
   z.strictObject({

@@ -116,7 +116,7 @@ describe('a download with progress', () => {
       (p) => reports.push(p),
       async (d) => readAll(await d.fetch('/x')),
       {
-        fetch: async (_url, init) => (init?.signal?.throwIfAborted(), r.response),
+        fetch: async () => r.response,
         stallNoticeMs: 60,
         stallAbortMs: 200,
       },
@@ -130,6 +130,36 @@ describe('a download with progress', () => {
     );
     expect(reports.map((p) => p.state)).toContain('stalled');
     expect(reports.at(-1)).toMatchObject({ state: 'failed', message: (error as Error).message });
+  });
+
+  it('says where a connection broke off, not that the file is corrupt', async () => {
+    const reports: DownloadProgress[] = [];
+    let feed!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        feed = c;
+      },
+    });
+    const done = withDownload(
+      'the CIFAR-10 starter set',
+      (p) => reports.push(p),
+      // A reader that, like the starter's, wraps whatever error reading gives in its own words.
+      async (d) =>
+        readAll(await d.fetch('/x')).catch((e: unknown) => {
+          throw new Error(`could not be decompressed (${(e as Error).message})`);
+        }),
+      { fetch: async () => new Response(body, { headers: { 'Content-Length': '31000000' } }) },
+    );
+    await tick();
+    feed.enqueue(new Uint8Array(5_000_000));
+    await tick();
+    feed.error(new TypeError('network error'));
+    const error = (await done.catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(DownloadError);
+    expect(error.message).toBe(
+      'Downloading the CIFAR-10 starter set broke off at 5 of 31 MB (network error). Check the connection and retry.',
+    );
+    expect(reports.at(-1)).toMatchObject({ state: 'failed', loadedBytes: 5_000_000, message: error.message });
   });
 
   it('reports a failed request once, with its message, and rethrows it', async () => {

@@ -66,6 +66,7 @@ export class Download {
   private state: DownloadState = 'loading';
   private message: string | null = null;
   private stallError: DownloadError | null = null;
+  private networkError: DownloadError | null = null;
   private readonly watchdog: ReturnType<typeof setInterval>;
 
   constructor(
@@ -104,26 +105,41 @@ export class Download {
     const scale = encoding === 'identity' ? 1 : known && decodedBytes ? length / decodedBytes : null;
     file.total = known && scale !== null ? length : null;
     if (!res.body) return res;
+    const reader = res.body.getReader();
     const { signal } = this.controller;
-    const counted = res.body.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        // An abandoned (stalled) download errors its reader at once, whatever the body does.
-        start: (controller) => {
-          if (signal.aborted) controller.error(signal.reason);
-          else signal.addEventListener('abort', () => controller.error(signal.reason), { once: true });
-        },
-        transform: (chunk, controller) => {
-          file.loaded += chunk.length * (scale ?? 1);
-          this.lastByteAt = this.now();
-          if (this.state === 'stalled') {
-            this.state = 'loading';
-            this.message = null;
-          }
-          this.post(false);
-          controller.enqueue(chunk);
-        },
-      }),
-    );
+    // An abandoned (stalled) download ends its body's pending read at once, whatever the host does.
+    signal.addEventListener('abort', () => void reader.cancel(signal.reason).catch(() => {}), { once: true });
+    const counted = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+          if (signal.aborted) throw signal.reason;
+        } catch (err) {
+          // The connection broke off (or the stall watchdog gave up): say so, not "corrupt file".
+          this.networkError ??= new DownloadError(
+            `Downloading ${this.label} broke off at ${formatDownloaded(this.progress().loadedBytes, this.progress().totalBytes)} ` +
+              `(${err instanceof Error ? err.message : String(err)}). Check the connection and retry.`,
+          );
+          void reader.cancel().catch(() => {});
+          controller.error(this.stallError ?? this.networkError);
+          return;
+        }
+        if (chunk.done) {
+          controller.close();
+          return;
+        }
+        file.loaded += chunk.value.length * (scale ?? 1);
+        this.lastByteAt = this.now();
+        if (this.state === 'stalled') {
+          this.state = 'loading';
+          this.message = null;
+        }
+        this.post(false);
+        controller.enqueue(chunk.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
     return new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers });
   }
 
@@ -142,7 +158,7 @@ export class Download {
    * stall that cut it short, when that was the cause, else `err` itself. Reports the failure once.
    */
   failure(err: unknown): unknown {
-    const error = this.stallError ?? err;
+    const error = this.stallError ?? this.networkError ?? err;
     if (this.state !== 'failed' && this.state !== 'done') {
       clearInterval(this.watchdog);
       this.state = 'failed';

@@ -22,6 +22,8 @@ const isObject = (v: unknown) => typeof v === 'object' && v !== null;
 const engineObject = <T>(what: string) => z.custom<T>(isObject, `expected ${what}`);
 const floats = z.custom<Float32Array>((v) => v instanceof Float32Array, 'expected a Float32Array');
 
+const stepTimingSchema = z.strictObject({ msPerStep: z.number(), cutShort: z.boolean() });
+
 export const runStatusSchema = z.enum(['loading', 'training', 'paused', 'done', 'idle']);
 
 /** The three relation maps of one model for the current view. */
@@ -77,6 +79,17 @@ export const workerEventSchema = z.discriminatedUnion('type', [
     requestId,
     backend: engineObject<ActiveBackend>('a backend description'),
     selfTests: z.array(engineObject<SelfTestResult>('a self-test result')),
+  }),
+  /** Step times for the estimate before Start (backend.estimate), or why there are none. */
+  z.strictObject({
+    type: z.literal('backend.estimate'),
+    requestId,
+    /** Milliseconds a step per phase asked for; `cutShort`: at least that long. */
+    timings: z
+      .strictObject({ teacher: stepTimingSchema.optional(), student: stepTimingSchema.optional() })
+      .nullable(),
+    /** Why nothing was measured (null when timings are there). */
+    unmeasured: z.string().nullable(),
   }),
   z.strictObject({
     type: z.literal('data.ready'),

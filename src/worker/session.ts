@@ -67,7 +67,8 @@ export class Session implements LoopHost {
   async handle(cmd: Command): Promise<void> {
     switch (cmd.type) {
       case 'backend.init':
-        throw new Error('backend.init is handled by the worker entry');
+      case 'backend.estimate':
+        throw new Error(`${cmd.type} is handled by the worker entry`);
       case 'data.load': {
         const dataset = await this.loadData(cmd.source);
         this.post({

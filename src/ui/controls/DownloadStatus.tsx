@@ -14,9 +14,8 @@ export function DownloadStatus() {
   if (download.state === 'failed') {
     return (
       <div className="download-status warning" role="alert" data-testid="download">
-        <span>
-          Downloading {download.label} failed at {extent}: {download.message}
-        </span>{' '}
+        {/* The worker's message says what broke and where ("… broke off at 12 of 31 MB …"). */}
+        <span>{download.message ?? `Downloading ${download.label} failed at ${extent}.`}</span>{' '}
         {runFailed && (
           <button type="button" onClick={() => void retryStart()}>
             Retry
