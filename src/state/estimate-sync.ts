@@ -94,7 +94,12 @@ async function update(key: string): Promise<void> {
     const alt = await estimateFor(withPreset(config, preset), teacherChoice, dataName);
     if (latest !== key || alt.seconds === null || alt.seconds > LONG_RUN_SECONDS) return;
     useEstimateStore.setState({
-      alternative: { preset, title: findPreset(preset)?.title ?? preset, seconds: alt.seconds },
+      // "Tiny", not "Tiny (fast demo)": the offer is one short sentence.
+      alternative: {
+        preset,
+        title: (findPreset(preset)?.title ?? preset).replace(/\s*\(.*\)$/, ''),
+        seconds: alt.seconds,
+      },
     });
   } catch {
     // The worker is restarting or busy with a failure of its own: no estimate, nothing to report.

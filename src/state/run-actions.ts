@@ -7,6 +7,7 @@ import type { LossConfig, RunConfig } from '../engine/config';
 import { type CommandBody, WorkerBridge } from '../worker/bridge';
 import type { DataSource, MapView, ProbeImage, TeacherSource, WorkerEvent } from '../worker/protocol';
 import { pretrainedTeacherFor, siteTeacher, teacherFitsData } from './pretrained-teachers';
+import { runViewsAt, viewsToRestore } from './run-views';
 import { starterSource } from './site-data';
 import { useAppStore } from './store';
 import { applyWorkerEvent } from './worker-events';
@@ -31,7 +32,11 @@ function newSaveId(): string {
 
 const bridge = new WorkerBridge({
   onEvent: (event) =>
-    applyWorkerEvent(event, { isCurrent: (runId) => runId === currentRunId, recoverFromDeviceLoss }),
+    applyWorkerEvent(event, {
+      isCurrent: (runId) => runId === currentRunId,
+      recoverFromDeviceLoss,
+      keepViews,
+    }),
   onMalformed: (message) => useAppStore.getState().notify({ kind: 'error', message }),
   onCrash: (message) => {
     useAppStore.getState().runtimeFailed(message);
@@ -45,6 +50,26 @@ const bridge = new WorkerBridge({
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Keeps the page's views of the run (curves, map timeline) with its save at `step`, so continuing
+ * it after a reload shows them whole. Best effort: a failure costs only the views.
+ */
+function keepViews(step: number): void {
+  const s = useAppStore.getState();
+  if (!currentSaveId || s.run.status === 'done') return;
+  void bridge
+    .request({ type: 'saved.keepViews', id: currentSaveId, views: runViewsAt(s, step) })
+    .catch(() => {});
+}
+
+/** Puts back the views kept with saved run `id` (none kept: the run's history starts where it resumes). */
+async function restoreViews(id: string): Promise<void> {
+  const event = await bridge.request({ type: 'saved.views', id }).catch(() => null);
+  if (event?.type !== 'saved.views' || !event.saved) return;
+  const { mapTimeline, ...rows } = viewsToRestore(event.saved);
+  useAppStore.setState((s) => ({ run: { ...s.run, ...rows }, mapTimeline }));
 }
 
 /** Starts (or restarts) TF.js in the worker on the chosen backend, with fallback. */
@@ -144,6 +169,7 @@ export async function startRun(options: StartOptions = {}): Promise<boolean> {
   currentSaveId = saveId;
   store.runStarted(runId, store.config.optim.teacherSteps);
   try {
+    if (options.resumeSaved) await restoreViews(options.resumeSaved);
     await ensureData();
     const teacher = options.teacher ?? (options.resumeSaved ? undefined : await pretrainedTeacherSource());
     await bridge.request({
@@ -268,8 +294,11 @@ export const deleteSavedRun = (id: string) => command({ type: 'saved.delete', id
  * reload or a closed tab ends the worker, usually before its read and write finish.
  */
 export function saveRunNow(): void {
-  const { status } = useAppStore.getState().run;
-  if (status === 'training' || status === 'paused') void bridge.request({ type: 'run.save' }).catch(() => {});
+  const { status, step } = useAppStore.getState().run;
+  if (status === 'training' || status === 'paused') {
+    keepViews(step);
+    void bridge.request({ type: 'run.save' }).catch(() => {});
+  }
 }
 
 /** After a lost GPU device: a fresh worker (new device, or a fallback backend) continues from the checkpoint. */

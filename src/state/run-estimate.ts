@@ -62,14 +62,18 @@ export function planSeconds(plan: StartPlan, times: StepTimes): number | null {
   return (plan.teacherSteps * teacher + plan.studentSteps * student * plan.students) / 1000;
 }
 
-/** "under a minute", "about 1 min", "about 50 min", "about 2 h 35 min". */
-export function formatAbout(seconds: number): string {
-  if (seconds < 45) return 'under a minute';
+/** "1 min", "50 min", "2 h 34 min": a duration to the minute (at least 1). */
+export function formatMinutes(seconds: number): string {
   const minutes = Math.max(1, Math.round(seconds / 60));
-  if (minutes < 60) return `about ${minutes} min`;
+  if (minutes < 60) return `${minutes} min`;
   const h = Math.floor(minutes / 60);
   const m = minutes % 60;
-  return m === 0 ? `about ${h} h` : `about ${h} h ${m} min`;
+  return m === 0 ? `${h} h` : `${h} h ${m} min`;
+}
+
+/** "under a minute", "about 1 min", "about 50 min", "about 2 h 34 min". */
+export function formatAbout(seconds: number): string {
+  return seconds < 45 ? 'under a minute' : `about ${formatMinutes(seconds)}`;
 }
 
 /** The config Start would run after picking `preset` (what applyPreset keeps: seed, data, backend). */

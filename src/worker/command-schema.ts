@@ -61,6 +61,33 @@ export const probeImageSchema = z.strictObject({
   rgb: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array'),
 });
 
+/** A chart row: its step and one number per series (NaN or infinite too: a loss that blew up is shown). */
+type ViewRow = { step: number; [series: string]: number | undefined };
+const chartRow = z.custom<ViewRow>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { step?: unknown }).step === 'number' &&
+    Object.values(v).every((x) => x === undefined || typeof x === 'number'),
+  'expected a chart row (a step and numbers)',
+);
+/**
+ * The page's views of a run, kept with its save: its chart rows and weight markers, and the
+ * relation-map timeline (the page's own snapshots, checked as objects: the page made them and
+ * reads them back). Bounded by the page: rows as the charts keep them, at most 100 snapshots.
+ */
+export const runViewsSchema = z.strictObject({
+  /** The step they were read at: what comes after belongs to steps not saved yet. */
+  step: count,
+  teacherRows: z.array(chartRow),
+  studentRows: z.array(chartRow),
+  accuracyRows: z.array(chartRow),
+  markers: z.array(z.strictObject({ step: z.number(), label: z.string() })),
+  mapTimeline: z
+    .array(z.custom<object>((v) => typeof v === 'object' && v !== null, 'expected a map snapshot'))
+    .max(1000),
+});
+
 /** A save slot's id: letters, digits and dashes (the page makes them). */
 const saveId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'a save id is 1-64 letters, digits or dashes');
 
@@ -121,6 +148,10 @@ export const commandSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('run.save'), requestId }),
   z.strictObject({ type: z.literal('saved.list'), requestId }),
   z.strictObject({ type: z.literal('saved.delete'), requestId, id: saveId }),
+  /** Keep the page's views of a saved run (curves, map timeline) in its slot. */
+  z.strictObject({ type: z.literal('saved.keepViews'), requestId, id: saveId, views: runViewsSchema }),
+  /** The views kept for a saved run (answered with saved.views). */
+  z.strictObject({ type: z.literal('saved.views'), requestId, id: saveId }),
   z.strictObject({ type: z.literal('debug.counters'), requestId }),
   /** Test hooks: poison the loss with NaN, or destroy the GPU device. */
   z.strictObject({ type: z.literal('debug.fault'), requestId, fault: z.enum(['nan', 'device-lost']) }),

@@ -11,7 +11,7 @@ import { runConfigSchema } from '../engine/config-schema';
 import type { MetricRow } from '../engine/pending-metrics';
 import type { SelfTestResult } from '../engine/selftest';
 import type { EvalResult } from '../engine/trainer';
-import { describeIssues, mapViewSchema } from './command-schema';
+import { describeIssues, mapViewSchema, runViewsSchema } from './command-schema';
 import type { GpuCounters } from './gpu-counters';
 
 const requestId = z.number().int().nonnegative();
@@ -191,6 +191,12 @@ export const workerEventSchema = z.discriminatedUnion('type', [
         openElsewhere: z.boolean(),
       }),
     ),
+  }),
+  /** The views kept with a saved run, and the phase and step of its checkpoint; null when none were kept. */
+  z.strictObject({
+    type: z.literal('saved.views'),
+    requestId,
+    saved: z.strictObject({ views: runViewsSchema, phase, step: z.number().int() }).nullable(),
   }),
   z.strictObject({
     type: z.literal('debug.counters'),

@@ -8,6 +8,7 @@ import { effectiveLayerPairs } from '../engine/config';
 import type { Dataset } from '../engine/data/dataset';
 import { memoryProblem } from '../engine/memory-budget';
 import * as tf from '../engine/tf';
+import { runViewsSchema } from './command-schema';
 import { dataSourceKey, loadDataSource } from './data-source';
 import type { DownloadProgress } from './download';
 import { readGpuCounters } from './gpu-counters';
@@ -157,6 +158,20 @@ export class Session implements LoopHost {
       case 'saved.delete':
         await this.saved.delete(cmd.id);
         return this.ok(cmd.requestId);
+      case 'saved.keepViews':
+        await this.saved.saveViews(cmd.id, cmd.views);
+        return this.ok(cmd.requestId);
+      case 'saved.views': {
+        const kept = await this.saved.loadViews(cmd.id);
+        // Views of an older page may not parse: then there are none, and the run goes on without them.
+        const views = kept ? runViewsSchema.safeParse(kept.views) : null;
+        this.post({
+          type: 'saved.views',
+          requestId: cmd.requestId,
+          saved: kept && views?.success ? { views: views.data, phase: kept.phase, step: kept.step } : null,
+        });
+        return;
+      }
       case 'debug.counters':
         this.post({
           type: 'debug.counters',

@@ -198,7 +198,11 @@ export function TrainingCharts() {
             logScale={false}
             yLabel="accuracy"
             height={160}
-            stepsTotal={showStudentAccuracy ? studentEnd : teacherEnd}
+            stepsTotal={
+              showStudentAccuracy || (phase === 'student' && !teacherAccuracy.length)
+                ? studentEnd
+                : teacherEnd
+            }
             yRange={ACCURACY_RANGE}
           />
         );

@@ -1,6 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useEstimateStore } from '../../state/estimate-sync';
-import { formatAbout, LONG_RUN_SECONDS } from '../../state/run-estimate';
+import { formatAbout, formatMinutes, LONG_RUN_SECONDS } from '../../state/run-estimate';
 import { useAppStore } from '../../state/store';
 
 /** "wasm, 2 threads", "webgpu, emulated", "webgl": where the estimate was measured. */
@@ -39,8 +39,11 @@ export function RunEstimate() {
     return <span data-testid="estimate">No estimate before Start: {estimate.unmeasured}.</span>;
   if (estimate.status !== 'ready' || estimate.seconds === null) return null;
   const long = estimate.seconds > LONG_RUN_SECONDS;
-  const about = formatAbout(estimate.seconds);
-  const text = `${estimate.atLeast ? 'At least' : about[0]!.toUpperCase()}${estimate.atLeast ? ` ${about}` : about.slice(1)} here (${where})`;
+  // A measurement cut short by its time cap is a lower bound, and says so.
+  const about = estimate.atLeast
+    ? `at least ${formatMinutes(estimate.seconds)}`
+    : formatAbout(estimate.seconds);
+  const text = `${about[0]!.toUpperCase()}${about.slice(1)} here (${where})`;
   return (
     <span data-testid="estimate" className={long ? 'estimate estimate-long' : 'estimate'}>
       {long ? `${text}: more than 10 minutes.` : `${text}.`}
