@@ -57,6 +57,26 @@ declare global {
   }
 }
 
+/** The step of the views kept with the page's saved run (IndexedDB, idb-keyval's database), or null when none are. */
+export const savedViewsStep = (page: Page): Promise<number | null> =>
+  page.evaluate(
+    () =>
+      new Promise<number | null>((resolve, reject) => {
+        const open = indexedDB.open('keyval-store');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const store = open.result.transaction('keyval').objectStore('keyval');
+          const keys = store.getAllKeys();
+          keys.onsuccess = () => {
+            const key = keys.result.map(String).find((k) => k.startsWith('manifold-kd/run-views/'));
+            if (!key) return resolve(null);
+            const get = store.get(key);
+            get.onsuccess = () => resolve((get.result as { step: number }).step);
+          };
+        };
+      }),
+  );
+
 export async function waitForStep(page: Page, atLeast: number, timeout = 150_000): Promise<void> {
   await expect.poll(() => stepValue(page), { timeout, intervals: [500] }).toBeGreaterThanOrEqual(atLeast);
 }

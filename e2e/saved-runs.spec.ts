@@ -42,6 +42,12 @@ test('a reload mid-run loses at most 30 s: the offer lists the run and Continue 
 }) => {
   test.setTimeout(120_000);
   await trainUntilCheckpointed(page, 3);
+  // The page's views went into the save with the checkpoint.
+  await expect
+    .poll(async () => (await savedKeys(page)).some((k) => k.startsWith('manifold-kd/run-views/')), {
+      timeout: 30_000,
+    })
+    .toBe(true);
   const reloadedAt = Date.now();
   const stepBefore = await stepValue(page);
   await page.reload();
@@ -65,9 +71,14 @@ test('a reload mid-run loses at most 30 s: the offer lists the run and Continue 
   await expect
     .poll(() => page.evaluate(() => window.__kd.store.getState().run.teacherRows.length), { timeout: 60_000 })
     .toBeGreaterThan(0);
-  // The continued run starts where it was saved and keeps training.
-  expect(await page.evaluate(() => window.__kd.store.getState().run.teacherRows[0]!.step)).toBe(savedStep);
+  // The continued run starts where it was saved and keeps training; its curve is whole again:
+  // the rows kept with the save (from the first step), then the continued run's from the saved step.
   await waitForStep(page, savedStep + 5, 60_000);
+  const steps = await page.evaluate(() => window.__kd.store.getState().run.teacherRows.map((r) => r.step));
+  expect(steps[0]).toBe(0);
+  expect(steps).toContain(savedStep);
+  expect(steps.filter((s) => s < savedStep).length).toBeGreaterThan(0);
+  expect(steps).toEqual([...new Set(steps)].sort((a, b) => a - b));
   await expect(offer).toHaveCount(0);
 });
 

@@ -14,17 +14,23 @@ import type { AppState } from './store';
 /** Accuracy rows say their phase: 0 for the teacher's, 1 for the student's. */
 const phaseIndex = (phase: Phase) => (phase === 'teacher' ? 0 : 1);
 
-/** The views as of a checkpoint at `step` of `phase`: rows of that phase past it belong to steps not saved. */
+/**
+ * The views as of a checkpoint after `step` steps of `phase`: what of that phase comes later
+ * belongs to steps not saved. A metric row is labelled with the step's index (0 for the first),
+ * so the saved steps' rows are those below `step`; maps, evaluations and weight markers are
+ * labelled with the steps done, so theirs go up to `step`.
+ */
 function cut(
   views: Omit<RunViews, 'step'> & { mapTimeline: readonly object[] },
   phase: Phase,
   step: number,
 ): Omit<RunViews, 'step'> {
   const upTo = <T extends { step: number }>(rows: readonly T[]) => rows.filter((r) => r.step <= step);
+  const before = <T extends { step: number }>(rows: readonly T[]) => rows.filter((r) => r.step < step);
   const student = phase === 'student';
   return {
-    teacherRows: student ? [...views.teacherRows] : upTo(views.teacherRows),
-    studentRows: student ? upTo(views.studentRows) : [],
+    teacherRows: student ? [...views.teacherRows] : before(views.teacherRows),
+    studentRows: student ? before(views.studentRows) : [],
     accuracyRows: views.accuracyRows.filter((r) => r.phase !== phaseIndex(phase) || (r.step ?? 0) <= step),
     markers: student ? upTo(views.markers) : [],
     mapTimeline: student ? upTo(views.mapTimeline as MapSnapshot[]) : [],
