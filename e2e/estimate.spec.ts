@@ -68,9 +68,10 @@ test('at step 50 of 2,000 the loss chart ends below step 200, and "Whole run" sh
   await expect(page.getByTestId('status')).toHaveText(/^paused/, { timeout: 120_000 });
   await expect(page.getByTestId('step')).toHaveText('50');
   const chart = page.getByTestId('chart-student-loss-terms');
+  // The step axis' tick labels: centred under their ticks (the value axis' are right-aligned).
   const lastTick = async () => {
     const ticks = await chart
-      .locator('.recharts-xAxis .recharts-cartesian-axis-tick-value')
+      .locator('.recharts-cartesian-axis-tick-value[text-anchor="middle"]')
       .allTextContents();
     return Math.max(...ticks.map(Number));
   };
