@@ -1,4 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
+import { useEstimateStore } from '../../state/estimate-sync';
 import { evaluateNow, pauseRun, resetRun, resumeRun, startRun, stepRun } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
 import { useStatus } from '../runtime/StatusBadge';
@@ -36,6 +37,8 @@ export function RunControls() {
   const etaSeconds = useRunEta();
   // Until the worker says which phase runs, the panel says what Start runs (or is starting).
   const before = runStatus === 'idle' || runStatus === 'loading';
+  const plan = useEstimateStore((s) => s.plan);
+  const stepsOfPhase = before && plan ? plan.teacherSteps || plan.studentSteps : totalSteps;
 
   return (
     <section className="panel run-controls" aria-label="Run controls">
@@ -82,7 +85,7 @@ export function RunControls() {
             </span>
           )}
           <span>
-            step <span data-testid="step">{step}</span> / {totalSteps || '–'}
+            step <span data-testid="step">{step}</span> / {stepsOfPhase || '–'}
           </span>
           {!before && <span>epoch {epoch + 1}</span>}
           {!before && (
