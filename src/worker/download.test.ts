@@ -132,6 +132,28 @@ describe('a download with progress', () => {
     expect(reports.at(-1)).toMatchObject({ state: 'failed', message: (error as Error).message });
   });
 
+  it('does not stall while what came down is being checked (no body left to read)', async () => {
+    const reports: DownloadProgress[] = [];
+    const r = controlledResponse({ 'Content-Length': '1000' });
+    const done = withDownload(
+      'x',
+      (p) => reports.push(p),
+      async (d) => {
+        const bytes = await readAll(await d.fetch('/x'));
+        // Decompressing and hashing a big file: longer than the stall limits, with no request open.
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        return bytes;
+      },
+      { fetch: async () => r.response, stallNoticeMs: 60, stallAbortMs: 150 },
+    );
+    await tick();
+    r.send(1000);
+    r.end();
+    expect(await done).toBe(1000);
+    expect(reports.map((p) => p.state)).not.toContain('stalled');
+    expect(reports.at(-1)).toMatchObject({ state: 'done', loadedBytes: 1000, totalBytes: 1000 });
+  });
+
   it('says where a connection broke off, not that the file is corrupt', async () => {
     const reports: DownloadProgress[] = [];
     let feed!: ReadableStreamDefaultController<Uint8Array>;

@@ -67,6 +67,8 @@ export class Download {
   private message: string | null = null;
   private stallError: DownloadError | null = null;
   private networkError: DownloadError | null = null;
+  /** Requests whose body is not read to its end yet: only they can stall (reading what came can take long). */
+  private open = 0;
   private readonly watchdog: ReturnType<typeof setInterval>;
 
   constructor(
@@ -92,10 +94,12 @@ export class Download {
   async fetch(url: string, decodedBytes?: number): Promise<Response> {
     const file: FileCount = { loaded: 0, total: null };
     this.files.push(file);
+    this.opened(1);
     let res: Response;
     try {
       res = await this.fetchFn(url, { signal: this.controller.signal });
     } catch (err) {
+      this.opened(-1);
       throw this.failure(err);
     }
     this.lastByteAt = this.now();
@@ -104,7 +108,10 @@ export class Download {
     const known = Number.isFinite(length) && length > 0;
     const scale = encoding === 'identity' ? 1 : known && decodedBytes ? length / decodedBytes : null;
     file.total = known && scale !== null ? length : null;
-    if (!res.body) return res;
+    if (!res.body) {
+      this.opened(-1);
+      return res;
+    }
     const reader = res.body.getReader();
     const { signal } = this.controller;
     // An abandoned (stalled) download ends its body's pending read at once, whatever the host does.
@@ -122,10 +129,12 @@ export class Download {
               `(${err instanceof Error ? err.message : String(err)}). Check the connection and retry.`,
           );
           void reader.cancel().catch(() => {});
+          this.opened(-1);
           controller.error(this.stallError ?? this.networkError);
           return;
         }
         if (chunk.done) {
+          this.opened(-1);
           controller.close();
           return;
         }
@@ -138,7 +147,10 @@ export class Download {
         this.post(false);
         controller.enqueue(chunk.value);
       },
-      cancel: (reason) => reader.cancel(reason),
+      cancel: (reason) => {
+        this.opened(-1);
+        return reader.cancel(reason);
+      },
     });
     return new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers });
   }
@@ -190,8 +202,23 @@ export class Download {
     this.report(this.progress());
   }
 
+  /** One more (or one fewer) body being read; the quiet time counts from the last change too. */
+  private opened(delta: 1 | -1): void {
+    this.open += delta;
+    this.lastByteAt = this.now();
+  }
+
   private checkStall(): void {
     if (this.state !== 'loading' && this.state !== 'stalled') return;
+    if (this.open <= 0) {
+      // Everything has come; what remains (decompressing, checking) is not the connection's.
+      if (this.state === 'stalled') {
+        this.state = 'loading';
+        this.message = null;
+        this.post(true);
+      }
+      return;
+    }
     const quiet = this.now() - this.lastByteAt;
     if (quiet >= this.stallAbortMs) {
       const { loadedBytes, totalBytes } = this.progress();
