@@ -1,28 +1,10 @@
-import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page, test } from '@playwright/test';
 import { artifactPath } from '../scripts/lib/browser';
-import { openApp } from './helpers';
+import { openApp, seriousViolations } from './helpers';
 
 // Keyboard and screen reader: the heatmaps' cell cursor, the Tab order, and an axe-core scan of
 // the page in both colour schemes. A tiny run on the shipped shapes teacher (wasm: this is about
 // the page, not the GPU) stepped a few times, with a photo dropped, so every panel is there.
-
-/** Serious and critical problems of an axe-core scan, experimental rules included, one line each. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page })
-    // label-content-name-mismatch, among others, is an experimental rule: scan with it too.
-    .options({ rules: { 'label-content-name-mismatch': { enabled: true } } })
-    .analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      (v) =>
-        `${v.id} (${v.impact}): ${v.nodes
-          .slice(0, 5)
-          .map((n) => `${n.target.join(' ')}: ${n.failureSummary?.replace(/\s+/g, ' ')}`)
-          .join(' | ')}`,
-    );
-}
 
 /** A small PNG made in the page, dropped on the drop zone as a user would. */
 async function dropPhoto(page: Page, name: string): Promise<void> {

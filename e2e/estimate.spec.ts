@@ -1,6 +1,6 @@
 import { expect, type Page, test } from '@playwright/test';
 import { artifactPath } from '../scripts/lib/browser';
-import { openApp } from './helpers';
+import { openApp, seriousViolations } from './helpers';
 
 // What a newcomer sees before pressing Start: which phase Start runs, how long it will take here
 // (from step times measured on the backend in use), and, when that is long, a preset that fits.
@@ -42,6 +42,8 @@ test('on wasm the default link estimates the run at more than 10 minutes and off
   const offer = estimate.getByRole('button', { name: /^Tiny takes (about \d+ min|under a minute)\.$/ });
   await expect(offer).toBeVisible({ timeout: 60_000 });
   await page.screenshot({ path: artifactPath('estimate-default-wasm.png') });
+  // The idle page with its estimate and offer passes the accessibility scan too.
+  expect(await seriousViolations(page)).toEqual([]);
 
   // One click: the preset changes, and nothing else (seed, data, backend, teacher choice).
   const before = await page.evaluate(() => location.hash);

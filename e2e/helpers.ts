@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { type Browser, expect, type Page } from '@playwright/test';
 import { type MainThreadTask, mainThreadTasks, type TraceEvent } from '../scripts/lib/main-thread-trace';
 
@@ -76,6 +77,23 @@ export const savedViewsStep = (page: Page): Promise<number | null> =>
         };
       }),
   );
+
+/** Serious and critical problems of an axe-core scan, experimental rules included, one line each. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page })
+    // label-content-name-mismatch, among others, is an experimental rule: scan with it too.
+    .options({ rules: { 'label-content-name-mismatch': { enabled: true } } })
+    .analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.nodes
+          .slice(0, 5)
+          .map((n) => `${n.target.join(' ')}: ${n.failureSummary?.replace(/\s+/g, ' ')}`)
+          .join(' | ')}`,
+    );
+}
 
 export async function waitForStep(page: Page, atLeast: number, timeout = 150_000): Promise<void> {
   await expect.poll(() => stepValue(page), { timeout, intervals: [500] }).toBeGreaterThanOrEqual(atLeast);
