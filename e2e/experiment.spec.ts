@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { artifactPath } from '../scripts/lib/browser';
-import { openApp, trainTeacherHere } from './helpers';
+import { openApp, savedViewsStep, trainTeacherHere } from './helpers';
 
 // The ablation in the page: a 2-objective x 2-seed queue on the tiny preset, a few steps a run.
 // The reference is what each run reported: the page's own run state, recorded as each run ends.
@@ -122,6 +122,12 @@ test('an experiment queue runs every objective for every seed, survives a reload
       { timeout: 60_000, intervals: [50] },
     )
     .toBeGreaterThanOrEqual(1);
+  // Paused one step on (a pause saves the run, and the page's views with it), so the save is
+  // part-way through the student phase: the resumed run must show its curve from its first step.
+  await page.evaluate(() => window.__kd.step(1));
+  await expect(page.getByTestId('status')).toHaveText(/^paused/, { timeout: 60_000 });
+  const pausedAt = await page.evaluate(() => window.__kd.store.getState().run.step);
+  await expect.poll(() => savedViewsStep(page), { timeout: 30_000 }).toBe(pausedAt);
   const before = (await reported()).length;
   await page.reload();
   await expect(page.getByTestId('status')).toHaveText(/^idle/, { timeout: 60_000 });
@@ -142,8 +148,10 @@ test('an experiment queue runs every objective for every seed, survives a reload
 
   const all4 = await reported();
   expect(all4).toHaveLength(4);
-  // The interrupted run continued from its save: it was first seen training its student.
+  // The interrupted run continued from its save: it was first seen training its student, and
+  // its curve is whole (the steps before the save came back with it).
   expect(all4[before]!.firstPhase).toBe('student');
+  expect(all4[before]!.trainAcc.map(([step]) => step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   const pct = (seed: number, md: number) => 100 * all4.find((r) => r.seed === seed && r.wMd === md)!.acc;
   const summary = (vals: number[]) => {
     const mean = (vals[0]! + vals[1]!) / 2;

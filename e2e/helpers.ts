@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { type Browser, expect, type Page } from '@playwright/test';
 import { type MainThreadTask, mainThreadTasks, type TraceEvent } from '../scripts/lib/main-thread-trace';
 
@@ -61,6 +62,43 @@ declare global {
   interface Window {
     __kd: KdHooks;
   }
+}
+
+/** The step of the views kept with the page's saved run (IndexedDB, idb-keyval's database), or null when none are. */
+export const savedViewsStep = (page: Page): Promise<number | null> =>
+  page.evaluate(
+    () =>
+      new Promise<number | null>((resolve, reject) => {
+        const open = indexedDB.open('keyval-store');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const store = open.result.transaction('keyval').objectStore('keyval');
+          const keys = store.getAllKeys();
+          keys.onsuccess = () => {
+            const key = keys.result.map(String).find((k) => k.startsWith('manifold-kd/run-views/'));
+            if (!key) return resolve(null);
+            const get = store.get(key);
+            get.onsuccess = () => resolve((get.result as { step: number }).step);
+          };
+        };
+      }),
+  );
+
+/** Serious and critical problems of an axe-core scan, experimental rules included, one line each. */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page })
+    // label-content-name-mismatch, among others, is an experimental rule: scan with it too.
+    .options({ rules: { 'label-content-name-mismatch': { enabled: true } } })
+    .analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.nodes
+          .slice(0, 5)
+          .map((n) => `${n.target.join(' ')}: ${n.failureSummary?.replace(/\s+/g, ' ')}`)
+          .join(' | ')}`,
+    );
 }
 
 export async function waitForStep(page: Page, atLeast: number, timeout = 150_000): Promise<void> {

@@ -42,6 +42,12 @@ test('a reload mid-run loses at most 30 s: the offer lists the run and Continue 
 }) => {
   test.setTimeout(120_000);
   await trainUntilCheckpointed(page, 3);
+  // The page's views went into the save with the checkpoint.
+  await expect
+    .poll(async () => (await savedKeys(page)).some((k) => k.startsWith('manifold-kd/run-views/')), {
+      timeout: 30_000,
+    })
+    .toBe(true);
   const reloadedAt = Date.now();
   const stepBefore = await stepValue(page);
   await page.reload();
@@ -62,12 +68,15 @@ test('a reload mid-run loses at most 30 s: the offer lists the run and Continue 
 
   await item.getByRole('button', { name: /^Continue/ }).click();
   await expect(page.getByTestId('status')).toHaveText(/^training/, { timeout: 60_000 });
-  await expect
-    .poll(() => page.evaluate(() => window.__kd.store.getState().run.teacherRows.length), { timeout: 60_000 })
-    .toBeGreaterThan(0);
-  // The continued run starts where it was saved and keeps training.
-  expect(await page.evaluate(() => window.__kd.store.getState().run.teacherRows[0]!.step)).toBe(savedStep);
+  // The continued run starts where it was saved and keeps training; its curve is whole again:
+  // the rows kept with the save (from the first step), then the continued run's from the saved step.
+  const rowSteps = () => page.evaluate(() => window.__kd.store.getState().run.teacherRows.map((r) => r.step));
+  await expect.poll(rowSteps, { timeout: 60_000 }).toContain(savedStep);
   await waitForStep(page, savedStep + 5, 60_000);
+  const steps = await rowSteps();
+  expect(steps[0]).toBe(0);
+  expect(steps.filter((s) => s < savedStep).length).toBeGreaterThan(0);
+  expect(steps).toEqual([...new Set(steps)].sort((a, b) => a - b));
   await expect(offer).toHaveCount(0);
 });
 
@@ -111,7 +120,14 @@ test('two tabs training at once keep a save each', async ({ context }) => {
     items.filter({ hasNotText: 'Open in another tab' }).getByRole('button', { name: /^Continue/ }),
   ).toBeEnabled();
   await tabs[0]!.screenshot({ path: artifactPath('saved-runs-offer.png'), fullPage: true });
-  expect(await savedKeys(tabs[0]!)).toHaveLength(4);
+  // Each slot is its summary, its run and the page's views of it (once written), and nothing else.
+  const keys = await savedKeys(tabs[0]!);
+  const ids = keys.filter((k) => k.startsWith('manifold-kd/run-info/')).map((k) => k.split('/').at(-1)!);
+  expect(ids).toHaveLength(2);
+  expect(keys.filter((k) => k.startsWith('manifold-kd/run/')).sort()).toEqual(
+    ids.map((id) => `manifold-kd/run/${id}`).sort(),
+  );
+  expect(keys.every((k) => ids.includes(k.split('/').at(-1)!))).toBe(true);
 });
 
 test('Delete removes a saved run from the list and from IndexedDB', async ({ page }) => {
@@ -124,7 +140,10 @@ test('Delete removes a saved run from the list and from IndexedDB', async ({ pag
   await page.getByRole('button', { name: 'Reset' }).click();
   const item = page.getByTestId('saved-run');
   await expect(item).toHaveCount(1);
-  expect(await savedKeys(page)).toHaveLength(2);
+  // Its summary, its run, and the page's views of it (written when the pause's save was reported).
+  await expect
+    .poll(async () => (await savedKeys(page)).map((k) => k.split('/').slice(0, -1).join('/')).sort())
+    .toEqual(['manifold-kd/run', 'manifold-kd/run-info', 'manifold-kd/run-views']);
   await item.getByRole('button', { name: /^Delete/ }).click();
   await expect(item).toHaveCount(0);
   expect(await savedKeys(page)).toEqual([]);

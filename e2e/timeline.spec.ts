@@ -1,6 +1,6 @@
 import { expect, type Page, test } from '@playwright/test';
 import { artifactPath } from '../scripts/lib/browser';
-import { openApp, trainTeacherHere } from './helpers';
+import { openApp, savedViewsStep, trainTeacherHere } from './helpers';
 
 type TimelineState = {
   mapTimeline: { step: number }[];
@@ -126,4 +126,62 @@ test('the relation timeline replays earlier maps, plays, and the block match out
     .poll(() => page.getByLabel('Layer pair', { exact: true }).locator('option').allTextContents())
     .toEqual(['student 0 ↔ teacher 1', 'student 1 ↔ teacher 0', 'student 1 ↔ teacher 1']);
   expect((await timelineState(page)).steps).toEqual([]);
+});
+
+test('a reload keeps the views: Continue brings back the earlier relation maps on the timeline and the whole loss curve', async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  await openApp(page, '#v=1&preset=tiny&backend=wasm&data=synthetic&seed=5&steps=400');
+  // The shipped shapes teacher: straight to the student phase. Each burst ends in a pause, which
+  // reads the maps (a snapshot) and saves the run (the page's views go with the save).
+  for (let burst = 1; burst <= 3; burst++) {
+    await page.evaluate(() => window.__kd.step(8));
+    await expect
+      .poll(
+        async () => {
+          const t = await timelineState(page);
+          const saved = await page.evaluate(() => window.__kd.store.getState().run.lastCheckpointStep);
+          return t.status === 'paused' && t.steps.at(-1) === t.step && saved === t.step;
+        },
+        { timeout: 60_000 },
+      )
+      .toBe(true);
+  }
+  const before = await timelineState(page);
+  // The page's views went into the save with the last checkpoint.
+  await expect.poll(() => savedViewsStep(page), { timeout: 30_000 }).toBe(before.step);
+  const rowsBefore = await page.evaluate(() =>
+    window.__kd.store.getState().run.studentRows.map((r) => r.step),
+  );
+  expect(before.steps.length).toBeGreaterThanOrEqual(3);
+  expect(rowsBefore[0]).toBe(0);
+
+  await page.reload();
+  await expect(page.getByTestId('status')).toHaveText(/^idle/, { timeout: 60_000 });
+  const item = page.getByRole('region', { name: 'Saved runs' }).getByTestId('saved-run');
+  await expect(item).toHaveAttribute('data-step', String(before.step));
+  await item.getByRole('button', { name: /^Continue/ }).click();
+  await expect(page.getByTestId('status')).toHaveText(/^training/, { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByTestId('status')).toHaveText(/^paused/, { timeout: 60_000 });
+
+  // The timeline holds every snapshot from before the reload (and the ones since), and its slider
+  // replays the first of them.
+  const after = await timelineState(page);
+  expect(after.steps.slice(0, before.steps.length)).toEqual(before.steps);
+  const slider = page.getByLabel('Relation timeline');
+  await slider.focus();
+  await page.keyboard.press('Home');
+  await expect(page.getByTestId('timeline-step')).toHaveText(
+    new RegExp(`^step ${before.steps[0]} · 1 of ${after.steps.length}`),
+  );
+  // The loss curve starts at the run's first step, and the continued steps follow on without a gap.
+  const rowsAfter = await page.evaluate(() =>
+    window.__kd.store.getState().run.studentRows.map((r) => r.step),
+  );
+  expect(rowsAfter.slice(0, rowsBefore.length)).toEqual(rowsBefore);
+  expect(rowsAfter).toEqual(Array.from({ length: rowsAfter.length }, (_, i) => i));
+  expect(rowsAfter.length).toBeGreaterThan(rowsBefore.length);
+  await page.screenshot({ path: artifactPath('timeline-after-reload.png'), fullPage: true });
 });

@@ -3,9 +3,17 @@
  * share link's key table (src/state/url-keys.ts). `npm run docs` writes them; scripts/docs.test.ts
  * fails when a committed file differs from what this would write.
  *
- * Usage: tsx scripts/docs.ts [--check]   (--check: exit 1 and name each stale file, write nothing)
+ * It also takes the README's picture, docs/screenshot.png, of the default run as it is now: it
+ * builds the app and runs the e2e test that opens it with no link, presses Start and drops two
+ * CIFAR-10 test photos (e2e/starter.spec.ts, with README_PICTURE set). That needs the browser
+ * tests' Chromium and the CIFAR-10 test file in ../shared/cifar10, and takes a few minutes.
+ *
+ * Usage: tsx scripts/docs.ts [--check] [--no-picture]
+ *   --check: exit 1 and name each stale file, write nothing (no picture)
+ *   --no-picture: write the generated Markdown only
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PRESET_NAMES } from '../src/engine/presets';
@@ -70,4 +78,30 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     }
   }
   if (stale) process.exit(1);
+  if (!check && !process.argv.includes('--no-picture')) takeReadmePicture();
+}
+
+/** Builds the app and has the starter e2e test take docs/screenshot.png (see the top of this file). */
+function takeReadmePicture(): void {
+  const picture = path.join(ROOT, 'docs/screenshot.png');
+  const before = statSync(picture, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+  const run = (command: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
+    const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env });
+    if (result.status !== 0) {
+      console.error(`${command} ${args.join(' ')} failed: the README picture was not taken`);
+      process.exit(1);
+    }
+  };
+  run('node', ['scripts/ensure-chromium.mjs']);
+  run('npx', ['vite', 'build']);
+  run('npx', ['playwright', 'test', 'e2e/starter.spec.ts', '--grep', 'the README picture'], {
+    ...process.env,
+    README_PICTURE: picture,
+  });
+  // The test skips itself without the CIFAR-10 test file: a skip must not pass for a picture.
+  if ((statSync(picture, { throwIfNoEntry: false })?.mtimeMs ?? 0) <= before) {
+    console.error('docs/screenshot.png was not written (no CIFAR-10 test file in ../shared/cifar10?)');
+    process.exit(1);
+  }
+  console.error('wrote docs/screenshot.png');
 }

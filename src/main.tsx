@@ -1,5 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { startEstimates } from './state/estimate-sync';
 import { currentExperimentLink, fillFormFromLink, useExperimentForm } from './state/experiment-form';
 import { debugHooks, saveRunNow } from './state/run-actions';
 import { useAppStore } from './state/store';
@@ -24,6 +25,9 @@ startUrlSync((listener) => {
     stopForm();
   };
 });
+
+// The estimate before Start follows the settings and the backend.
+startEstimates();
 
 // Save the run when the page is hidden (tab switch, minimised, about to unload) and when it
 // goes: the worker's 20-second checkpoints are the guarantee, this narrows the gap when the

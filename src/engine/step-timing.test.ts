@@ -25,6 +25,22 @@ describe('timeTrainingSteps', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("times the teacher phase's step (the teacher training, no student) and frees it too", async () => {
+    const before = tf.memory().numTensors;
+    const t0 = now();
+    const teacher = await timeTrainingSteps(config, {
+      warmup: 1,
+      timed: 1,
+      capMs: 60_000,
+      now,
+      phase: 'teacher',
+    });
+    expect(teacher).toMatchObject({ cutShort: false, stepsDone: 2 });
+    expect(teacher.msPerStep).toBeGreaterThan(0);
+    expect(teacher.msPerStep).toBeLessThanOrEqual(now() - t0);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('stops at its cap and reports the step time as a lower bound', async () => {
     // A clock that advances 1 s per reading: start 1 s, step 2-3 s, then 4 s is past the 1.5 s cap.
     let clock = 0;

@@ -8,7 +8,7 @@ import { effectiveLayerPairs, patchCount, type RunConfig } from './config';
 import { randomSampleIndices } from './losses';
 import { createOptimizer } from './optim';
 import { makeRng } from './random';
-import { distillStep } from './step';
+import { distillStep, teacherStep } from './step';
 import * as tf from './tf';
 import { Vit } from './vit';
 
@@ -20,6 +20,8 @@ export interface StepTimingOptions {
   capMs: number;
   /** Wall clock in ms (performance.now). */
   now: () => number;
+  /** Time the teacher phase's supervised step instead of the student's distillation step. */
+  phase?: 'teacher' | 'student';
 }
 
 export interface StepTiming {
@@ -52,9 +54,11 @@ export async function timeTrainingSteps(
   const { batch } = config.optim;
   const tokens = batch * patchCount(config.student);
   const k = Math.min(config.loss.k, tokens);
-  const teacher = Vit.create(config.teacher, config.seed, false);
-  const student = Vit.create(config.student, config.seed + 1);
-  const optimizer = createOptimizer(student.namedVariables(), config.optim, 'fast');
+  const teacherPhase = opts.phase === 'teacher';
+  // In the teacher phase the teacher trains (and no student exists); in the student phase it is frozen.
+  const teacher = Vit.create(config.teacher, config.seed, teacherPhase);
+  const student = teacherPhase ? null : Vit.create(config.student, config.seed + 1);
+  const optimizer = createOptimizer((student ?? teacher).namedVariables(), config.optim, 'fast');
   const pairs = effectiveLayerPairs(config.loss, config.student, config.teacher);
   const rng = makeRng(config.seed, 'backend-timing');
   const { imageSize, channels, numClasses } = config.teacher;
@@ -65,7 +69,7 @@ export async function timeTrainingSteps(
   );
   const dispose = () => {
     teacher.dispose();
-    student.dispose();
+    student?.dispose();
     optimizer.dispose();
     images.dispose();
     labels.dispose();
@@ -86,19 +90,30 @@ export async function timeTrainingSteps(
       dispose();
       return { msPerStep: median(), cutShort: true, stepsDone };
     }
-    const metrics = distillStep(
-      {
-        student,
-        teacher,
-        optimizer,
-        loss: config.loss,
-        pairs,
-        lr: config.optim.lr,
-        sampleIndices: pairs.map(() => randomSampleIndices(tokens, k, rng)),
-        fused: true,
-      },
-      { images, labels },
-    );
+    const metrics = student
+      ? distillStep(
+          {
+            student,
+            teacher,
+            optimizer,
+            loss: config.loss,
+            pairs,
+            lr: config.optim.lr,
+            sampleIndices: pairs.map(() => randomSampleIndices(tokens, k, rng)),
+            fused: true,
+          },
+          { images, labels },
+        )
+      : teacherStep(
+          {
+            teacher,
+            optimizer,
+            lr: config.optim.lr,
+            labelSmoothing: config.loss.labelSmoothing,
+            fused: true,
+          },
+          { images, labels },
+        );
     const read = metrics.data();
     const result = await within(read, opts.capMs - (t0 - start));
     if ('late' in result) {

@@ -1,6 +1,6 @@
 /** Which data the next run trains on, and what the worker reported about it. */
 import type { StateCreator } from 'zustand';
-import type { DataSource } from '../worker/protocol';
+import type { DataSource, DownloadProgress } from '../worker/protocol';
 import type { AppState } from './store';
 
 export interface DataInfo {
@@ -17,21 +17,26 @@ export interface DataSlice {
   cifarSource: CifarSource | null;
   dataInfo: DataInfo | null;
   dataLoading: boolean;
+  /** The latest download of the site's files (data or a shipped teacher), as the worker reports it. */
+  download: DownloadProgress | null;
   /** Start from the shipped pretrained teacher ('pretrained') or train one here ('train'). */
   teacherChoice: 'pretrained' | 'train';
   setTeacherChoice: (choice: 'pretrained' | 'train') => void;
   setCifarSource: (source: CifarSource | null) => void;
   dataLoaded: (info: DataInfo | null) => void;
   setDataLoading: (loading: boolean) => void;
+  downloadProgress: (progress: DownloadProgress | null) => void;
 }
 
 export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) => ({
   cifarSource: null,
   dataInfo: null,
   dataLoading: false,
+  download: null,
   teacherChoice: 'pretrained',
   setTeacherChoice: (teacherChoice) => set({ teacherChoice }),
   setCifarSource: (cifarSource) => set({ cifarSource }),
   dataLoaded: (dataInfo) => set({ dataInfo, dataLoading: false }),
   setDataLoading: (dataLoading) => set({ dataLoading }),
+  downloadProgress: (download) => set({ download }),
 });

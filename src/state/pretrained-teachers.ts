@@ -5,7 +5,6 @@
  * built-in-shapes ones trained with `npm run train`. When the config's teacher has a shipped
  * teacher's shape for its data, a run starts from it instead of training a teacher.
  */
-import { type CheckpointManifest, validateManifest } from '../engine/checkpoint-format';
 import type { RunConfig, VitConfig } from '../engine/config';
 import { isCifar10Dataset } from '../engine/data/starter';
 import { presetConfig } from '../engine/presets';
@@ -65,35 +64,12 @@ export function teacherFitsData(teacher: PretrainedTeacher, dataName: string | u
   return teacher.dataset === 'synthetic' ? dataName === 'synthetic' : isCifar10Dataset(dataName);
 }
 
-type TeacherFiles = { manifest: CheckpointManifest; weights: ArrayBuffer };
-const fetched = new Map<string, Promise<TeacherFiles>>();
-
 /**
- * A shipped teacher's checkpoint, fetched from the site once (a run's start and the judging of
- * dropped images share it; the worker gets copies, so the cached buffer stays whole).
+ * Where a shipped teacher is for the worker, which downloads it (worker/site-teacher.ts, with its
+ * progress on the page): its name and the absolute URL of its folder under the page's base (Vite's
+ * base is relative, so the build works from any folder).
  */
-export function fetchPretrainedTeacher(teacher: PretrainedTeacher): Promise<TeacherFiles> {
-  let files = fetched.get(teacher.name);
-  if (!files) {
-    files = fetchTeacherFiles(teacher);
-    fetched.set(teacher.name, files);
-    files.catch(() => fetched.delete(teacher.name));
-  }
-  return files;
-}
-
-/** Fetches a shipped teacher's checkpoint from the site (works under any base path). */
-async function fetchTeacherFiles(teacher: PretrainedTeacher): Promise<TeacherFiles> {
-  // Vite's base ('./': relative, so the build works from any folder); Node tests have no env.
-  const env = (import.meta as ImportMeta & { env?: { BASE_URL?: string } }).env;
-  const base = `${env?.BASE_URL ?? './'}models/${teacher.name}/`;
-  const get = async (file: string) => {
-    const res = await fetch(base + file);
-    if (!res.ok)
-      throw new Error(`Could not load the pretrained teacher (${base}${file}: HTTP ${res.status}).`);
-    return res;
-  };
-  const [json, bin] = await Promise.all([get('model.json'), get('weights.bin')]);
-  const manifest = validateManifest(await json.json());
-  return { manifest, weights: await bin.arrayBuffer() };
+export function siteTeacher(teacher: PretrainedTeacher): { name: string; url: string } {
+  const base = (import.meta as ImportMeta & { env?: { BASE_URL?: string } }).env?.BASE_URL ?? './';
+  return { name: teacher.name, url: new URL(`${base}models/${teacher.name}/`, document.baseURI).href };
 }

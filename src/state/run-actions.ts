@@ -3,10 +3,11 @@
  * maps, images, export. The worker bridge (worker/bridge.ts) carries the commands; the events
  * coming back update the store through worker-events.ts.
  */
-import type { LossConfig } from '../engine/config';
+import type { LossConfig, RunConfig } from '../engine/config';
 import { type CommandBody, WorkerBridge } from '../worker/bridge';
 import type { DataSource, MapView, ProbeImage, TeacherSource, WorkerEvent } from '../worker/protocol';
-import { fetchPretrainedTeacher, pretrainedTeacherFor, teacherFitsData } from './pretrained-teachers';
+import { pretrainedTeacherFor, siteTeacher, teacherFitsData } from './pretrained-teachers';
+import { runViewsAt, viewsToRestore } from './run-views';
 import { starterSource } from './site-data';
 import { useAppStore } from './store';
 import { applyWorkerEvent } from './worker-events';
@@ -31,7 +32,11 @@ function newSaveId(): string {
 
 const bridge = new WorkerBridge({
   onEvent: (event) =>
-    applyWorkerEvent(event, { isCurrent: (runId) => runId === currentRunId, recoverFromDeviceLoss }),
+    applyWorkerEvent(event, {
+      isCurrent: (runId) => runId === currentRunId,
+      recoverFromDeviceLoss,
+      keepViews,
+    }),
   onMalformed: (message) => useAppStore.getState().notify({ kind: 'error', message }),
   onCrash: (message) => {
     useAppStore.getState().runtimeFailed(message);
@@ -47,6 +52,26 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * Keeps the page's views of the run (curves, map timeline) with its save at `step`, so continuing
+ * it after a reload shows them whole. Best effort: a failure costs only the views.
+ */
+function keepViews(step: number): void {
+  const s = useAppStore.getState();
+  if (!currentSaveId || s.run.status === 'done') return;
+  void bridge
+    .request({ type: 'saved.keepViews', id: currentSaveId, views: runViewsAt(s, step) })
+    .catch(() => {});
+}
+
+/** Puts back the views kept with saved run `id` (none kept: the run's history starts where it resumes). */
+async function restoreViews(id: string): Promise<void> {
+  const event = await bridge.request({ type: 'saved.views', id }).catch(() => null);
+  if (event?.type !== 'saved.views' || !event.saved) return;
+  const { mapTimeline, ...rows } = viewsToRestore(event.saved);
+  useAppStore.setState((s) => ({ run: { ...s.run, ...rows }, mapTimeline }));
+}
+
 /** Starts (or restarts) TF.js in the worker on the chosen backend, with fallback. */
 export async function initBackend(): Promise<boolean> {
   const store = useAppStore.getState();
@@ -58,6 +83,19 @@ export async function initBackend(): Promise<boolean> {
     store.runtimeFailed(errorMessage(err));
     return false;
   }
+}
+
+/**
+ * Step times of `config` on the active backend, per phase, for the estimate before Start: the
+ * worker measures a few steps (or remembers them), or says why it does not on this backend.
+ */
+export async function requestStepTimes(
+  config: RunConfig,
+  phases: ('teacher' | 'student')[],
+): Promise<Omit<Extract<WorkerEvent, { type: 'backend.estimate' }>, 'type' | 'requestId'>> {
+  const event = await bridge.request({ type: 'backend.estimate', config, phases });
+  if (event.type !== 'backend.estimate') throw new Error(`Expected step times, got ${event.type}.`);
+  return { timings: event.timings, unmeasured: event.unmeasured };
 }
 
 /** Ends the current worker and starts a fresh one with the same backend choice. */
@@ -98,13 +136,22 @@ async function pretrainedTeacherSource(): Promise<TeacherSource | undefined> {
   if (teacherChoice !== 'pretrained') return undefined;
   const shipped = pretrainedTeacherFor(config);
   if (!shipped || !teacherFitsData(shipped, dataInfo?.name)) return undefined;
-  return { kind: 'checkpoint', ...(await fetchPretrainedTeacher(shipped)) };
+  // The worker downloads it, saying how far it is.
+  return { kind: 'site', ...siteTeacher(shipped) };
+}
+
+type StartOptions = { paused?: boolean; resumeSaved?: string; teacher?: TeacherSource };
+/** How the last run was started: "Retry" after a failed download starts it the same way. */
+let lastStart: StartOptions = {};
+
+/** Starts the last run again the way it was started (after a download failed or stalled). */
+export function retryStart(): Promise<boolean> {
+  return startRun(lastStart);
 }
 
 /** Starts a new run with the edited config, or continues the run saved under `resumeSaved`. */
-export async function startRun(
-  options: { paused?: boolean; resumeSaved?: string; teacher?: TeacherSource } = {},
-): Promise<boolean> {
+export async function startRun(options: StartOptions = {}): Promise<boolean> {
+  lastStart = options;
   const store = useAppStore.getState();
   if (store.configProblems.length && !options.resumeSaved) {
     store.notify({ kind: 'error', message: `Fix the settings first: ${store.configProblems.join('; ')}.` });
@@ -116,11 +163,13 @@ export async function startRun(
   }
   store.archiveRun();
   store.clearMaps();
+  store.downloadProgress(null);
   const runId = ++currentRunId;
   const saveId = options.resumeSaved ?? newSaveId();
   currentSaveId = saveId;
   store.runStarted(runId, store.config.optim.teacherSteps);
   try {
+    if (options.resumeSaved) await restoreViews(options.resumeSaved);
     await ensureData();
     const teacher = options.teacher ?? (options.resumeSaved ? undefined : await pretrainedTeacherSource());
     await bridge.request({
@@ -213,19 +262,7 @@ export async function analyzeImages(images: ProbeImage[]): Promise<void> {
     // Before any run, the shipped teacher for these settings judges them (when there is one).
     const shipped = runtime.status === 'idle' ? pretrainedTeacherFor(config) : null;
     if (!shipped) return;
-    let files: Awaited<ReturnType<typeof fetchPretrainedTeacher>>;
-    try {
-      files = await fetchPretrainedTeacher(shipped);
-    } catch (err) {
-      useAppStore.getState().notify({ kind: 'error', message: errorMessage(err) });
-      return;
-    }
-    await command({
-      type: 'images.analyze',
-      images,
-      pair: mapView.pair,
-      teacher: { name: shipped.name, ...files },
-    });
+    await command({ type: 'images.analyze', images, pair: mapView.pair, teacher: siteTeacher(shipped) });
     return;
   }
   await command({ type: 'images.analyze', images, pair: mapView.pair });
@@ -257,8 +294,11 @@ export const deleteSavedRun = (id: string) => command({ type: 'saved.delete', id
  * reload or a closed tab ends the worker, usually before its read and write finish.
  */
 export function saveRunNow(): void {
-  const { status } = useAppStore.getState().run;
-  if (status === 'training' || status === 'paused') void bridge.request({ type: 'run.save' }).catch(() => {});
+  const { status, step } = useAppStore.getState().run;
+  if (status === 'training' || status === 'paused') {
+    keepViews(step);
+    void bridge.request({ type: 'run.save' }).catch(() => {});
+  }
 }
 
 /** After a lost GPU device: a fresh worker (new device, or a fallback backend) continues from the checkpoint. */

@@ -6,7 +6,11 @@ import { useAppStore } from './store';
 import { applyWorkerEvent } from './worker-events';
 
 const CURRENT = 7;
-const ctx = { isCurrent: (runId: number) => runId === CURRENT, recoverFromDeviceLoss: async () => {} };
+const ctx = {
+  isCurrent: (runId: number) => runId === CURRENT,
+  recoverFromDeviceLoss: async () => {},
+  keepViews: () => {},
+};
 
 /** Delivers an event the way the bridge does: parsed first, then applied. */
 function deliver(event: WorkerEvent): void {

@@ -10,6 +10,8 @@ export interface EventContext {
   isCurrent(runId: number): boolean;
   /** After a lost GPU device: restart the worker and continue from the checkpoint. */
   recoverFromDeviceLoss(): Promise<void>;
+  /** The run was saved at `step`: keep the page's views of it with the save (run-views.ts). */
+  keepViews(step: number): void;
 }
 
 export function applyWorkerEvent(event: WorkerEvent, ctx: EventContext): void {
@@ -42,7 +44,10 @@ export function applyWorkerEvent(event: WorkerEvent, ctx: EventContext): void {
       if (ctx.isCurrent(event.runId)) store.appendEval(event.phase, event.result);
       break;
     case 'run.checkpointed':
-      if (ctx.isCurrent(event.runId)) store.runCheckpointed(event.step);
+      if (ctx.isCurrent(event.runId)) {
+        store.runCheckpointed(event.step);
+        ctx.keepViews(event.step);
+      }
       break;
     case 'run.fault':
       applyFault(event, ctx);
@@ -50,11 +55,18 @@ export function applyWorkerEvent(event: WorkerEvent, ctx: EventContext): void {
     case 'maps':
       if (ctx.isCurrent(event.runId)) store.mapsArrived(event.maps, event.step, event.phase);
       break;
+    case 'download.progress': {
+      const { type: _, ...progress } = event;
+      store.downloadProgress(progress);
+      break;
+    }
     case 'images.result':
       store.imagesAnalyzed(event.results, event.across);
       break;
+    case 'backend.estimate':
     case 'model.exported':
     case 'saved.runs':
+    case 'saved.views':
     case 'debug.counters':
     case 'ok':
       break;

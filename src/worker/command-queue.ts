@@ -16,6 +16,8 @@ const READS: ReadonlySet<Command['type']> = new Set([
   'run.evaluate',
   'model.export',
   'saved.list',
+  // The page's views of a saved run, written into its slot: nothing of the run changes.
+  'saved.keepViews',
   'debug.counters',
 ]);
 /** Commands that may start without waiting for reads ahead of them. */

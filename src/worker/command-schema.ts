@@ -33,10 +33,14 @@ export const dataSourceSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-/** How a run gets its teacher. */
+/** A teacher shipped with the site: its name and the absolute URL of its folder (model.json, weights.bin). */
+const siteTeacherSchema = z.strictObject({ name: z.string(), url: z.string() });
+
+/** How a run gets its teacher: trained here, from a checkpoint the page has, or shipped (the worker downloads it). */
 export const teacherSourceSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('train') }),
   z.strictObject({ kind: z.literal('checkpoint'), manifest, weights: z.instanceof(ArrayBuffer) }),
+  siteTeacherSchema.extend({ kind: z.literal('site') }),
 ]);
 
 /**
@@ -57,6 +61,33 @@ export const probeImageSchema = z.strictObject({
   rgb: z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'expected a Uint8Array'),
 });
 
+/** A chart row: its step and one number per series (NaN or infinite too: a loss that blew up is shown). */
+type ViewRow = { step: number; [series: string]: number | undefined };
+const chartRow = z.custom<ViewRow>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { step?: unknown }).step === 'number' &&
+    Object.values(v).every((x) => x === undefined || typeof x === 'number'),
+  'expected a chart row (a step and numbers)',
+);
+/**
+ * The page's views of a run, kept with its save: its chart rows and weight markers, and the
+ * relation-map timeline (the page's own snapshots, checked as objects: the page made them and
+ * reads them back). Bounded by the page: rows as the charts keep them, at most 100 snapshots.
+ */
+export const runViewsSchema = z.strictObject({
+  /** The step they were read at: what comes after belongs to steps not saved yet. */
+  step: count,
+  teacherRows: z.array(chartRow),
+  studentRows: z.array(chartRow),
+  accuracyRows: z.array(chartRow),
+  markers: z.array(z.strictObject({ step: z.number(), label: z.string() })),
+  mapTimeline: z
+    .array(z.custom<object>((v) => typeof v === 'object' && v !== null, 'expected a map snapshot'))
+    .max(1000),
+});
+
 /** A save slot's id: letters, digits and dashes (the page makes them). */
 const saveId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'a save id is 1-64 letters, digits or dashes');
 
@@ -68,6 +99,16 @@ export const commandSchema = z.discriminatedUnion('type', [
     choice: runConfigSchema.shape.backend,
     /** The config `auto` times its candidates on (absent: the first backend that passes its self-test). */
     config: runConfigSchema.optional(),
+  }),
+  /** The step time of `config` on the active backend, per phase, for the estimate before Start. */
+  z.strictObject({
+    type: z.literal('backend.estimate'),
+    requestId,
+    config: runConfigSchema,
+    phases: z
+      .array(z.enum(['teacher', 'student']))
+      .min(1)
+      .max(2),
   }),
   z.strictObject({ type: z.literal('data.load'), requestId, source: dataSourceSchema }),
   /** Start a run (teacher phase first unless a teacher is given), or continue the saved one. */
@@ -100,13 +141,17 @@ export const commandSchema = z.discriminatedUnion('type', [
     images: z.array(probeImageSchema).max(64),
     pair: count,
     /** Before any run: the shipped teacher to judge them with (ignored while a run exists). */
-    teacher: z.strictObject({ name: z.string(), manifest, weights: z.instanceof(ArrayBuffer) }).optional(),
+    teacher: siteTeacherSchema.optional(),
   }),
   z.strictObject({ type: z.literal('model.export'), requestId }),
   /** Save the run now (the page is being hidden or closed): best effort, the worker may die first. */
   z.strictObject({ type: z.literal('run.save'), requestId }),
   z.strictObject({ type: z.literal('saved.list'), requestId }),
   z.strictObject({ type: z.literal('saved.delete'), requestId, id: saveId }),
+  /** Keep the page's views of a saved run (curves, map timeline) in its slot. */
+  z.strictObject({ type: z.literal('saved.keepViews'), requestId, id: saveId, views: runViewsSchema }),
+  /** The views kept for a saved run (answered with saved.views). */
+  z.strictObject({ type: z.literal('saved.views'), requestId, id: saveId }),
   z.strictObject({ type: z.literal('debug.counters'), requestId }),
   /** Test hooks: poison the loss with NaN, or destroy the GPU device. */
   z.strictObject({ type: z.literal('debug.fault'), requestId, fault: z.enum(['nan', 'device-lost']) }),

@@ -2,17 +2,27 @@
 import { loadCifar, loadCifarArchive } from '../engine/data/cifar';
 import type { Dataset } from '../engine/data/dataset';
 import { makeSyntheticDataset } from '../engine/data/synthetic';
+import { type DownloadProgress, withDownload } from './download';
 import type { DataSource } from './protocol';
 import { fetchArchiveStream, loadStarterFrom } from './starter-source';
 
-export async function loadDataSource(source: DataSource): Promise<Dataset> {
+/** The data a source names; downloads from the site report their progress through `report`. */
+export async function loadDataSource(
+  source: DataSource,
+  report: (progress: DownloadProgress) => void = () => {},
+): Promise<Dataset> {
   switch (source.kind) {
     case 'synthetic':
       return makeSyntheticDataset();
     case 'starter':
-      return loadStarterFrom(source.url);
+      return withDownload('the CIFAR-10 starter set', report, (download) =>
+        loadStarterFrom(source.url, download),
+      );
     case 'archive-url':
-      return loadCifarArchive(await fetchArchiveStream(source.url));
+      // The archive is read as it streams in, so the download ends when the reading does.
+      return withDownload('the CIFAR-10 archive', report, async (download) =>
+        loadCifarArchive(await fetchArchiveStream(source.url, download)),
+      );
     case 'archive':
       return loadCifarArchive(source.file.stream() as ReadableStream<Uint8Array>);
     case 'files': {

@@ -11,7 +11,7 @@ import { runConfigSchema } from '../engine/config-schema';
 import type { MetricRow } from '../engine/pending-metrics';
 import type { SelfTestResult } from '../engine/selftest';
 import type { EvalResult } from '../engine/trainer';
-import { describeIssues, mapViewSchema } from './command-schema';
+import { describeIssues, mapViewSchema, runViewsSchema } from './command-schema';
 import type { GpuCounters } from './gpu-counters';
 
 const requestId = z.number().int().nonnegative();
@@ -21,6 +21,8 @@ const isObject = (v: unknown) => typeof v === 'object' && v !== null;
 /** An object produced by the engine, typed by it; checked only for being an object. */
 const engineObject = <T>(what: string) => z.custom<T>(isObject, `expected ${what}`);
 const floats = z.custom<Float32Array>((v) => v instanceof Float32Array, 'expected a Float32Array');
+
+const stepTimingSchema = z.strictObject({ msPerStep: z.number(), cutShort: z.boolean() });
 
 export const runStatusSchema = z.enum(['loading', 'training', 'paused', 'done', 'idle']);
 
@@ -77,6 +79,17 @@ export const workerEventSchema = z.discriminatedUnion('type', [
     requestId,
     backend: engineObject<ActiveBackend>('a backend description'),
     selfTests: z.array(engineObject<SelfTestResult>('a self-test result')),
+  }),
+  /** Step times for the estimate before Start (backend.estimate), or why there are none. */
+  z.strictObject({
+    type: z.literal('backend.estimate'),
+    requestId,
+    /** Milliseconds a step per phase asked for; `cutShort`: at least that long. */
+    timings: z
+      .strictObject({ teacher: stepTimingSchema.optional(), student: stepTimingSchema.optional() })
+      .nullable(),
+    /** Why nothing was measured (null when timings are there). */
+    unmeasured: z.string().nullable(),
   }),
   z.strictObject({
     type: z.literal('data.ready'),
@@ -179,12 +192,32 @@ export const workerEventSchema = z.discriminatedUnion('type', [
       }),
     ),
   }),
+  /** The views kept with a saved run, and the phase and step of its checkpoint; null when none were kept. */
+  z.strictObject({
+    type: z.literal('saved.views'),
+    requestId,
+    saved: z.strictObject({ views: runViewsSchema, phase, step: z.number().int() }).nullable(),
+  }),
   z.strictObject({
     type: z.literal('debug.counters'),
     requestId,
     counters: engineObject<GpuCounters>('GPU counters'),
     tensors: z.number().int(),
     step: z.number().int(),
+  }),
+  /**
+   * How far a download of the site's files is (the starter set, a CIFAR archive, a shipped
+   * teacher): bytes read against the responses' length (download.ts).
+   */
+  z.strictObject({
+    type: z.literal('download.progress'),
+    label: z.string(),
+    loadedBytes: z.number().nonnegative(),
+    /** Null while some file's length is unknown. */
+    totalBytes: z.number().nonnegative().nullable(),
+    state: z.enum(['loading', 'stalled', 'done', 'failed']),
+    /** Why it failed or is stalled, in words. */
+    message: z.string().nullable(),
   }),
   /** Acknowledges a command that has no other answer. */
   z.strictObject({ type: z.literal('ok'), requestId }),

@@ -3,12 +3,17 @@
  * page are judged at once by a model that knows the data's classes. Decoded once per name and
  * kept; a run's own teacher takes over as soon as there is a run.
  */
-import { type CheckpointManifest, decodeCheckpoint } from '../engine/checkpoint';
+import { decodeCheckpoint } from '../engine/checkpoint';
+import type { RunConfig } from '../engine/config';
 import type { Normalization } from '../engine/data/gpu-data';
 import type { Vit } from '../engine/vit';
+import type { DownloadProgress } from './download';
+import { fetchSiteTeacher, type SiteTeacher } from './site-teacher';
 
 export interface PreviewTeacher {
   name: string;
+  /** The config it was trained under (its student shape and loss give the default layer pairs). */
+  config: RunConfig;
   model: Vit;
   normalization: Normalization;
   classNames: string[];
@@ -16,23 +21,24 @@ export interface PreviewTeacher {
 
 let held: PreviewTeacher | null = null;
 
-/** The named teacher, decoded from its checkpoint the first time it is asked for. */
-export async function previewTeacher(source: {
-  name: string;
-  manifest: CheckpointManifest;
-  weights: ArrayBuffer;
-}): Promise<PreviewTeacher> {
+/** The named teacher, downloaded and decoded the first time it is asked for. */
+export async function previewTeacher(
+  source: SiteTeacher,
+  report: (progress: DownloadProgress) => void,
+): Promise<PreviewTeacher> {
   if (held?.name === source.name) return held;
-  const decoded = await decodeCheckpoint(source.manifest, source.weights, false);
+  const files = await fetchSiteTeacher(source, report);
+  const decoded = await decodeCheckpoint(files.manifest, files.weights, false);
   const model = decoded.models.get('teacher')?.model;
   if (!model) throw new Error(`The shipped teacher ${source.name} holds no teacher model.`);
   for (const [role, m] of decoded.models) if (role !== 'teacher') m.model.dispose();
   disposePreviewTeacher();
   held = {
     name: source.name,
+    config: files.manifest.config,
     model,
-    normalization: source.manifest.normalization,
-    classNames: source.manifest.dataset.classNames,
+    normalization: files.manifest.normalization,
+    classNames: files.manifest.dataset.classNames,
   };
   return held;
 }

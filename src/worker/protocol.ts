@@ -12,6 +12,7 @@ import type {
   dataSourceSchema,
   mapViewSchema,
   probeImageSchema,
+  runViewsSchema,
   teacherSourceSchema,
 } from './command-schema';
 import type {
@@ -35,5 +36,7 @@ export type ModelMaps = z.infer<typeof modelMapsSchema>;
 export type MapsPayload = z.infer<typeof mapsPayloadSchema>;
 export type Prediction = z.infer<typeof predictionSchema>;
 export type ImageAnalysis = z.infer<typeof imageAnalysisSchema>;
+export type RunViews = z.infer<typeof runViewsSchema>;
+export type DownloadProgress = Omit<Extract<WorkerEvent, { type: 'download.progress' }>, 'type'>;
 
 export type { BackendName };

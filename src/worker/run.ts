@@ -11,7 +11,7 @@ import { type AugmentConfig, STANDARD_AUGMENT } from '../engine/data/gpu-data';
 import { Trainer } from '../engine/trainer';
 import type { Vit } from '../engine/vit';
 import { warmUpPipelines } from '../engine/warm-up';
-import type { Command, MapView, RunStatusName, WorkerEvent } from './protocol';
+import type { Command, MapView, RunStatusName, TeacherSource, WorkerEvent } from './protocol';
 import type { SavedRunStore } from './saved-run';
 
 export type Post = (event: WorkerEvent, transfer?: Transferable[]) => void;
@@ -81,7 +81,10 @@ function startWarmUp(config: RunConfig, phase: Phase, augment?: AugmentConfig): 
  * given teacher, or a fresh teacher phase. It starts paused; the caller sets it going.
  */
 export async function createRun(
-  cmd: Extract<Command, { type: 'run.start' }>,
+  // A shipped teacher ('site') is downloaded by the session before: here it is a checkpoint.
+  cmd: Omit<Extract<Command, { type: 'run.start' }>, 'teacher'> & {
+    teacher: Exclude<TeacherSource, { kind: 'site' }>;
+  },
   dataset: Dataset,
   saved: SavedRunStore,
 ): Promise<Run> {

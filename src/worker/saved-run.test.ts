@@ -62,3 +62,27 @@ describe('saved-run slots', () => {
     expect(await store.list()).toHaveLength(1);
   });
 });
+
+describe("a saved run's views", () => {
+  it('are kept in its slot, come back with its checkpoint step, and go with it', async () => {
+    const kv = memoryKeyValue();
+    const store = slotStore(kv);
+    await store.save(run('a', 30, 1000));
+    const views = { step: 30, timeline: [new Float32Array([1, 2])] };
+    await store.saveViews('a', views);
+    expect(await store.loadViews('a')).toEqual({ views, phase: 'teacher', step: 30 });
+    // Listing reads summaries only: the views are no run of their own.
+    expect((await store.list()).map((r) => r.id)).toEqual(['a']);
+    await store.delete('a');
+    expect(await store.loadViews('a')).toBeNull();
+    expect(kv.map.size).toBe(0);
+  });
+
+  it('are not written for a run whose slot is gone (it finished meanwhile)', async () => {
+    const kv = memoryKeyValue();
+    const store = slotStore(kv);
+    await store.saveViews('gone', { step: 1 });
+    expect(kv.map.size).toBe(0);
+    expect(await store.loadViews('gone')).toBeNull();
+  });
+});

@@ -4,7 +4,9 @@
  * a lost GPU device loses nothing: the page lists the saved runs and offers to continue them.
  *
  * Each slot is two keys written in one transaction: a small summary (listed without reading
- * any weights) and the run itself (checkpoint and weights).
+ * any weights) and the run itself (checkpoint and weights). A third key holds the page's views
+ * of the run (its curves and relation-map timeline, bounded by the page), written when the page
+ * has them and deleted with the slot, so a continued run shows its whole history again.
  */
 import { delMany, get, getMany, keys, setMany } from 'idb-keyval';
 import type { CheckpointManifest, Phase } from '../engine/checkpoint';
@@ -14,6 +16,7 @@ import type { RunConfig } from '../engine/config';
 export const LEGACY_KEY = 'manifold-kd/last-run';
 const INFO_PREFIX = 'manifold-kd/run-info/';
 const RUN_PREFIX = 'manifold-kd/run/';
+const VIEWS_PREFIX = 'manifold-kd/run-views/';
 
 /** What the resume offer lists about a saved run. */
 export interface SavedRunInfo {
@@ -40,6 +43,10 @@ export interface SavedRunStore {
   load(id: string): Promise<SavedRun | null>;
   save(run: SavedRun): Promise<void>;
   delete(id: string): Promise<void>;
+  /** Keeps the page's views of a saved run (opaque here), replacing earlier ones. */
+  saveViews(id: string, views: unknown): Promise<void>;
+  /** The views kept for a run, with the phase and step of its saved checkpoint; null when there are none. */
+  loadViews(id: string): Promise<{ views: unknown; phase: Phase; step: number } | null>;
 }
 
 /** The few key-value operations the store needs: idb-keyval's, or a Map's in tests. */
@@ -89,7 +96,19 @@ export function slotStore(kv: KeyValue): SavedRunStore {
       ]);
     },
     async delete(id) {
-      await kv.delMany([INFO_PREFIX + id, RUN_PREFIX + id]);
+      await kv.delMany([INFO_PREFIX + id, RUN_PREFIX + id, VIEWS_PREFIX + id]);
+    },
+    async saveViews(id, views) {
+      // Only for a run still saved: a finished run has deleted its slot, views and all.
+      if (!(await kv.get(INFO_PREFIX + id))) return;
+      await kv.setMany([[VIEWS_PREFIX + id, views]]);
+    },
+    async loadViews(id) {
+      const [info, views] = (await kv.getMany([INFO_PREFIX + id, VIEWS_PREFIX + id])) as [
+        SavedRunInfo | undefined,
+        unknown,
+      ];
+      return info && views !== undefined ? { views, phase: info.phase, step: info.step } : null;
     },
   };
 }

@@ -8,7 +8,9 @@ import { effectiveLayerPairs } from '../engine/config';
 import type { Dataset } from '../engine/data/dataset';
 import { memoryProblem } from '../engine/memory-budget';
 import * as tf from '../engine/tf';
+import { runViewsSchema } from './command-schema';
 import { dataSourceKey, loadDataSource } from './data-source';
+import type { DownloadProgress } from './download';
 import { readGpuCounters } from './gpu-counters';
 import { type AnalysisModels, analyzeUserImages } from './image-analysis';
 import { previewTeacher } from './preview-teacher';
@@ -18,6 +20,7 @@ import { createRun, fitToDataset, type Post, type Run } from './run';
 import { saveCheckpoint } from './run-checkpoint';
 import { continueRun, type LoopHost, postConfig, postProgress, postStatus } from './run-loop';
 import { indexedDbSavedRuns, type SavedRunStore } from './saved-run';
+import { fetchSiteTeacher } from './site-teacher';
 import { type SlotLocks, webSlotLocks } from './slot-lock';
 
 export class Session implements LoopHost {
@@ -45,8 +48,12 @@ export class Session implements LoopHost {
     this.post = post;
     this.saved = deps.saved ?? indexedDbSavedRuns;
     this.locks = deps.locks ?? webSlotLocks;
-    this.load = deps.loadData ?? loadDataSource;
+    this.load = deps.loadData ?? ((source) => loadDataSource(source, this.reportDownload));
   }
+
+  /** A download's progress, for the page's run panel. */
+  private readonly reportDownload = (progress: DownloadProgress): void =>
+    this.post({ type: 'download.progress', ...progress });
 
   get dataset(): Dataset {
     if (!this.data) throw new Error('Load data before starting a run.');
@@ -61,7 +68,8 @@ export class Session implements LoopHost {
   async handle(cmd: Command): Promise<void> {
     switch (cmd.type) {
       case 'backend.init':
-        throw new Error('backend.init is handled by the worker entry');
+      case 'backend.estimate':
+        throw new Error(`${cmd.type} is handled by the worker entry`);
       case 'data.load': {
         const dataset = await this.loadData(cmd.source);
         this.post({
@@ -150,6 +158,20 @@ export class Session implements LoopHost {
       case 'saved.delete':
         await this.saved.delete(cmd.id);
         return this.ok(cmd.requestId);
+      case 'saved.keepViews':
+        await this.saved.saveViews(cmd.id, cmd.views);
+        return this.ok(cmd.requestId);
+      case 'saved.views': {
+        const kept = await this.saved.loadViews(cmd.id);
+        // Views of an older page may not parse: then there are none, and the run goes on without them.
+        const views = kept ? runViewsSchema.safeParse(kept.views) : null;
+        this.post({
+          type: 'saved.views',
+          requestId: cmd.requestId,
+          saved: kept && views?.success ? { views: views.data, phase: kept.phase, step: kept.step } : null,
+        });
+        return;
+      }
       case 'debug.counters':
         this.post({
           type: 'debug.counters',
@@ -200,12 +222,17 @@ export class Session implements LoopHost {
     const dataset = this.dataset;
     this.disposeRun();
     this.checkMemory(fitToDataset(cmd.config, dataset));
+    // A shipped teacher is downloaded here, with its progress on the page.
+    const teacher =
+      cmd.teacher.kind === 'site'
+        ? { kind: 'checkpoint' as const, ...(await fetchSiteTeacher(cmd.teacher, this.reportDownload)) }
+        : cmd.teacher;
     const release = await this.locks.lock(cmd.saveId);
     if (!release)
       throw new Error('That saved run is open in another tab: continue it there, or close that tab first.');
     let run: Run;
     try {
-      run = await createRun(cmd, dataset, this.saved);
+      run = await createRun({ ...cmd, teacher }, dataset, this.saved);
     } catch (err) {
       release();
       throw err;
@@ -233,8 +260,8 @@ export class Session implements LoopHost {
       };
     }
     if (!cmd.teacher) return this.requireRun('analyse images') as never;
-    const t = await previewTeacher(cmd.teacher);
-    const c = cmd.teacher.manifest.config;
+    const t = await previewTeacher(cmd.teacher, this.reportDownload);
+    const c = t.config;
     return {
       teacher: t.model,
       student: null,

@@ -5,11 +5,21 @@
  */
 import type { Dataset } from '../engine/data/dataset';
 import { loadStarter, StarterDataError, validateStarterManifest } from '../engine/data/starter';
+import type { Download } from './download';
 
-async function get(url: string, what: string, fix: string): Promise<Response> {
+/** Bytes of one CIFAR-10 record (label + 32 x 32 x 3). */
+const RECORD_BYTES = 3073;
+
+async function get(
+  download: Download,
+  url: string,
+  what: string,
+  fix: string,
+  decodedBytes?: number,
+): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(url);
+    res = await download.fetch(url, decodedBytes);
   } catch (err) {
     throw new StarterDataError(`Could not load ${what} (${url}: ${(err as Error).message}).`);
   }
@@ -19,20 +29,41 @@ async function get(url: string, what: string, fix: string): Promise<Response> {
   return res;
 }
 
-/** The starter set under `folderUrl` (ends with '/'): manifest first, then both files, verified. */
-export async function loadStarterFrom(folderUrl: string): Promise<Dataset> {
+/**
+ * The starter set under `folderUrl` (ends with '/'): manifest first, then both files, verified.
+ * Fetched through `download`, which counts the bytes for the page.
+ */
+export async function loadStarterFrom(folderUrl: string, download: Download): Promise<Dataset> {
   const what = 'the CIFAR-10 starter set';
   const fix = 'Rebuild it with npm run data:starter, or pick another dataset.';
-  const res = await get(`${folderUrl}manifest.json`, what, fix);
+  const res = await get(download, `${folderUrl}manifest.json`, what, fix);
   // A dev server answers a missing file with its index page: say what is missing, not a JSON error.
   const json = await res.json().catch(() => {
     throw new StarterDataError(`Could not load ${what}: ${folderUrl}manifest.json is not there. ${fix}`);
   });
   const manifest = validateStarterManifest(json);
-  return loadStarter(manifest, async (name) => (await get(new URL(name, folderUrl).href, what, fix)).body!);
+  // A host that sends the .gz files compressed (Content-Encoding) hands over the records themselves.
+  const records = (name: string) =>
+    [manifest.train, manifest.test].find((f) => f.name === name)?.records ?? 0;
+  return loadStarter(
+    manifest,
+    async (name) =>
+      (
+        await get(
+          download,
+          new URL(name, folderUrl).href,
+          what,
+          fix,
+          records(name) * RECORD_BYTES || undefined,
+        )
+      ).body!,
+  );
 }
 
-/** The body of a site-served archive, as a stream for loadCifarArchive. */
-export async function fetchArchiveStream(url: string): Promise<ReadableStream<Uint8Array>> {
-  return (await get(url, 'the CIFAR-10 archive', 'Put it back with npm run data:cifar10.')).body!;
+/** The body of a site-served archive, as a stream for loadCifarArchive, fetched through `download`. */
+export async function fetchArchiveStream(
+  url: string,
+  download: Download,
+): Promise<ReadableStream<Uint8Array>> {
+  return (await get(download, url, 'the CIFAR-10 archive', 'Put it back with npm run data:cifar10.')).body!;
 }

@@ -4,6 +4,9 @@
  * and answers with WorkerEvents through the single post() below. Every failure, including
  * ones outside a command, becomes an 'error' event, so nothing dies silently.
  */
+
+import type { ActiveBackend } from '../engine/backend';
+import { describeActiveBackend } from '../engine/backend';
 import * as tf from '../engine/tf';
 import { startCheckedBackend } from './backend-setup';
 import { CommandQueue } from './command-queue';
@@ -12,6 +15,7 @@ import { installGpuCounters } from './gpu-counters';
 import { disposePreviewTeacher } from './preview-teacher';
 import type { Command, WorkerEvent } from './protocol';
 import { Session } from './session';
+import { cannotMeasure, forgetTimings, phaseTiming, rememberChoiceTiming } from './step-estimate';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -26,6 +30,8 @@ function postError(requestId: number | null, err: unknown): void {
 
 installGpuCounters();
 const session = new Session(post);
+/** The backend running, as the last backend.init described it (with its emulation flag). */
+let active: ActiveBackend | null = null;
 
 /** The WebGPU backend ignores device loss; watch for it so the page can restart the run. */
 function watchDevice(): void {
@@ -39,8 +45,24 @@ async function handle(cmd: Command): Promise<void> {
   if (cmd.type === 'backend.init') {
     disposePreviewTeacher();
     const { backend, selfTests } = await startCheckedBackend(cmd.choice, cmd.config);
+    forgetTimings();
+    rememberChoiceTiming(cmd.config, backend);
+    active = backend;
     if (backend.name === 'webgpu') watchDevice();
     post({ type: 'backend.ready', requestId: cmd.requestId, backend, selfTests });
+    return;
+  }
+  if (cmd.type === 'backend.estimate') {
+    const unmeasured = cannotMeasure(active ?? describeActiveBackend());
+    const timings: Partial<Record<'teacher' | 'student', { msPerStep: number; cutShort: boolean }>> = {};
+    if (unmeasured === null)
+      for (const phase of cmd.phases) timings[phase] = await phaseTiming(cmd.config, phase);
+    post({
+      type: 'backend.estimate',
+      requestId: cmd.requestId,
+      timings: unmeasured === null ? timings : null,
+      unmeasured,
+    });
     return;
   }
   await session.handle(cmd);

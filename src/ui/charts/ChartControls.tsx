@@ -6,10 +6,13 @@ export interface ChartControlsProps {
   onSmoothingChange: (value: number) => void;
   logScale: boolean;
   onLogScaleChange: (value: boolean) => void;
+  /** The step axis spans the run's planned length instead of the steps run so far. */
+  wholeRun: boolean;
+  onWholeRunChange: (value: boolean) => void;
 }
 
 /**
- * Smoothing slider and log-y checkbox shared by the metric charts; fully controlled. Memoised:
+ * Smoothing slider, log-y and whole-run checkboxes shared by the metric charts; fully controlled. Memoised:
  * its parent re-renders on every metrics update, and React rewrites a controlled input's
  * attributes on each render.
  */
@@ -18,9 +21,12 @@ export const ChartControls = memo(function ChartControls({
   onSmoothingChange,
   logScale,
   onLogScaleChange,
+  wholeRun,
+  onWholeRunChange,
 }: ChartControlsProps) {
   const sliderId = useId();
   const logId = useId();
+  const wholeId = useId();
   return (
     <div className="chart-controls">
       <label htmlFor={sliderId}>Smoothing</label>
@@ -44,6 +50,19 @@ export const ChartControls = memo(function ChartControls({
           onChange={(e) => onLogScaleChange(e.currentTarget.checked)}
         />
         Log scale
+      </label>
+      <label
+        htmlFor={wholeId}
+        className="chart-controls-check"
+        title="Step axis over the whole planned run, not just the steps run so far"
+      >
+        <input
+          id={wholeId}
+          type="checkbox"
+          checked={wholeRun}
+          onChange={(e) => onWholeRunChange(e.currentTarget.checked)}
+        />
+        Whole run
       </label>
     </div>
   );

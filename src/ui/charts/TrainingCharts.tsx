@@ -4,6 +4,7 @@ import { headsLabel } from '../../engine/heads';
 import { activeTerms, LOSS_TERMS } from '../../engine/terms';
 import { pretrainedTeacherFor } from '../../state/pretrained-teachers';
 import { useAppStore } from '../../state/store';
+import { fittedStepEnd } from './axis-ticks';
 import { ChartControls } from './ChartControls';
 import { MetricChart, type MetricSeries, SERIES_COLORS } from './MetricChart';
 import { useThrottled } from './use-throttled';
@@ -26,6 +27,7 @@ const TERM_LABELS: Record<string, string> = {
 export function TrainingCharts() {
   const [smoothing, setSmoothing] = useState(0.6);
   const [logScale, setLogScale] = useState(false);
+  const [wholeRun, setWholeRun] = useState(false);
   const {
     phase,
     teacherRows: teacherLive,
@@ -53,7 +55,6 @@ export function TrainingCharts() {
   const teacherRows = useDeferredValue(useThrottled(teacherLive, CHART_REFRESH_MS, 1 / 3));
   const accuracyRows = useDeferredValue(useThrottled(accuracyLive, CHART_REFRESH_MS, 2 / 3));
   const loss = useAppStore(useShallow((s) => s.config.loss));
-  const editedOptim = useAppStore((s) => s.config.optim);
   const clearGhosts = useAppStore((s) => s.clearGhosts);
 
   const studentSeries: MetricSeries[] = useMemo(() => {
@@ -108,8 +109,22 @@ export function TrainingCharts() {
       : showTeacher
         ? (['student', 'teacher', 'accuracy'] as const)
         : (['student', 'accuracy'] as const);
-  // The run's own settings once it started (the worker's echo), else the ones being edited.
-  const planned = runConfig?.optim ?? editedOptim;
+  // The step axes fit the steps run so far, or span the whole planned run when asked. Selected
+  // as the fitted ends, which move rarely (fittedStepEnd), so a progress event re-renders nothing.
+  const [studentEnd, teacherEnd] = useAppStore(
+    useShallow((s) => {
+      // The run's own settings once it started (the worker's echo), else the ones being edited.
+      const optim = s.run.config?.optim ?? s.config.optim;
+      if (wholeRun) return [optim.steps, optim.teacherSteps];
+      // The phase in progress counts its live step; a finished teacher phase its last row.
+      const so = (rows: readonly { step: number }[], own: boolean) =>
+        Math.max(own ? s.run.step : 0, rows.at(-1)?.step ?? 0);
+      return [
+        fittedStepEnd(so(s.run.studentRows, s.run.phase === 'student'), optim.steps),
+        fittedStepEnd(so(s.run.teacherRows, s.run.phase === 'teacher'), optim.teacherSteps),
+      ];
+    }),
+  );
 
   return (
     <section className="panel charts" aria-labelledby="charts-heading">
@@ -120,6 +135,8 @@ export function TrainingCharts() {
           onSmoothingChange={setSmoothing}
           logScale={logScale}
           onLogScaleChange={setLogScale}
+          wholeRun={wholeRun}
+          onWholeRunChange={setWholeRun}
         />
       </div>
       {!runConfig && (
@@ -154,7 +171,7 @@ export function TrainingCharts() {
               markers={markers}
               ghosts={ghostCurves}
               yLabel="loss"
-              stepsTotal={planned.steps}
+              stepsTotal={studentEnd}
             />
           );
         if (name === 'teacher')
@@ -168,7 +185,7 @@ export function TrainingCharts() {
               logScale={logScale}
               yLabel="loss"
               height={phase === 'student' ? 140 : undefined}
-              stepsTotal={planned.teacherSteps}
+              stepsTotal={teacherEnd}
             />
           );
         return (
@@ -181,7 +198,11 @@ export function TrainingCharts() {
             logScale={false}
             yLabel="accuracy"
             height={160}
-            stepsTotal={showStudentAccuracy ? planned.steps : planned.teacherSteps}
+            stepsTotal={
+              showStudentAccuracy || (phase === 'student' && !teacherAccuracy.length)
+                ? studentEnd
+                : teacherEnd
+            }
             yRange={ACCURACY_RANGE}
           />
         );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { linearScale, logScale, sameScale } from './axis-ticks';
+import { fittedStepEnd, linearScale, logScale, sameScale } from './axis-ticks';
 
 describe('linearScale', () => {
   it('extends a value axis outwards to whole 1-2-5 steps', () => {
@@ -84,5 +84,47 @@ describe('sameScale', () => {
     expect(sameScale({ domain: [0, 1], ticks: [0, 1] }, { domain: [0, 1], ticks: [0, 0.5, 1] })).toBe(false);
     expect(sameScale(undefined, undefined)).toBe(true);
     expect(sameScale(undefined, linearScale(0, 1))).toBe(false);
+  });
+});
+
+describe('fittedStepEnd', () => {
+  it('ends a little past the steps run so far, far short of a long run', () => {
+    // Step 50 of 2,000: the axis must end well below step 200 (issue 29), and past step 50.
+    const end = fittedStepEnd(50, 2000);
+    expect(end).toBeGreaterThanOrEqual(50 * 1.25);
+    expect(end).toBeLessThan(200);
+    expect(end).toBe(80);
+  });
+
+  it('never ends before the last step, nor past the planned end', () => {
+    for (let step = 0; step <= 5000; step += 7) {
+      const end = fittedStepEnd(step, 3000);
+      expect(end).toBeGreaterThanOrEqual(Math.min(step, 3000));
+      expect(end).toBeLessThanOrEqual(Math.max(3000, step));
+      // The headroom is "a little": at most twice the steps run (or the minimum span).
+      expect(end).toBeLessThanOrEqual(Math.max(20, 2 * step));
+    }
+    expect(fittedStepEnd(1990, 2000)).toBe(2000);
+    // A run past its plan (steps raised mid-run) still fits.
+    expect(fittedStepEnd(2100, 2000)).toBe(2100);
+  });
+
+  it('moves only when the run outgrows it, a dozen times over a long run', () => {
+    const ends = new Set<number>();
+    for (let step = 0; step <= 20_000; step++) ends.add(fittedStepEnd(step));
+    expect(ends.size).toBeLessThanOrEqual(30);
+    // Monotone: the axis never shrinks while a run grows.
+    let last = 0;
+    for (let step = 0; step <= 20_000; step += 13) {
+      const end = fittedStepEnd(step);
+      expect(end).toBeGreaterThanOrEqual(last);
+      last = end;
+    }
+  });
+
+  it('spans a minimum before the first points, so a handful of steps is not stretched edge to edge', () => {
+    expect(fittedStepEnd(0, 2000)).toBe(20);
+    expect(fittedStepEnd(3, 2000)).toBe(20);
+    expect(fittedStepEnd(0, 10)).toBe(10);
   });
 });

@@ -71,6 +71,33 @@ export function logScale(min: number, max: number, maxTicks = 8): AxisScale | un
   return { domain: [lo, hi], ticks: inside.length <= maxTicks ? inside : powers };
 }
 
+/** Rungs of the step axis's end: fine enough that the end is never much past the run, coarse enough to move rarely. */
+const END_LADDER = [1, 1.5, 2, 3, 4, 5, 6, 8, 10] as const;
+/** The step axis spans at least this many steps, so the first few points are not stretched edge to edge. */
+const MIN_STEP_SPAN = 20;
+/** Room past the last step, as a fraction of it: the curve never ends on the plot's edge. */
+const STEP_HEADROOM = 0.25;
+
+/**
+ * Where a step axis fitted to the run so far ends: the first rung of END_LADDER (times a power of
+ * ten) at or past `stepsSoFar` plus STEP_HEADROOM, at most `planned` (the run's last step, when
+ * known). On the ladder the end moves only when the run outgrows it, about every 1.3-1.5x of
+ * steps: a moved axis makes recharts redraw the chart's whole frame, so it must not move each read.
+ */
+export function fittedStepEnd(stepsSoFar: number, planned?: number): number {
+  const want = Math.max(MIN_STEP_SPAN, Math.max(0, stepsSoFar) * (1 + STEP_HEADROOM));
+  const magnitude = 10 ** Math.floor(Math.log10(want));
+  let end = 10 * magnitude;
+  for (const rung of END_LADDER) {
+    if (rung * magnitude >= want * (1 - 1e-12)) {
+      end = rung * magnitude;
+      break;
+    }
+  }
+  end = clean(end);
+  return planned !== undefined && planned > 0 ? Math.min(end, Math.max(planned, stepsSoFar)) : end;
+}
+
 /** True when two scales have the same domain and ticks (both undefined counts as the same). */
 export function sameScale(a: AxisScale | undefined, b: AxisScale | undefined): boolean {
   if (a === b) return true;

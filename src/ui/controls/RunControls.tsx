@@ -1,7 +1,10 @@
 import { useShallow } from 'zustand/react/shallow';
+import { useEstimateStore } from '../../state/estimate-sync';
 import { evaluateNow, pauseRun, resetRun, resumeRun, startRun, stepRun } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
 import { useStatus } from '../runtime/StatusBadge';
+import { DownloadStatus } from './DownloadStatus';
+import { NextPhase, RunEstimate, useRunEta } from './RunEstimate';
 
 function formatEta(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '–';
@@ -16,21 +19,26 @@ function formatEta(seconds: number): string {
 /** Start / Pause / Resume / Step / Reset, and where the run is. */
 export function RunControls() {
   const status = useStatus();
-  const { phase, step, totalSteps, epoch, imagesPerSecond, etaSeconds, reason } = useAppStore(
+  const { phase, step, totalSteps, epoch, imagesPerSecond, reason, runStatus } = useAppStore(
     useShallow((s) => ({
       phase: s.run.phase,
       step: s.run.step,
       totalSteps: s.run.totalSteps,
       epoch: s.run.epoch,
       imagesPerSecond: s.run.imagesPerSecond,
-      etaSeconds: s.run.etaSeconds,
       reason: s.run.reason,
+      runStatus: s.run.status,
     })),
   );
   const ready = useAppStore((s) => s.runtime.status === 'idle');
   const busy = status === 'loading';
   const canStart = ready && !busy && status !== 'training' && status !== 'paused';
   const fraction = totalSteps > 0 ? Math.min(1, step / totalSteps) : 0;
+  const etaSeconds = useRunEta();
+  // Until the worker says which phase runs, the panel says what Start runs (or is starting).
+  const before = runStatus === 'idle' || runStatus === 'loading';
+  const plan = useEstimateStore((s) => s.plan);
+  const stepsOfPhase = before && plan ? plan.teacherSteps || plan.studentSteps : totalSteps;
 
   return (
     <section className="panel run-controls" aria-label="Run controls">
@@ -69,17 +77,24 @@ export function RunControls() {
       </div>
       <div className="progress-block">
         <div className="progress-line">
-          <span className={`phase phase-${phase}`} data-testid="phase">
-            {phase === 'teacher' ? 'Teacher phase' : 'Student phase'}
-          </span>
+          {before ? (
+            <NextPhase />
+          ) : (
+            <span className={`phase phase-${phase}`} data-testid="phase">
+              {phase === 'teacher' ? 'Teacher phase' : 'Student phase'}
+            </span>
+          )}
           <span>
-            step <span data-testid="step">{step}</span> / {totalSteps || '–'}
+            step <span data-testid="step">{step}</span> / {stepsOfPhase || '–'}
           </span>
-          <span>epoch {epoch + 1}</span>
-          <span>{imagesPerSecond > 0 ? `${imagesPerSecond.toFixed(0)} images/s` : '– images/s'}</span>
-          <span>ETA {formatEta(etaSeconds)}</span>
+          {!before && <span>epoch {epoch + 1}</span>}
+          {!before && (
+            <span>{imagesPerSecond > 0 ? `${imagesPerSecond.toFixed(0)} images/s` : '– images/s'}</span>
+          )}
+          {before ? <RunEstimate /> : <span>ETA {formatEta(etaSeconds)}</span>}
         </div>
         <progress max={1} value={fraction} aria-label="Progress of the current phase" />
+        <DownloadStatus />
         {reason && (
           <p className="warning" role="status">
             {reason}

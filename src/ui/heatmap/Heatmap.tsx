@@ -1,8 +1,9 @@
-import { type PointerEvent, useEffect, useMemo, useRef, useState } from 'react';
+import { type KeyboardEvent, type PointerEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { formatValue } from '../charts/format';
 import { CPU_CANVAS } from '../cpu-canvas';
 import { EXPORT_SKIP_ATTR } from '../export/panel-to-svg';
 import { type HeatmapScheme, paintValues, summarize } from './color-scale';
+import { CURSOR_KEYS, cellAfterKey } from './heatmap-cursor';
 
 /** A cell under the pointer, with its value. */
 export interface HeatmapCell {
@@ -28,13 +29,21 @@ export interface HeatmapProps {
   /** CSS px of the longer side; cells are scaled up without smoothing. */
   size?: number;
   onHover?: (cell: HeatmapCell | null) => void;
-  /** Cell to outline, e.g. the one hovered in a sibling heatmap. */
+  /**
+   * Cell to outline, e.g. the one hovered in a sibling heatmap (null: none). Left out, the map
+   * outlines its own hovered or keyboard cell.
+   */
   highlight?: { i: number; j: number } | null;
   /** Show the "(i, j) = value" read-out under the canvas (default true). */
   showReadout?: boolean;
+  /** What one cell is, in words, for the read-out ("patch 3 with patch 5"); default "row i, column j". */
+  describeCell?: (i: number, j: number) => string;
   /** Test id, put on the canvas next to data-min / data-max / data-sum. */
   'data-testid'?: string;
 }
+
+/** "row 3, column 5": a cell in words, when the caller has no better name for it. */
+export const rowColumn = (i: number, j: number) => `row ${i}, column ${j}`;
 
 /** Smallest outline box in CSS px, so a highlighted 1.5 px cell of a 192 x 192 map stays visible. */
 const MIN_OUTLINE_PX = 5;
@@ -54,8 +63,9 @@ export function Heatmap({
   title,
   size = 192,
   onHover,
-  highlight = null,
+  highlight,
   showReadout = true,
+  describeCell = rowColumn,
   'data-testid': testId,
 }: HeatmapProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -86,19 +96,42 @@ export function Heatmap({
     return { i, j, value: values[i * cols + j] ?? Number.NaN };
   };
 
+  // What the read-out announced when the cursor last moved: a screen reader hears the cell it
+  // moved to, not every refresh of the values under a resting cursor.
+  const [announced, setAnnounced] = useState('');
+  const readoutOf = (c: { i: number; j: number }) =>
+    `${describeCell(c.i, c.j)}: ${formatValue(values[c.i * cols + c.j] ?? Number.NaN)}`;
+  const moveTo = (cell: HeatmapCell | null) => {
+    setHover(cell && { i: cell.i, j: cell.j });
+    setAnnounced(cell ? readoutOf(cell) : '');
+    onHover?.(cell);
+  };
   const updateHover = (cell: HeatmapCell | null) => {
     if (cell?.i === hover?.i && cell?.j === hover?.j) return;
-    setHover(cell && { i: cell.i, j: cell.j });
-    onHover?.(cell);
+    moveTo(cell);
+  };
+
+  const shared = highlight === undefined ? hover : highlight;
+  // The keyboard's cell cursor is the hover by other means: the same outline and read-out.
+  const onKeyDown = (e: KeyboardEvent<HTMLCanvasElement>) => {
+    if (e.key === 'Escape') {
+      updateHover(null);
+      return;
+    }
+    // From the cursor the sibling maps share (highlight), else this map's own.
+    const next = cellAfterKey(e.key, shared, rows, cols);
+    if (!next) return;
+    e.preventDefault(); // the arrows would scroll the page
+    moveTo({ ...next, value: values[next.i * cols + next.j] ?? Number.NaN });
   };
 
   const outline =
-    highlight && highlight.i >= 0 && highlight.j >= 0 && highlight.i < rows && highlight.j < cols
+    shared && shared.i >= 0 && shared.j >= 0 && shared.i < rows && shared.j < cols
       ? (() => {
           const box = Math.max(scale, MIN_OUTLINE_PX);
           return {
-            left: (highlight.j + 0.5) * scale - box / 2,
-            top: (highlight.i + 0.5) * scale - box / 2,
+            left: (shared.j + 0.5) * scale - box / 2,
+            top: (shared.i + 0.5) * scale - box / 2,
             width: box,
             height: box,
           };
@@ -117,6 +150,11 @@ export function Heatmap({
           style={{ width, height }}
           role="img"
           aria-label={ariaLabel}
+          // Focusable, so the cell cursor has a keyboard path: the arrows move it, and the
+          // read-out (aria-live) announces what the pointer would show.
+          tabIndex={0}
+          aria-keyshortcuts={CURSOR_KEYS}
+          onKeyDown={onKeyDown}
           data-testid={testId}
           data-rows={rows}
           data-cols={cols}
@@ -130,10 +168,13 @@ export function Heatmap({
         {outline && <div className="heatmap-highlight" style={outline} />}
       </div>
       {showReadout && (
-        <div className="heatmap-readout" aria-live="polite" {...{ [EXPORT_SKIP_ATTR]: '' }}>
-          {hover && hover.i < rows && hover.j < cols
-            ? `(${hover.i}, ${hover.j}) = ${formatValue(values[hover.i * cols + hover.j] ?? Number.NaN)}`
-            : '\u00a0'}
+        <div className="heatmap-readout" {...{ [EXPORT_SKIP_ATTR]: '' }}>
+          <span aria-hidden="true">
+            {hover && hover.i < rows && hover.j < cols ? readoutOf(hover) : '\u00a0'}
+          </span>
+          <span role="status" className="chart-sr-only">
+            {announced}
+          </span>
         </div>
       )}
     </div>

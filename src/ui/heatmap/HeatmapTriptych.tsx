@@ -1,10 +1,10 @@
-import { useMemo, useRef, useState } from 'react';
+import { type ReactNode, useMemo, useRef, useState } from 'react';
 import { formatValue } from '../charts/format';
 import { ExportButtons } from '../export/ExportButtons';
 import { EXPORT_SKIP_ATTR } from '../export/panel-to-svg';
 import { ColorLegend } from './ColorLegend';
 import type { Matrix } from './color-scale';
-import { Heatmap, type HeatmapCell } from './Heatmap';
+import { Heatmap, type HeatmapCell, rowColumn } from './Heatmap';
 
 export type { Matrix } from './color-scale';
 
@@ -23,6 +23,19 @@ export interface HeatmapTriptychProps {
   size?: number;
   /** Test id prefix: canvases get `<prefix>-teacher`, `-student`, `-difference`. */
   testIdPrefix?: string;
+  /** What one cell is, in words, for the read-out ("patch 3 with patch 5"). */
+  describeCell?: (i: number, j: number) => string;
+  /** A few plain sentences under the title: what a cell is and how to read the maps. */
+  explanation?: ReactNode;
+}
+
+/** The explanation under a map's title: part of the page, not of an exported figure. */
+export function MapExplanation({ children }: { children: ReactNode }) {
+  return (
+    <p className="map-explanation" {...{ [EXPORT_SKIP_ATTR]: '' }}>
+      {children}
+    </p>
+  );
 }
 
 /** Cosine similarities lie in [-1, 1]; the difference is drawn on the same scale, clamped. */
@@ -51,6 +64,8 @@ export function HeatmapTriptych({
   onHoverCell,
   size = 192,
   testIdPrefix,
+  describeCell = rowColumn,
+  explanation,
 }: HeatmapTriptychProps) {
   const [cell, setCell] = useState<{ i: number; j: number } | null>(null);
   const figureRef = useRef<HTMLElement>(null);
@@ -63,9 +78,12 @@ export function HeatmapTriptych({
     return { values: out, rows: student.rows, cols: student.cols };
   }, [shapesMatch, teacher.values, student.values, student.rows, student.cols]);
 
+  // Announced when the cursor moves (not at every refresh of the values under it).
+  const [announced, setAnnounced] = useState('');
   const onHover = (c: HeatmapCell | null) => {
     const next = c && { i: c.i, j: c.j };
     setCell(next);
+    setAnnounced(next ? readout(next) : '');
     onHoverCell?.(next);
   };
 
@@ -75,15 +93,20 @@ export function HeatmapTriptych({
   ];
   if (difference) panels.push({ panel: 'difference', m: difference });
 
-  const valueAt = (m: Matrix) =>
-    cell && cell.i < m.rows && cell.j < m.cols
-      ? formatValue(m.values[cell.i * m.cols + cell.j] ?? Number.NaN)
-      : '–';
+  const valueAt = (m: Matrix, at: { i: number; j: number }) =>
+    at.i < m.rows && at.j < m.cols ? formatValue(m.values[at.i * m.cols + at.j] ?? Number.NaN) : '–';
+  /** The three values at a cell, in words: what the read-out shows and announces. */
+  function readout(at: { i: number; j: number }): string {
+    return `${describeCell(at.i, at.j)}: teacher ${valueAt(teacher, at)}, student ${valueAt(student, at)}${
+      difference ? `, difference ${valueAt(difference, at)}` : ''
+    }`;
+  }
 
   return (
     <figure className="heatmap-triptych" ref={figureRef}>
       <figcaption>{title}</figcaption>
       <ExportButtons panel={figureRef} title={title} />
+      {explanation && <MapExplanation>{explanation}</MapExplanation>}
       <div className="heatmap-triptych-maps">
         {panels.map(({ panel, m }) => (
           <Heatmap
@@ -112,12 +135,15 @@ export function HeatmapTriptych({
       <div className="heatmap-triptych-footer">
         <ColorLegend domain={DOMAIN} scheme="diverging" label="cosine similarity" width={size} />
         {/* A hover hint, not part of an exported figure. */}
-        <div className="heatmap-readout" aria-live="polite" {...{ [EXPORT_SKIP_ATTR]: '' }}>
-          {cell
-            ? `(${cell.i}, ${cell.j}): teacher ${valueAt(teacher)}, student ${valueAt(student)}${
-                difference ? `, difference ${valueAt(difference)}` : ''
-              }`
-            : 'Hover a cell to compare teacher and student.'}
+        <div className="heatmap-readout" {...{ [EXPORT_SKIP_ATTR]: '' }}>
+          <span aria-hidden="true">
+            {cell
+              ? readout(cell)
+              : 'Hover a cell, or focus a map and use the arrow keys, to compare teacher and student.'}
+          </span>
+          <span role="status" className="chart-sr-only">
+            {announced}
+          </span>
         </div>
       </div>
     </figure>

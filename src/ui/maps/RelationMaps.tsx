@@ -9,7 +9,7 @@ import { CPU_CANVAS } from '../cpu-canvas';
 import { ExportableFigure } from '../export/ExportButtons';
 import { ColorLegend } from '../heatmap/ColorLegend';
 import { Heatmap } from '../heatmap/Heatmap';
-import { HeatmapTriptych } from '../heatmap/HeatmapTriptych';
+import { HeatmapTriptych, MapExplanation } from '../heatmap/HeatmapTriptych';
 import { BlockMatch } from './BlockMatch';
 import { MapTimeline } from './MapTimeline';
 
@@ -86,6 +86,25 @@ export function PatchImage({
   );
 }
 
+/**
+ * Under each map's title: what one cell is, what the student is pushed towards, and how to read
+ * the difference (../shared/docs/manifold-distillation.md; the formula is in the Loss panel).
+ */
+const TERM_EXPLANATIONS: Record<Term, string> = {
+  intra:
+    'One cell is how alike two patches of the probe image are (cosine similarity of their tokens at this layer pair). ' +
+    'The intra-image term pushes the student to relate the patches of each image as the teacher does. ' +
+    'In the difference map, white is agreement; red where the student finds two patches more alike than the teacher does, blue less.',
+  inter:
+    'One cell is how alike two images of the probe batch are at one patch position (the one marked on the image). ' +
+    'The inter-image term pushes the student to group and tell apart images as the teacher does, position by position. ' +
+    'In the difference map, white is agreement; red where the student finds two images more alike than the teacher does, blue less.',
+  random:
+    'One cell is how alike two of K tokens drawn at random from the whole batch are, mostly from different images and positions. ' +
+    'The random-sampled term pushes the student to match the teacher on these pairs, which the other two terms never compare. ' +
+    'In the difference map, white is agreement; red where the student finds a pair more alike than the teacher does, blue less.',
+};
+
 const TERM_TITLES: Record<Term, string> = {
   intra: 'Intra-image (patch × patch, one image)',
   inter: 'Inter-image (image × image, one patch position)',
@@ -124,6 +143,16 @@ export function RelationMaps() {
   const label = (t: Term) => (model: string) =>
     `${model} ${t}-image relation, ${pairLabel}${where(t)}`.replace('random-image', 'random-sampled');
   const matrix = (m: ModelMaps, t: Term) => ({ values: m[t], rows: size(t), cols: size(t) });
+  /** One cell of a term's map in words, for the read-out a hover or the keyboard cursor gives. */
+  const cellIn = (t: Term) => (i: number, j: number) => {
+    if (t === 'intra') return `patch ${i} with patch ${j}`;
+    if (t === 'random') return `sampled token ${i} with sampled token ${j}`;
+    const image = (n: number) => {
+      const label = maps?.labels[n];
+      return label === undefined ? `image ${n}` : `image ${n} (${classNames[label] ?? `class ${label}`})`;
+    };
+    return `${image(i)} with ${image(j)}`;
+  };
 
   return (
     <section className="panel maps" aria-labelledby="maps-heading">
@@ -184,8 +213,8 @@ export function RelationMaps() {
           />
         )}
         <p className="muted small">
-          Hover an intra-image cell to outline its two patches; click the image to pick the patch position of
-          the inter-image map.
+          Hover an intra-image cell (or focus the map and move with the arrow keys) to outline its two
+          patches; click the image to pick the patch position of the inter-image map.
         </p>
       </div>
       {maps &&
@@ -198,6 +227,8 @@ export function RelationMaps() {
               student={matrix(maps.student, t)}
               labelFor={label(t)}
               testIdPrefix={`map-${t}`}
+              describeCell={cellIn(t)}
+              explanation={TERM_EXPLANATIONS[t]}
               onHoverCell={t === 'intra' ? (c) => setHover(c ? [c.i, c.j] : []) : undefined}
             />
           ) : (
@@ -207,6 +238,7 @@ export function RelationMaps() {
               title={TERM_TITLES[t]}
               caption={`${TERM_TITLES[t]} — the student appears after the teacher phase`}
             >
+              <MapExplanation>{TERM_EXPLANATIONS[t]}</MapExplanation>
               <Heatmap
                 values={maps.teacher[t]}
                 rows={size(t)}
@@ -216,6 +248,7 @@ export function RelationMaps() {
                 ariaLabel={label(t)('teacher')}
                 title="Teacher"
                 data-testid={`map-${t}-teacher`}
+                describeCell={cellIn(t)}
                 onHover={t === 'intra' ? (c) => setHover(c ? [c.i, c.j] : []) : undefined}
               />
               <ColorLegend domain={[-1, 1]} scheme="diverging" label="cosine similarity" />
