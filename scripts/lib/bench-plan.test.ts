@@ -29,6 +29,8 @@ describe('what npm run bench measures', () => {
       countSteps: 2,
       profile: true,
       batch: 8,
+      // the kernel shapes are traced (compile-only) at the batch the issue names, 64
+      kernelShapesBatch: 64,
     });
     // On that small batch the random-sampled term still draws the preset's K tokens, so the
     // per-step uploads (K indices per layer pair) are the preset's.

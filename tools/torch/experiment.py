@@ -106,7 +106,14 @@ def plan_from_args(args) -> dict:
     if args.plan:
         if args.plan not in PLANS:
             raise SystemExit(f"experiment: unknown --plan {args.plan!r}; choose one of: {', '.join(PLANS)}")
-        return {"table": args.plan, **PLANS[args.plan]}
+        plan = {"table": args.plan, **PLANS[args.plan]}
+        if args.only:
+            only = args.only.split(",")
+            unknown = [o for o in only if o not in {name for name, _ in plan["runs"]}]
+            if unknown:
+                raise SystemExit(f"experiment: --only {','.join(unknown)} is not in plan {args.plan!r}; it has: " + ", ".join(n for n, _ in plan["runs"]))
+            plan["runs"] = [[name, seeds] for name, seeds in plan["runs"] if name in only]
+        return plan
     if not args.table:
         raise SystemExit("experiment: give --plan NAME (one of: " + ", ".join(PLANS) + ") or --table NAME with its settings")
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -142,6 +149,7 @@ def main() -> None:
     p.add_argument("--lr", type=float)
     p.add_argument("--seeds", default="1,2,3")
     p.add_argument("--arms", default="ce-only,kd-only,kd+all,kd+intra,kd+inter,kd+random")
+    p.add_argument("--only", help="with --plan: run only these objectives of it now (comma-separated), e.g. the main comparison first")
     p.add_argument("--jobs", type=int, default=1, help="runs at a time (each on --threads threads)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
