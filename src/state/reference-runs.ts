@@ -16,6 +16,7 @@ import {
   resultRows,
   type Summary,
 } from './experiment-plan';
+import { PRETRAINED_TEACHERS } from './pretrained-teachers';
 
 const runSchema = z.object({
   objective: z.string(),
@@ -120,9 +121,20 @@ function tableConfig(settings: ReferenceTable['settings']): RunConfig | null {
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
+ * Whether the teacher a table distilled from is the one shipped under its name today: a folder
+ * can be replaced by a better teacher (tiny-long used an earlier 49.81% cifar10-tiny), and runs
+ * from another teacher are no reference. Accuracies are kept to 4 decimals in both files.
+ */
+export function teacherStillShipped(table: ReferenceTable): boolean {
+  const shipped = PRETRAINED_TEACHERS.find((t) => t.name === folderName(table.settings.teacher));
+  if (!shipped) return false;
+  return table.teacherAccuracy === undefined || Math.abs(shipped.testAccuracy - table.teacherAccuracy) < 5e-5;
+}
+
+/**
  * Whether a config trains what a table measured: the same teacher and student shapes, the
  * same optimizer and schedule (the teacher's own steps aside: the teacher is shipped), the
- * same data and the same shipped teacher. The seed and backend do not matter: the table is
+ * same data and the same shipped teacher (the one shipped today). The seed and backend do not matter: the table is
  * over seeds, and the backends agree (docs/twin.md). The loss picks the row, not the table.
  */
 export function matchesTable(table: ReferenceTable, ctx: ReferenceContext): boolean {
@@ -133,7 +145,7 @@ export function matchesTable(table: ReferenceTable, ctx: ReferenceContext): bool
   if (!sameJson(config.teacher, want.teacher) || !sameJson(config.student, want.student)) return false;
   if (!sameJson(optim(config), optim(want))) return false;
   if (config.data !== datasetOf(table.settings.trainData)) return false;
-  if (ctx.teacher !== folderName(table.settings.teacher)) return false;
+  if (ctx.teacher !== folderName(table.settings.teacher) || !teacherStillShipped(table)) return false;
   // Full CIFAR-10 is whatever files the person gave: only the whole training set matches.
   const trainCount = table.runs.find((r) => r.trainCount !== undefined)?.trainCount;
   if (config.data === 'cifar10' && ctx.trainCount !== trainCount) return false;
@@ -201,6 +213,20 @@ export function referenceFor(
     };
   }
   return null;
+}
+
+/**
+ * What a table measured, in words, for the panel's "no reference" line: "Default preset on the
+ * starter set (preset default, the starter set, teacher cifar10-default, 2,000 steps of 64)".
+ */
+export function describeTable(table: ReferenceTable): string {
+  const { preset, trainData, teacher, steps, batch, warmup, lr } = table.settings;
+  const data =
+    trainData === null ? 'all 50,000 CIFAR-10 training images' : `the ${folderName(trainData)} set`;
+  const extra = [warmup != null && `warmup ${warmup}`, lr != null && `lr ${lr}`].filter(Boolean);
+  return `${table.title} (preset ${preset}, ${data}, teacher ${folderName(teacher)}, ${steps.toLocaleString(
+    'en-US',
+  )} steps of ${batch}${extra.length ? `, ${extra.join(', ')}` : ''})`;
 }
 
 /** "56.9% ± 0.4" (percent, one decimal); one seed has no spread: "56.9% (1 seed)". */

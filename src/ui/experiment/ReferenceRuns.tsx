@@ -1,12 +1,18 @@
-import { formatMeanStd, REFERENCE_TABLES, type Reference } from '../../state/reference-runs';
+import {
+  describeTable,
+  formatMeanStd,
+  REFERENCE_TABLES,
+  type Reference,
+  teacherStillShipped,
+} from '../../state/reference-runs';
 
 const percent = (v: number) => `${(100 * v).toFixed(1)}%`;
 const signed = (v: number | null) => (v === null ? '' : `${v >= 0 ? '+' : ''}${v.toFixed(1)}`);
 
-/** What was measured, in words, for the panel's "no reference" line. */
+/** What was measured with a teacher the page still ships, in words, for the "no reference" line. */
 const MEASURED = Object.values(REFERENCE_TABLES)
-  .filter((t) => t.compareTo === undefined)
-  .map((t) => t.title)
+  .filter((t) => t.compareTo === undefined && teacherStillShipped(t))
+  .map(describeTable)
   .join('; ');
 
 /**
@@ -18,8 +24,8 @@ export function ReferenceRuns({ reference }: { reference: Reference | null }) {
   if (!reference)
     return (
       <p className="muted reference-none" data-testid="reference-none">
-        No reference for these settings. The PyTorch twin measured: {MEASURED} (each with its preset's model,
-        optimizer, batch and steps, and the shipped teacher); change a setting back to see its runs.
+        No reference for these settings. The PyTorch twin measured: {MEASURED}; each with its preset's model
+        and optimizer otherwise.
       </p>
     );
   const { settings, teacherAccuracy, testCount } = reference;
