@@ -69,6 +69,14 @@ test('with no hash the Experiment panel shows the default run’s reference runs
   await expect(marks).toHaveCount(1);
   await expect(marks).toContainText(`reference: KD only ${expected('kd-only')}`);
 
+  // The queue's runs at 200 steps were never measured either; the chart follows the run's settings.
+  const stepsPerRun = panel.getByLabel('Steps per run');
+  await stepsPerRun.fill('200');
+  await expect(panel.getByText('No reference for these settings')).toBeVisible();
+  await expect(marks).toHaveCount(1);
+  await stepsPerRun.fill('2000');
+  await expect(reference.locator('tr[data-current]')).toHaveAttribute('data-objective', 'kd-only');
+
   // A wider student was never measured: no reference, in words, and no marks.
   await page.getByLabel('Student width', { exact: true }).fill('72');
   await page.getByLabel('Student width', { exact: true }).press('Enter');

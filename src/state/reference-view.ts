@@ -9,8 +9,11 @@ import { pretrainedTeacherFor } from './pretrained-teachers';
 import { type Reference, referenceFor } from './reference-runs';
 import { useAppStore } from './store';
 
-/** The reference for the settings being edited, with the teacher the next Start would use. */
-export function useEditedReference(): Reference | null {
+/**
+ * The reference for the settings being edited, with the teacher the next Start would use; `steps`
+ * replaces the student steps (the Experiment panel's "Steps per run", which its runs train for).
+ */
+export function useEditedReference(steps?: number): Reference | null {
   const { config, teacherChoice, trainCount } = useAppStore(
     useShallow((s) => ({
       config: s.config,
@@ -20,8 +23,9 @@ export function useEditedReference(): Reference | null {
   );
   return useMemo(() => {
     const teacher = teacherChoice === 'pretrained' ? (pretrainedTeacherFor(config)?.name ?? null) : null;
-    return referenceFor({ config, teacher, trainCount });
-  }, [config, teacherChoice, trainCount]);
+    const run = steps === undefined ? config : { ...config, optim: { ...config.optim, steps } };
+    return referenceFor({ config: run, teacher, trainCount });
+  }, [config, teacherChoice, trainCount, steps]);
 }
 
 /**

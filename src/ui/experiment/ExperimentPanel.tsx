@@ -46,8 +46,9 @@ export function ExperimentPanel() {
   const seeds = parseSeeds(seedsText);
   const stepsPerRun = steps ?? editedSteps;
   const rows = useMemo(() => resultRows(experiment.results), [experiment.results]);
-  // The twin's runs of the settings being edited: what the runs above should land near.
-  const reference = useEditedReference();
+  // The twin's runs of the settings being edited, at the steps the queue's runs take: where
+  // those runs should land.
+  const reference = useEditedReference(stepsPerRun);
   const exportReference = reference && {
     source: `PyTorch twin, ${reference.title.toLowerCase()}, teacher ${reference.teacher}`,
     rows: reference.rows,
