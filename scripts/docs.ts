@@ -95,17 +95,26 @@ export function referenceBlock(tables: ReferenceTables = REFERENCE_TABLES): stri
         'shows these beside your own runs and marks them on the test-accuracy chart.',
     ),
     '',
-    '| the default run | test accuracy |',
-    '| --- | --- |',
-    `| student, ${title('kd+all')} (the default) | ${cellOf('kd+all')} |`,
-    `| student, ${title('kd-only')} | ${cellOf('kd-only')} |`,
-    `| student, ${title('ce-only')} (labels, no teacher) | ${cellOf('ce-only')} |`,
-    `| teacher \`${ref.teacher}\` | ${
-      ref.teacherAccuracy === null ? 'not measured' : `${(100 * ref.teacherAccuracy).toFixed(1)}%`
-    } |`,
+    ...alignedTable([
+      ['the default run', 'test accuracy'],
+      [`student, ${title('kd+all')} (the default)`, cellOf('kd+all')],
+      [`student, ${title('kd-only')}`, cellOf('kd-only')],
+      [`student, ${title('ce-only')} (labels, no teacher)`, cellOf('ce-only')],
+      [
+        `teacher \`${ref.teacher}\``,
+        ref.teacherAccuracy === null ? 'not measured' : `${(100 * ref.teacherAccuracy).toFixed(1)}%`,
+      ],
+    ]),
     REFERENCE_END,
   ];
   return lines.join('\n');
+}
+
+/** A Markdown table, header first, with its columns padded as the formatter (biome) writes them. */
+function alignedTable(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(3, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((v, c) => v.padEnd(widths[c]!)).join(' | ')} |`;
+  return [line(rows[0]!), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)];
 }
 
 /** A paragraph as lines of at most `width` characters, as the README is written. */
