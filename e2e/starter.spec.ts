@@ -124,6 +124,12 @@ test('a page with no hash trains on the CIFAR-10 starter set: Start goes straigh
   );
   // The default data stays out of the link.
   expect(page.url()).not.toMatch(/[#&]data=/);
+  // The run's own settings, as the worker echoed them, are the default run's: the accuracy chart
+  // keeps the reference marks of KD + all and KD only (e2e/reference.spec.ts checks their figures).
+  const marks = page.getByTestId('chart-test-accuracy').getByTestId('reference-mark');
+  await expect(marks).toHaveCount(2);
+  await expect(marks.first()).toContainText('reference: KD + all');
+  await expect(marks.last()).toContainText('reference: KD only');
   await page.screenshot({ path: artifactPath('starter-default.png'), fullPage: true });
   if (!README_PICTURE) return;
 

@@ -2,8 +2,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parseReferenceTables } from '../src/state/reference-runs';
 import { decodeHash, EXPERIMENT_KEY_SPECS, KEY_SPECS } from '../src/state/url-codec';
-import { generatedDocs, shareLinksDoc } from './docs';
+import {
+  generatedDocs,
+  REFERENCE_BEGIN,
+  REFERENCE_END,
+  referenceBlock,
+  shareLinksDoc,
+  withReferenceBlock,
+} from './docs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -44,5 +52,57 @@ describe('generated docs', () => {
     ]) {
       expect(doc).toContain(`| \`${key}\` |`);
     }
+  });
+});
+
+describe("the README's reference block", () => {
+  const settings = {
+    preset: 'default',
+    trainData: 'public/data/starter',
+    teacher: 'public/models/cifar10-default',
+    steps: 2000,
+    batch: 64,
+    warmup: 100,
+    lr: null,
+  };
+  const run = (objective: string, seed: number, testAccuracy: number) => ({
+    objective,
+    seed,
+    testAccuracy,
+    count: 10000,
+  });
+  const tables = parseReferenceTables({
+    tables: {
+      starter: {
+        title: 'Default preset on the starter set',
+        settings,
+        teacherAccuracy: 0.7625,
+        runs: [
+          run('kd+all', 1, 0.56),
+          run('kd+all', 2, 0.57),
+          run('kd+all', 3, 0.58),
+          run('kd-only', 1, 0.503),
+        ],
+      },
+    },
+  });
+
+  it('gives the default run’s reference accuracies: KD + all, KD only, CE only and the teacher', () => {
+    // Cells are padded to their column's width, as the formatter writes Markdown tables.
+    const block = referenceBlock(tables).replace(/ {2,}/g, ' ').replace(/-{4,}/g, '---');
+    // 56, 57, 58: mean 57, sample std 1; one seed has no spread; no CE-only run yet.
+    expect(block).toContain('| student, KD + intra + inter + random (the default) | 57.0% ± 1.0 (3 seeds) |');
+    expect(block).toContain('| student, KD only | 50.3% (1 seed) |');
+    expect(block).toContain('| student, CE only (labels, no teacher) | not measured yet |');
+    expect(block).toContain('| teacher `cifar10-default` | 76.3% |');
+    expect(block.replace(/\s+/g, ' ')).toContain('all 10,000 CIFAR-10 test images after 2,000 steps of 64');
+    expect(block.startsWith(REFERENCE_BEGIN) && block.endsWith(REFERENCE_END)).toBe(true);
+  });
+
+  it('rewrites only what is between the markers, and refuses a README without them', () => {
+    const readme = `top\n${REFERENCE_BEGIN}\nold\n${REFERENCE_END}\nbottom\n`;
+    expect(withReferenceBlock(readme, 'NEW')).toBe('top\nNEW\nbottom\n');
+    expect(() => withReferenceBlock('no block', 'NEW')).toThrow(/needs one/);
+    expect(() => referenceBlock(parseReferenceTables({ tables: {} }))).toThrow(/no table of the default run/);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Reference docs generated from the code, so they cannot drift: docs/share-links.md from the
- * share link's key table (src/state/url-keys.ts). `npm run docs` writes them; scripts/docs.test.ts
- * fails when a committed file differs from what this would write.
+ * share link's key table (src/state/url-keys.ts), and the README's block of what the default run
+ * reaches, from the twin's runs in docs/experiment.json. `npm run docs` writes them;
+ * scripts/docs.test.ts fails when a committed file differs from what this would write.
  *
  * It also takes the README's picture, docs/screenshot.png, of the default run as it is now: it
  * builds the app and runs the e2e test that opens it with no link, presses Start and drops two
@@ -16,7 +17,15 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PRESET_NAMES } from '../src/engine/presets';
+import { PRESET_NAMES, presetConfig } from '../src/engine/presets';
+import { OBJECTIVES, type ObjectiveId } from '../src/state/experiment-plan';
+import { pretrainedTeacherFor } from '../src/state/pretrained-teachers';
+import {
+  formatMeanStd,
+  REFERENCE_TABLES,
+  type ReferenceTables,
+  referenceFor,
+} from '../src/state/reference-runs';
 import { CURRENT_VERSION, URL_KEYS } from '../src/state/url-keys';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -54,9 +63,89 @@ export function shareLinksDoc(): string {
   ].join('\n');
 }
 
+export const REFERENCE_BEGIN =
+  '<!-- reference:begin: written by `npm run docs` from docs/experiment.json; edit neither by hand -->';
+export const REFERENCE_END = '<!-- reference:end -->';
+
+/**
+ * What the default run reaches, for the README's first screen: the twin's reference runs of the
+ * page's default settings (the same match the page makes, state/reference-runs.ts).
+ */
+export function referenceBlock(tables: ReferenceTables = REFERENCE_TABLES): string {
+  const config = presetConfig('default');
+  const ref = referenceFor({ config, teacher: pretrainedTeacherFor(config)?.name ?? null }, tables);
+  if (!ref)
+    throw new Error('docs/experiment.json has no table of the default run (preset default, starter set)');
+  const row = (id: ObjectiveId) => ref.rows.find((r) => r.objective === id);
+  const cellOf = (id: ObjectiveId) => {
+    const r = row(id);
+    if (!r) return 'not measured yet';
+    const n = r.bySeed.size;
+    return n > 1 ? `${formatMeanStd(r.accuracy, n)} (${n} seeds)` : formatMeanStd(r.accuracy, n);
+  };
+  const title = (id: ObjectiveId) => OBJECTIVES.find((o) => o.id === id)!.title;
+  const lines = [
+    REFERENCE_BEGIN,
+    ...wrap(
+      `**What the default run reaches**, measured with the PyTorch twin: test accuracy on all ${
+        ref.testCount?.toLocaleString('en-US') ?? ''
+      } CIFAR-10 test images after ${ref.settings.steps.toLocaleString('en-US')} steps of ${
+        ref.settings.batch
+      } starter-set images, mean ± std over seeds ([the experiment](docs/EXPERIMENT.md)). The page ` +
+        'shows these beside your own runs and marks them on the test-accuracy chart.',
+    ),
+    '',
+    ...alignedTable([
+      ['the default run', 'test accuracy'],
+      [`student, ${title('kd+all')} (the default)`, cellOf('kd+all')],
+      [`student, ${title('kd-only')}`, cellOf('kd-only')],
+      [`student, ${title('ce-only')} (labels, no teacher)`, cellOf('ce-only')],
+      [
+        `teacher \`${ref.teacher}\``,
+        ref.teacherAccuracy === null ? 'not measured' : `${(100 * ref.teacherAccuracy).toFixed(1)}%`,
+      ],
+    ]),
+    REFERENCE_END,
+  ];
+  return lines.join('\n');
+}
+
+/** A Markdown table, header first, with its columns padded as the formatter (biome) writes them. */
+function alignedTable(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(3, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((v, c) => v.padEnd(widths[c]!)).join(' | ')} |`;
+  return [line(rows[0]!), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)];
+}
+
+/** A paragraph as lines of at most `width` characters, as the README is written. */
+function wrap(text: string, width = 92): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return line ? [...lines, line] : lines;
+}
+
+/** The README with its reference block rewritten; the markers must be there once each. */
+export function withReferenceBlock(readme: string, block = referenceBlock()): string {
+  const begin = readme.indexOf(REFERENCE_BEGIN);
+  const end = readme.indexOf(REFERENCE_END);
+  if (begin < 0 || end < begin || readme.indexOf(REFERENCE_BEGIN, begin + 1) >= 0)
+    throw new Error(`README.md needs one ${REFERENCE_BEGIN} ... ${REFERENCE_END} block`);
+  return readme.slice(0, begin) + block + readme.slice(end + REFERENCE_END.length);
+}
+
 /** Every generated file and what it should hold. */
 export function generatedDocs(): { file: string; text: string }[] {
-  return [{ file: 'docs/share-links.md', text: shareLinksDoc() }];
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  return [
+    { file: 'docs/share-links.md', text: shareLinksDoc() },
+    { file: 'README.md', text: withReferenceBlock(readme) },
+  ];
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

@@ -64,9 +64,33 @@ describe('exports', () => {
 
   it('CSV has one line per run with its objective, seed and accuracy in percent', () => {
     const lines = resultsCsv(results).trim().split('\n');
-    expect(lines[0]).toBe('objective,title,seed,test_accuracy_percent,train_seconds');
+    expect(lines[0]).toBe('objective,title,seed,test_accuracy_percent,train_seconds,source');
     expect(lines).toHaveLength(1 + results.length);
-    expect(lines).toContain('kd+all,KD + intra + inter + random,2,28.0700,80.0');
+    expect(lines).toContain('kd+all,KD + intra + inter + random,2,28.0700,80.0,own');
+  });
+
+  it('marks reference runs as such in both exports, after the runs made here', () => {
+    const reference = [
+      { objective: 'kd-only' as const, seed: 7, testAccuracy: 0.5, trainSeconds: Number.NaN },
+    ];
+    const lines = resultsCsv(results, reference).trim().split('\n');
+    expect(lines).toHaveLength(2 + results.length);
+    expect(lines.at(-1)).toBe('kd-only,KD only,7,50.0000,,reference');
+    expect(lines.filter((l) => l.endsWith(',own'))).toHaveLength(results.length);
+
+    const md = resultsMarkdown(resultRows(results), {
+      source: 'PyTorch twin',
+      rows: resultRows(reference),
+      runs: reference,
+    }).trim();
+    const [own, ref] = md.split('Reference runs (PyTorch twin):');
+    expect(own!.trim().split('\n')).toHaveLength(2 + PRINTED.length);
+    expect(own).not.toContain('(reference)');
+    expect(ref!.trim().split('\n').at(-1)).toMatch(/^\| KD only \(reference\) \| 50\.00% ± 0\.00 /);
+    // Only the reference: no empty table of one's own above it.
+    expect(resultsMarkdown([], { source: 'x', rows: resultRows(reference), runs: reference })).toMatch(
+      /^Reference runs \(x\):/,
+    );
   });
 });
 

@@ -153,40 +153,63 @@ export function formatVsKdOnly(v: number | null): string {
   return v === null ? '' : signed(v);
 }
 
-/** The table as Markdown, the same columns as docs/EXPERIMENT.md. */
-export function resultsMarkdown(rows: readonly ResultRow[]): string {
-  const lines = [
-    '| objective | test accuracy, mean ± std (min–max) | vs KD only | train time per run |',
-    '| --- | --- | --- | --- |',
-    ...rows.map(
-      (r) =>
-        `| ${r.title} | ${formatAccuracy(r.accuracy)} | ${formatVsKdOnly(r.vsKdOnly)} | ${Math.round(r.trainSeconds)} s |`,
-    ),
-  ];
+const markdownTable = (rows: readonly ResultRow[], mark = '') => [
+  '| objective | test accuracy, mean ± std (min–max) | vs KD only | train time per run |',
+  '| --- | --- | --- | --- |',
+  ...rows.map(
+    (r) =>
+      `| ${r.title}${mark} | ${formatAccuracy(r.accuracy)} | ${formatVsKdOnly(r.vsKdOnly)} | ${Math.round(r.trainSeconds)} s |`,
+  ),
+];
+
+/** Reference rows for an export: the twin's runs of the same settings, kept apart from one's own. */
+export interface ExportReference {
+  /** Says where the rows come from, e.g. "PyTorch twin, Default preset on the starter set". */
+  source: string;
+  rows: readonly ResultRow[];
+  runs: readonly RunResult[];
+}
+
+/**
+ * The table as Markdown, the same columns as docs/EXPERIMENT.md; the reference runs, when
+ * given, follow as a second table whose every row says "(reference)".
+ */
+export function resultsMarkdown(rows: readonly ResultRow[], reference?: ExportReference): string {
+  const lines = rows.length ? markdownTable(rows) : [];
+  if (reference?.rows.length) {
+    if (lines.length) lines.push('');
+    lines.push(`Reference runs (${reference.source}):`, '', ...markdownTable(reference.rows, ' (reference)'));
+  }
   return `${lines.join('\n')}\n`;
 }
 
 const csvCell = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
-/** One line per run (objective, seed, accuracy), for a spreadsheet; accuracy in percent. */
-export function resultsCsv(results: readonly RunResult[]): string {
+/**
+ * One line per run (objective, seed, accuracy), for a spreadsheet; accuracy in percent. The
+ * source column says whose run it is: "own" (run here) or "reference" (the twin's runs).
+ */
+export function resultsCsv(results: readonly RunResult[], reference: readonly RunResult[] = []): string {
   const order = new Map(OBJECTIVES.map((o, i) => [o.id, i]));
-  const sorted = [...results].sort(
-    (a, b) => (order.get(a.objective) ?? 0) - (order.get(b.objective) ?? 0) || a.seed - b.seed,
-  );
+  const sorted = (runs: readonly RunResult[]) =>
+    [...runs].sort(
+      (a, b) => (order.get(a.objective) ?? 0) - (order.get(b.objective) ?? 0) || a.seed - b.seed,
+    );
+  const line = (r: RunResult, source: string) =>
+    [
+      r.objective,
+      objectiveById(r.objective).title,
+      String(r.seed),
+      (100 * r.testAccuracy).toFixed(4),
+      Number.isFinite(r.trainSeconds) ? r.trainSeconds.toFixed(1) : '',
+      source,
+    ]
+      .map(csvCell)
+      .join(',');
   const lines = [
-    'objective,title,seed,test_accuracy_percent,train_seconds',
-    ...sorted.map((r) =>
-      [
-        r.objective,
-        objectiveById(r.objective).title,
-        String(r.seed),
-        (100 * r.testAccuracy).toFixed(4),
-        r.trainSeconds.toFixed(1),
-      ]
-        .map(csvCell)
-        .join(','),
-    ),
+    'objective,title,seed,test_accuracy_percent,train_seconds,source',
+    ...sorted(results).map((r) => line(r, 'own')),
+    ...sorted(reference).map((r) => line(r, 'reference')),
   ];
   return `${lines.join('\n')}\n`;
 }

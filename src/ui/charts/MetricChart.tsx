@@ -15,6 +15,7 @@ import {
   smoothField,
 } from './chart-data';
 import { formatStep, formatValue, slugify } from './format';
+import { type ChartReference, ReferenceLegend, referenceElements } from './ReferenceMarks';
 
 export type { GhostRun, MetricRow } from './chart-data';
 
@@ -75,6 +76,8 @@ export interface MetricChartProps {
   stepsTotal?: number;
   /** A fixed value axis (e.g. [0, 1] for accuracies). */
   yRange?: readonly [number, number];
+  /** Measured values where runs like this one end, drawn as labelled levels. */
+  references?: readonly ChartReference[];
 }
 
 const NONE: readonly never[] = [];
@@ -198,6 +201,7 @@ export const MetricChart = memo(function MetricChart({
   height = 240,
   stepsTotal,
   yRange,
+  references = NONE,
 }: MetricChartProps) {
   // Key the memo on the series keys, not the array identity, so an inline `series={[…]}` stays cheap.
   const keySig = series.map((s) => s.key).join(KEY_SEPARATOR);
@@ -274,6 +278,7 @@ export const MetricChart = memo(function MetricChart({
       )),
     [markers],
   );
+  const referenceMarks = useMemo(() => referenceElements(references), [references]);
   const style = useMemo(() => ({ width: '100%', height }), [height]);
   const yAxisLabel = useMemo(
     () =>
@@ -326,6 +331,7 @@ export const MetricChart = memo(function MetricChart({
             label={yAxisLabel}
           />
           {markerLines}
+          {referenceMarks}
           <ChartLines
             points={data.points}
             lines={lines}
@@ -365,6 +371,7 @@ export const MetricChart = memo(function MetricChart({
             {g.label} (earlier run)
           </li>
         ))}
+        <ReferenceLegend references={references} />
       </ul>
       <ul data-testid="chart-points" className="chart-sr-only" aria-hidden="true">
         {data.traces.map((t) => (

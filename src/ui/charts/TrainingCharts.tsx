@@ -3,10 +3,13 @@ import { useShallow } from 'zustand/react/shallow';
 import { headsLabel } from '../../engine/heads';
 import { activeTerms, LOSS_TERMS } from '../../engine/terms';
 import { pretrainedTeacherFor } from '../../state/pretrained-teachers';
+import { referenceMarks } from '../../state/reference-runs';
+import { useRunReference } from '../../state/reference-view';
 import { useAppStore } from '../../state/store';
 import { fittedStepEnd } from './axis-ticks';
 import { ChartControls } from './ChartControls';
 import { MetricChart, type MetricSeries, SERIES_COLORS } from './MetricChart';
+import type { ChartReference } from './ReferenceMarks';
 import { useThrottled } from './use-throttled';
 
 /** Charts redraw at most this often while training. */
@@ -96,6 +99,19 @@ export function TrainingCharts() {
   const teacherAccuracy = useMemo(() => accuracyRows.filter((r) => r.phase === 0), [accuracyRows]);
   // The teacher's accuracies (in teacher steps) until the student has one of its own.
   const showStudentAccuracy = phase === 'student' && studentAccuracy.length > 0;
+  // Where the twin's runs of these settings end: this run's objective and KD only.
+  const reference = useRunReference();
+  const references: ChartReference[] = useMemo(
+    () =>
+      referenceMarks(reference).map((m) => ({
+        id: m.objective,
+        value: m.value,
+        std: m.std,
+        label: m.label,
+        tone: m.objective === reference?.current ? 'own' : 'baseline',
+      })),
+    [reference],
+  );
   const ghostCurves = useMemo(() => ghosts.map((g) => ({ label: g.label, rows: g.student })), [ghosts]);
 
   const shipped = useAppStore((s) =>
@@ -204,6 +220,7 @@ export function TrainingCharts() {
                 : teacherEnd
             }
             yRange={ACCURACY_RANGE}
+            references={references}
           />
         );
       })}

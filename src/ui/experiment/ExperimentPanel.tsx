@@ -18,9 +18,11 @@ import {
   stopExperiment,
   useExperimentStore,
 } from '../../state/experiment-runner';
+import { useEditedReference } from '../../state/reference-view';
 import { useAppStore } from '../../state/store';
 import { downloadBlob } from '../export/figure-files';
 import { ExperimentCurves } from './ExperimentCurves';
+import { ReferenceRuns } from './ReferenceRuns';
 
 function formatSeconds(s: number): string {
   return s >= 90 ? `${Math.round(s / 60)} min` : `${Math.round(s)} s`;
@@ -44,6 +46,14 @@ export function ExperimentPanel() {
   const seeds = parseSeeds(seedsText);
   const stepsPerRun = steps ?? editedSteps;
   const rows = useMemo(() => resultRows(experiment.results), [experiment.results]);
+  // The twin's runs of the settings being edited, at the steps the queue's runs take: where
+  // those runs should land.
+  const reference = useEditedReference(stepsPerRun);
+  const exportReference = reference && {
+    source: `PyTorch twin, ${reference.title.toLowerCase()}, teacher ${reference.teacher}`,
+    rows: reference.rows,
+    runs: reference.runs,
+  };
   const running = experiment.status === 'running';
   // A run can start only once the worker's backend is up (after a reload it starts again).
   const backendReady = useAppStore((s) => s.runtime.status === 'idle');
@@ -132,8 +142,8 @@ export function ExperimentPanel() {
           {left !== null ? ` · about ${formatSeconds(left)} left` : ''}
         </p>
       )}
-      {rows.length > 0 && (
-        <>
+      <div className="experiment-tables">
+        {rows.length > 0 && (
           <table className="experiment-results">
             <caption>Experiment results</caption>
             <thead>
@@ -165,31 +175,34 @@ export function ExperimentPanel() {
               ))}
             </tbody>
           </table>
-          <p>
-            <button
-              type="button"
-              onClick={() =>
-                downloadBlob(
-                  new Blob([resultsCsv(experiment.results)], { type: 'text/csv' }),
-                  'kd-playground_experiment.csv',
-                )
-              }
-            >
-              Export CSV…
-            </button>{' '}
-            <button
-              type="button"
-              onClick={() =>
-                downloadBlob(
-                  new Blob([resultsMarkdown(rows)], { type: 'text/markdown' }),
-                  'kd-playground_experiment.md',
-                )
-              }
-            >
-              Export Markdown…
-            </button>
-          </p>
-        </>
+        )}
+        <ReferenceRuns reference={reference} />
+      </div>
+      {(rows.length > 0 || reference) && (
+        <p>
+          <button
+            type="button"
+            onClick={() =>
+              downloadBlob(
+                new Blob([resultsCsv(experiment.results, reference?.runs)], { type: 'text/csv' }),
+                'kd-playground_experiment.csv',
+              )
+            }
+          >
+            Export CSV…
+          </button>{' '}
+          <button
+            type="button"
+            onClick={() =>
+              downloadBlob(
+                new Blob([resultsMarkdown(rows, exportReference ?? undefined)], { type: 'text/markdown' }),
+                'kd-playground_experiment.md',
+              )
+            }
+          >
+            Export Markdown…
+          </button>
+        </p>
       )}
       <ExperimentCurves results={experiment.results} steps={experiment.definition?.steps} />
     </section>
