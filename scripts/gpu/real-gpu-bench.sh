@@ -5,6 +5,7 @@
 # the PyTorch twin's step on CUDA; one table of both in $OUT/real-gpu.md, every figure in
 # $OUT/real-gpu.json. docs/performance.md ("A real GPU") says how to call it and what then.
 #
+# CARRIED_NODE=1 runs the carried Node even where the machine has one.
 # Extra arguments go to scripts/real-gpu.ts (--batch, --timed, --count, --profile-steps,
 # --torch-device, --size). A dry run here, on SwiftShader:
 #   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json OUT=/tmp/rg \
@@ -26,6 +27,7 @@ cp "$PACK"/webgpu/*.js* "$PACK"/webgpu/*.md "$WORK/node_modules/webgpu/"
 unxz_to "$PACK/webgpu/dist/linux-x64/dawn.node.xz" "$WORK/node_modules/webgpu/dist/linux-x64/dawn.node"
 
 node=$(command -v node || true)
+[[ "${CARRIED_NODE:-0}" == 1 ]] && node=""
 if [[ -n "$node" ]] && "$node" -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then
   say "Node $("$node" --version) of this machine"
 elif [[ -f "$PACK/node.xz" ]]; then
