@@ -202,4 +202,13 @@ test("the default size's fast step is shaped for a GPU: every kernel with real w
   const dispatches = shapes.reduce((s, k) => s + k.dispatches, 0);
   console.log(`default size, batch 64: ${shapes.length} kernels, ${dispatches} dispatches a step`);
   expect(dispatches).toBeLessThanOrEqual(265);
+  // Memory: the traced step's peak of tensor bytes at batch 64 (weights, AdamW's moments, the
+  // activations kept for the gradient), plus the starter set resident on the GPU (11,000
+  // images, a pixel's three bytes packed in one int32), stays under 512 MB: laptops share
+  // their memory with an integrated GPU.
+  const peak = result?.type === 'result' ? (result.measurement.kernelShapesPeakBytes ?? 0) : 0;
+  const starterSet = 11_000 * 32 * 32 * 4;
+  console.log(`default size, batch 64: step peak ${(peak / 2 ** 20).toFixed(1)} MiB of tensors`);
+  expect(peak).toBeGreaterThan(0);
+  expect(peak + starterSet).toBeLessThan(512 * 2 ** 20);
 });

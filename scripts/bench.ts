@@ -23,6 +23,7 @@ import { type BenchReport, benchMarkdown, readmeTable, type SavedReport } from '
 import { webgpuAdapterMode } from './lib/browser';
 import { parseCli, runCli } from './lib/cli';
 import { kernelShapesOf, kernelShapesTable } from './lib/kernel-shapes-report';
+import { readRealGpu } from './lib/real-gpu-docs';
 import { runTorch, type TorchSection, torchJobs } from './lib/torch-bench';
 
 const USAGE =
@@ -30,6 +31,7 @@ const USAGE =
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = path.join(ROOT, 'bench', 'results.json');
 const NODE_WEBGPU_RESULTS = path.join(ROOT, 'bench', 'results-node-webgpu.json');
+const REAL_GPU_RESULTS = path.join(ROOT, 'bench', 'results-real-gpu.json');
 
 function replaceBetween(text: string, begin: string, end: string, body: string): string {
   const a = text.indexOf(begin);
@@ -52,7 +54,12 @@ function writeBenchmarksDoc(results: string): void {
   if (!main) throw new Error(`${path.relative(ROOT, results)} is missing: run the full npm run bench`);
   writeFileSync(
     path.join(ROOT, 'docs', 'BENCHMARKS.md'),
-    benchMarkdown(main.report, main.jsonPath, readSaved(NODE_WEBGPU_RESULTS)),
+    benchMarkdown(
+      main.report,
+      main.jsonPath,
+      readSaved(NODE_WEBGPU_RESULTS),
+      readRealGpu(ROOT, REAL_GPU_RESULTS),
+    ),
   );
 }
 

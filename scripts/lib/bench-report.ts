@@ -5,6 +5,7 @@
  */
 import type { StepMeasurement } from '../../src/engine/benchmark';
 import type { KernelCheck } from '../../src/engine/kernels/check';
+import { type RealGpuReport, realGpuSection } from './real-gpu-report';
 import { type TorchSection, torchComparisons } from './torch-bench';
 
 export interface HostedMeasurement extends StepMeasurement {
@@ -172,7 +173,12 @@ export interface SavedReport {
  * docs/BENCHMARKS.md: the README table plus every figure of every measurement, then the
  * last `--node-webgpu` run (its own machine and adapter), when one is committed.
  */
-export function benchMarkdown(report: BenchReport, jsonPath: string, nodeWebgpu?: SavedReport): string {
+export function benchMarkdown(
+  report: BenchReport,
+  jsonPath: string,
+  nodeWebgpu?: SavedReport,
+  realGpu?: { report: RealGpuReport; jsonPath: string },
+): string {
   const checks = report.kernelChecks.length
     ? report.kernelChecks.map(
         (k) =>
@@ -210,6 +216,8 @@ export function benchMarkdown(report: BenchReport, jsonPath: string, nodeWebgpu?
     '',
     ...checks,
     ...node,
+    '',
+    ...realGpuSection(realGpu),
     '',
   ].join('\n');
 }

@@ -6,7 +6,9 @@
  */
 
 import { effectiveLayerPairs, patchCount, type RunConfig } from './config';
-import { type KernelShape, recordKernelShapes } from './diagnostics/kernel-shapes';
+import { compileOnlyKernelShapes, type KernelShape } from './diagnostics/kernel-shapes';
+import type { StepProfile } from './diagnostics/profile-summary';
+import { profileSteps } from './diagnostics/step-profile';
 import { headsTrainedBy } from './heads';
 import { randomSampleIndices } from './losses';
 import { countParameters } from './model-size';
@@ -17,7 +19,7 @@ import { makeRng } from './random';
 import { type Batch, distillMetricNames, distillStep } from './step';
 import * as tf from './tf';
 import { Vit } from './vit';
-import { COMPILE_ONLY_FLAG, compiledPipelineCount, warmUpPipelines } from './warm-up';
+import { compiledPipelineCount, warmUpPipelines } from './warm-up';
 
 /** Model sizes benchmarked: the tiny and default presets, and one halfway between. */
 export const BENCH_SIZES = ['tiny', 'small', 'default'] as const;
@@ -71,6 +73,10 @@ export interface StepMeasureOptions {
    * firstStepMs is then the first step after it, and warmUpMs its own time.
    */
   warmUp?: boolean;
+  /** Profile this many fast steps per kernel (diagnostics/step-profile.ts), after the counts. */
+  stepProfileSteps?: number;
+  /** The adapter is a CPU emulation (reported with the step profile). */
+  emulated?: boolean;
 }
 
 export interface StepMeasurement {
@@ -114,6 +120,10 @@ export interface StepMeasurement {
    */
   kernelShapes?: KernelShape[] | null;
   kernelShapesBatch?: number | null;
+  /** Tensor bytes alive at once at the peak of that traced step (the preset's batch on WebGPU). */
+  kernelShapesPeakBytes?: number | null;
+  /** The fast step's time per kernel, where asked for (stepProfileSteps). */
+  stepProfile?: StepProfile | null;
   /** The steps' own readbacks, plus the metrics read over max(countSteps, MIN_STEPS_PER_READ). */
   readbacksPerStep: number | null;
   uploadBytesPerStep: number | null;
@@ -326,12 +336,22 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
         });
       }
     }
+    const fast = rigs.find((r) => r.kind === 'fast');
+    const stepProfile =
+      opts.stepProfileSteps && fast
+        ? await profileSteps(
+            () => {
+              fast.step().dispose();
+            },
+            opts.stepProfileSteps,
+            { emulated: opts.emulated ?? false, now: opts.now },
+          )
+        : null;
     const memory = tf.memory() as { numTensors: number; numBytesAllocatedInGPU?: number };
     // Last: the compile-only step leaves the fast rig's weights as garbage.
-    const fastRig = rigs.find((r) => r.kind === 'fast');
     const shapes =
-      opts.kernelShapesBatch && fastRig && tf.getBackend() === 'webgpu'
-        ? compileOnlyKernelShapes(fastRig, opts.kernelShapesBatch, config)
+      opts.kernelShapesBatch && fast && tf.getBackend() === 'webgpu'
+        ? compileOnlyKernelShapes(fast, opts.kernelShapesBatch, config.teacher)
         : null;
     return rigs.map((r, i) => {
       const sorted = [...times[i]!].sort((a, b) => a - b);
@@ -358,8 +378,13 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
         dispatchesPerStep: counts[i]?.dispatches ?? null,
         submitsPerStep: counts[i]?.submits ?? null,
         ...(r.kind === 'fast' && shapes
-          ? { kernelShapes: shapes, kernelShapesBatch: opts.kernelShapesBatch }
+          ? {
+              kernelShapes: shapes.shapes,
+              kernelShapesBatch: opts.kernelShapesBatch,
+              kernelShapesPeakBytes: shapes.peakBytes,
+            }
           : {}),
+        ...(r.kind === 'fast' && stepProfile ? { stepProfile } : {}),
         readbacksPerStep: counts[i]?.readbacks ?? null,
         uploadBytesPerStep: counts[i]?.uploadBytes ?? null,
         uniformBytesPerStep: counts[i]?.uniformBytes ?? null,
@@ -378,36 +403,5 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
     for (const r of rigs) r.dispose();
     teacher.dispose();
     tf.dispose([images, labels]);
-  }
-}
-
-/**
- * The kernels of one step of `rig` on a batch of `batch` images, traced in TF.js's compile-only
- * mode: every program is built, fitted and handed to the backend as in a real step, and none
- * runs (so the rig's weights are garbage afterwards). e2e/benchmark.spec.ts checks that a traced
- * step records the same kernels as a dispatched one.
- */
-function compileOnlyKernelShapes(rig: StepRig, batch: number, config: RunConfig): KernelShape[] {
-  const size = config.teacher.imageSize;
-  const images = tf.zeros([batch, size, size, config.teacher.channels]) as tf.Tensor4D;
-  const labels = tf.zeros([batch], 'int32') as tf.Tensor1D;
-  const env = tf.env();
-  const previous = env.getBool(COMPILE_ONLY_FLAG);
-  const cache = (tf.backend() as unknown as { pipelineCache: Record<string, unknown> }).pipelineCache;
-  const known = new Set(Object.keys(cache));
-  env.set(COMPILE_ONLY_FLAG, true);
-  try {
-    const { result, shapes } = recordKernelShapes(() => rig.step({ images, labels }));
-    result.dispose();
-    return shapes;
-  } finally {
-    env.set(COMPILE_ONLY_FLAG, previous);
-    tf.dispose([images, labels]);
-    // Pipelines still compiling would make a later real run of the same shader throw: drop them.
-    for (const key of Object.keys(cache)) {
-      if (known.has(key) || !(cache[key] instanceof Promise)) continue;
-      (cache[key] as Promise<unknown>).catch(() => {});
-      delete cache[key];
-    }
   }
 }

@@ -62,7 +62,16 @@ export function distillStep(input: DistillStepInput, batch: Batch): tf.Tensor1D 
     // The fast step cuts the images into patches once when both models use the same size.
     const p = teacher.config.patchSize;
     const patches = fused && student.config.patchSize === p ? patchify(batch.images, p) : undefined;
-    const target = teacherTargets(teacher, teacher.apply(batch.images, fused, true, patches), pairs);
+    // Its own scope: the teacher's intermediates (most of its forward) are freed here, not at the
+    // end of the step; only the logits and the block outputs the relation terms read stay.
+    const target = tf.tidy(
+      () =>
+        teacherTargets(
+          teacher,
+          teacher.apply(batch.images, fused, true, patches),
+          pairs,
+        ) as unknown as tf.TensorContainer,
+    ) as unknown as ReturnType<typeof teacherTargets>;
     const idx = input.sampleIndices.map((a) => tf.tensor1d(a, 'int32'));
     let metrics: tf.Tensor1D | null = null;
     const { grads } = tf.variableGrads(

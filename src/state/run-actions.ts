@@ -163,6 +163,7 @@ export async function startRun(options: StartOptions = {}): Promise<boolean> {
   }
   store.archiveRun();
   store.clearMaps();
+  store.runDiagnosticsCleared();
   store.downloadProgress(null);
   const runId = ++currentRunId;
   const saveId = options.resumeSaved ?? newSaveId();
@@ -252,6 +253,27 @@ export async function setMapView(view: Partial<MapView>): Promise<void> {
 
 export async function evaluateNow(): Promise<boolean> {
   return command({ type: 'run.evaluate' });
+}
+
+/**
+ * Profiles the run's next `steps` steps in the worker (a paused run runs them, then pauses):
+ * per kernel, calls and milliseconds per step, for the Runtime panel's "Step profile".
+ */
+export async function profileRun(steps = 10): Promise<boolean> {
+  const runId = currentRunId;
+  useAppStore.getState().profileStarted();
+  try {
+    const event = await bridge.request({ type: 'run.profile', steps });
+    const ours = event.type === 'run.profile' && runId === currentRunId && event.runId === runId;
+    useAppStore
+      .getState()
+      .profileFinished(ours ? { profile: event.profile, step: useAppStore.getState().run.step } : null);
+    return ours;
+  } catch (err) {
+    useAppStore.getState().profileFinished(null);
+    useAppStore.getState().notify({ kind: 'error', message: errorMessage(err) });
+    return false;
+  }
 }
 
 /** Predictions and relation maps of the user's images, by the current models. */

@@ -1,6 +1,8 @@
-/** Where TF.js runs in the worker, and whether it passed its self-test. */
+/** Where TF.js runs in the worker, whether it passed its self-test, and what a run costs it. */
 import type { StateCreator } from 'zustand';
 import type { ActiveBackend } from '../engine/backend';
+import type { MemorySample } from '../engine/diagnostics/memory-peak';
+import type { StepProfile } from '../engine/diagnostics/profile-summary';
 import type { SelfTestResult } from '../engine/selftest';
 import type { AppState } from './store';
 
@@ -13,6 +15,12 @@ export interface RuntimeState {
   selfTests: SelfTestResult[];
   /** The last failure, in words, when status is 'error'. */
   error: string | null;
+  /** The run's memory as last reported, with its peaks over the steps before. */
+  memory: MemorySample | null;
+  /** The last step profile of this run, and its step when it arrived. */
+  profile: { profile: StepProfile; step: number } | null;
+  /** A profile is under way. */
+  profiling: boolean;
 }
 
 export interface RuntimeSlice {
@@ -20,9 +28,22 @@ export interface RuntimeSlice {
   backendLoading: () => void;
   backendReady: (backend: ActiveBackend, selfTests: SelfTestResult[]) => void;
   runtimeFailed: (message: string) => void;
+  memoryReported: (memory: MemorySample) => void;
+  profileStarted: () => void;
+  profileFinished: (result: { profile: StepProfile; step: number } | null) => void;
+  /** A new run: the last one's memory and profile no longer apply. */
+  runDiagnosticsCleared: () => void;
 }
 
-export const INITIAL_RUNTIME: RuntimeState = { status: 'loading', backend: null, selfTests: [], error: null };
+export const INITIAL_RUNTIME: RuntimeState = {
+  status: 'loading',
+  backend: null,
+  selfTests: [],
+  error: null,
+  memory: null,
+  profile: null,
+  profiling: false,
+};
 
 export const createRuntimeSlice: StateCreator<AppState, [], [], RuntimeSlice> = (set) => ({
   runtime: INITIAL_RUNTIME,
@@ -30,4 +51,12 @@ export const createRuntimeSlice: StateCreator<AppState, [], [], RuntimeSlice> = 
   backendReady: (backend, selfTests) =>
     set((s) => ({ runtime: { ...s.runtime, status: 'idle', backend, selfTests, error: null } })),
   runtimeFailed: (message) => set((s) => ({ runtime: { ...s.runtime, status: 'error', error: message } })),
+  memoryReported: (memory) => set((s) => ({ runtime: { ...s.runtime, memory } })),
+  profileStarted: () => set((s) => ({ runtime: { ...s.runtime, profiling: true } })),
+  profileFinished: (result) =>
+    set((s) => ({
+      runtime: { ...s.runtime, profiling: false, profile: result ?? s.runtime.profile },
+    })),
+  runDiagnosticsCleared: () =>
+    set((s) => ({ runtime: { ...s.runtime, memory: null, profile: null, profiling: false } })),
 });

@@ -52,6 +52,9 @@ export function applyWorkerEvent(event: WorkerEvent, ctx: EventContext): void {
     case 'run.fault':
       applyFault(event, ctx);
       break;
+    case 'run.memory':
+      if (ctx.isCurrent(event.runId)) store.memoryReported(event.memory);
+      break;
     case 'maps':
       if (ctx.isCurrent(event.runId)) store.mapsArrived(event.maps, event.step, event.phase);
       break;
@@ -64,6 +67,7 @@ export function applyWorkerEvent(event: WorkerEvent, ctx: EventContext): void {
       store.imagesAnalyzed(event.results, event.across);
       break;
     case 'backend.estimate':
+    case 'run.profile':
     case 'model.exported':
     case 'saved.runs':
     case 'saved.views':

@@ -134,6 +134,8 @@ export const commandSchema = z.discriminatedUnion('type', [
   /** New loss weights for the student, from the next step on; optimizer state is kept. */
   z.strictObject({ type: z.literal('run.setLoss'), requestId, loss: lossSchema.partial() }),
   z.strictObject({ type: z.literal('run.evaluate'), requestId }),
+  /** Profile the run's next `steps` steps (answered with run.profile once they have run). */
+  z.strictObject({ type: z.literal('run.profile'), requestId, steps: z.number().int().min(1).max(50) }),
   z.strictObject({ type: z.literal('maps.view'), requestId, view: mapViewSchema }),
   z.strictObject({
     type: z.literal('images.analyze'),

@@ -8,6 +8,8 @@ import { z } from 'zod';
 import type { ActiveBackend } from '../engine/backend';
 import type { CheckpointManifest, Phase } from '../engine/checkpoint';
 import { runConfigSchema } from '../engine/config-schema';
+import type { MemorySample } from '../engine/diagnostics/memory-peak';
+import type { StepProfile } from '../engine/diagnostics/profile-summary';
 import type { MetricRow } from '../engine/pending-metrics';
 import type { SelfTestResult } from '../engine/selftest';
 import type { EvalResult } from '../engine/trainer';
@@ -153,6 +155,19 @@ export const workerEventSchema = z.discriminatedUnion('type', [
     kind: z.enum(['nan', 'device-lost', 'memory']),
     message: z.string(),
     term: z.string().nullable(),
+  }),
+  /** The step profile a run.profile asked for: per kernel, calls and ms per step. */
+  z.strictObject({
+    type: z.literal('run.profile'),
+    requestId,
+    runId,
+    profile: engineObject<StepProfile>('a step profile'),
+  }),
+  /** The run's memory, with each count's peak over the steps since the last report. */
+  z.strictObject({
+    type: z.literal('run.memory'),
+    runId,
+    memory: engineObject<MemorySample>('a memory sample'),
   }),
   z.strictObject({ type: z.literal('maps'), runId, phase, step: z.number().int(), maps: mapsPayloadSchema }),
   z.strictObject({

@@ -10,6 +10,7 @@ import { type MetricRow, MIN_STEPS_PER_READ } from '../engine/pending-metrics';
 import { Trainer } from '../engine/trainer';
 import type { Post, Run } from './run';
 import { CHECKPOINT_INTERVAL_MS } from './run-checkpoint';
+import { postMemory, runProfiledSteps } from './step-profiler';
 
 /** Metrics are read at most this often, so the page updates a few times a second. */
 const READ_INTERVAL_MS = 250;
@@ -112,8 +113,13 @@ async function loop(host: LoopHost, run: Run): Promise<void> {
       // The fault hook: one step at an absurd learning rate sends the weights to infinity.
       trainer.learningRateOverride = run.poison ? Number.POSITIVE_INFINITY : null;
       run.poison = false;
-      trainer.trainStep();
-      if (run.stepBudget !== null) run.stepBudget -= 1;
+      const profile = run.profileRequest;
+      run.profileRequest = null;
+      let stepped = 1;
+      if (profile) stepped = await runProfiledSteps(post, run, profile);
+      else trainer.trainStep();
+      if (!host.isCurrent(run)) return;
+      if (run.stepBudget !== null) run.stepBudget = Math.max(0, run.stepBudget - stepped);
       const budgetDone = run.stepBudget === 0;
       const now = performance.now();
       const dueRead =
@@ -175,6 +181,7 @@ async function flush(host: LoopHost, run: Run): Promise<void> {
   const rows: MetricRow[] = await run.trainer.readMetrics();
   if (!host.isCurrent(run) || !rows.length) return;
   host.post({ type: 'run.metrics', runId: run.runId, phase: run.phase, rows });
+  postMemory(host.post, run);
   run.lastRead = { time: performance.now(), step: run.trainer.step };
   for (const row of rows) {
     const bad = Object.entries(row.values).find(([, v]) => !Number.isFinite(v));

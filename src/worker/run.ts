@@ -13,6 +13,7 @@ import type { Vit } from '../engine/vit';
 import { warmUpPipelines } from '../engine/warm-up';
 import type { Command, MapView, RunStatusName, TeacherSource, WorkerEvent } from './protocol';
 import type { SavedRunStore } from './saved-run';
+import type { ProfileRequest } from './step-profiler';
 
 export type Post = (event: WorkerEvent, transfer?: Transferable[]) => void;
 
@@ -40,6 +41,8 @@ export interface Run {
   pendingSave: Promise<void>;
   /** Test hook: the next step runs at an infinite learning rate. */
   poison: boolean;
+  /** The next steps are to be profiled (step-profiler.ts), for the page's request. */
+  profileRequest: ProfileRequest | null;
   /**
    * The pipelines of the run's steps compiling in parallel (warm-up.ts), started before the
    * trainer uploads the data; the loop waits for it before its first step. Never rejects.
@@ -155,6 +158,7 @@ export async function createRun(
     pendingSave: Promise.resolve(),
     releaseSlot: () => {},
     poison: false,
+    profileRequest: null,
     warmUp,
   };
 }

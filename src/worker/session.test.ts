@@ -265,3 +265,41 @@ describe('pausing a session mid-run', () => {
     expect(h.malformed).toEqual([]);
   });
 });
+
+describe('profiling a run', () => {
+  it('profiles the next steps of a paused run, pauses again, and reports memory with the metrics', async () => {
+    const h = new Harness(memoryStore());
+    await h.start({ ...CONFIG, optim: { ...CONFIG.optim, teacherSteps: 400 } });
+    await h.step(2);
+    const from = h.events.length;
+    await h.send({ type: 'run.profile', steps: 4 });
+    const event = await h.waitFor('run.profile', () => true, from);
+    const { profile } = event;
+    expect(profile).toMatchObject({ steps: 4, backend: 'cpu', clock: 'wall', emulated: false });
+    expect(profile.rows.length).toBeGreaterThan(10);
+    expect(profile.rows.reduce((s, r) => s + r.msPerStep, 0)).toBeCloseTo(profile.totalMsPerStep, 6);
+    // The cpu backend runs each kernel as it is called: the kernels' time is most of the step's.
+    expect(profile.totalMsPerStep).toBeGreaterThan(0);
+    expect(profile.totalMsPerStep).toBeLessThanOrEqual(profile.wallMsPerStep);
+    expect(profile.peakBytes).toBeGreaterThan(0);
+    // Exactly the steps profiled were run, then the run paused where it was.
+    const paused = await h.waitFor('run.status', (e) => e.status === 'paused', from);
+    expect(paused.step).toBe(6);
+    const memory = h.of('run.memory', from).at(-1)!.memory;
+    expect(memory.tensorBytes).toBeGreaterThan(0);
+    expect(memory.peakTensorBytes).toBeGreaterThanOrEqual(memory.tensorBytes);
+    expect(memory.gpuBytes).toBeNull();
+
+    // A run dropped before its profile ran answers the request with an error.
+    await h.send({ type: 'run.pause' });
+    const before = h.events.length;
+    const id = (h as unknown as { nextId: number }).nextId;
+    (h.session as unknown as { run: { status: string } }).run.status = 'loading';
+    await h.send({ type: 'run.profile', steps: 3 });
+    await h.send({ type: 'run.reset' });
+    expect(h.of('error', before).map((e) => [e.requestId, e.message])).toEqual([
+      [id, 'The run ended before its steps were profiled.'],
+    ]);
+    expect(h.malformed).toEqual([]);
+  });
+});

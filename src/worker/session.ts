@@ -22,6 +22,7 @@ import { continueRun, type LoopHost, postConfig, postProgress, postStatus } from
 import { indexedDbSavedRuns, type SavedRunStore } from './saved-run';
 import { fetchSiteTeacher } from './site-teacher';
 import { type SlotLocks, webSlotLocks } from './slot-lock';
+import { abandonProfile } from './step-profiler';
 
 export class Session implements LoopHost {
   readonly post: Post;
@@ -121,6 +122,17 @@ export class Session implements LoopHost {
         const result = await run.trainer.evaluate();
         this.post({ type: 'run.eval', runId: run.runId, phase: run.phase, result });
         return this.ok(cmd.requestId);
+      }
+      case 'run.profile': {
+        const run = this.requirePausable('profile');
+        abandonProfile(this.post, run.profileRequest);
+        // Answered by run.profile once the loop has run the steps.
+        run.profileRequest = { requestId: cmd.requestId, steps: cmd.steps };
+        if (run.status === 'paused') {
+          run.stepBudget = cmd.steps;
+          continueRun(this, run);
+        }
+        return;
       }
       case 'maps.view': {
         const run = this.requireRun('show relation maps');
@@ -291,6 +303,8 @@ export class Session implements LoopHost {
     const run = this.run;
     if (!run) return;
     this.run = null;
+    abandonProfile(this.post, run.profileRequest);
+    run.profileRequest = null;
     run.releaseSlot();
     run.status = 'idle';
     run.trainer.dispose(true);

@@ -13,6 +13,8 @@
  * or, in TF.js's compile-only mode, as it would be: the same objects, with nothing run.
  */
 import * as tf from '../tf';
+import { COMPILE_ONLY_FLAG } from '../warm-up';
+import { sampleMemory } from './memory-peak';
 
 export interface KernelShape {
   /** Kernel name: ours as kd_*, TF.js's by program (matMulPacked, transpose, ...). */
@@ -93,8 +95,13 @@ function tfjsCost(p: ProgramLike, inputs: Info[]): { serialSteps: number; flops:
   return { serialSteps: (p.workPerThread ?? 1) > 1 ? (p.workPerThread ?? 1) : 0, flops: out };
 }
 
+/** A program's kernel name, as the shape table and the step profile show it: ours kd_*, TF.js's by program. */
+export function programKind(shaderKey: string): string {
+  return shaderKey.startsWith('kd_') ? shaderKey.replace(/_\d.*$/, '') : shaderKey.split('_')[0]!;
+}
+
 function describeProgram(p: ProgramLike, inputs: Info[]): Omit<KernelShape, 'dispatches'> {
-  const kind = p.shaderKey.startsWith('kd_') ? p.shaderKey.replace(/_\d.*$/, '') : p.shaderKey.split('_')[0]!;
+  const kind = programKind(p.shaderKey);
   const workgroups = size(p.dispatch);
   const cost = p.kdCost ?? tfjsCost(p, inputs);
   return {
@@ -161,4 +168,41 @@ export function shapeViolations(shapes: KernelShape[]): string[] {
       if (s.serialSteps > r.maxSerialSteps) why.push(`${s.serialSteps} loop iterations a thread`);
       return why.length ? [`${s.name} ${s.shape}: ${why.join(', ')}`] : [];
     });
+}
+
+/**
+ * The kernels of one step of `rig` on a batch of `batch` images, traced in TF.js's compile-only
+ * mode: every program is built, fitted and handed to the backend as in a real step, and none
+ * runs (so the rig's weights are garbage afterwards). The tensors are tracked as in a real
+ * step, so the trace also gives the step's peak of tensor bytes at that batch.
+ * e2e/benchmark.spec.ts checks that a traced step records the same kernels as a dispatched one.
+ */
+export function compileOnlyKernelShapes(
+  rig: { step: (batch: { images: tf.Tensor4D; labels: tf.Tensor1D }) => tf.Tensor },
+  batch: number,
+  model: { imageSize: number; channels: number },
+): { shapes: KernelShape[]; peakBytes: number } {
+  const size = model.imageSize;
+  const images = tf.zeros([batch, size, size, model.channels]) as tf.Tensor4D;
+  const labels = tf.zeros([batch], 'int32') as tf.Tensor1D;
+  const env = tf.env();
+  const previous = env.getBool(COMPILE_ONLY_FLAG);
+  const cache = (tf.backend() as unknown as { pipelineCache: Record<string, unknown> }).pipelineCache;
+  const known = new Set(Object.keys(cache));
+  env.set(COMPILE_ONLY_FLAG, true);
+  sampleMemory();
+  try {
+    const { result, shapes } = recordKernelShapes(() => rig.step({ images, labels }));
+    result.dispose();
+    return { shapes, peakBytes: sampleMemory().peakTensorBytes };
+  } finally {
+    env.set(COMPILE_ONLY_FLAG, previous);
+    tf.dispose([images, labels]);
+    // Pipelines still compiling would make a later real run of the same shader throw: drop them.
+    for (const key of Object.keys(cache)) {
+      if (known.has(key) || !(cache[key] instanceof Promise)) continue;
+      (cache[key] as Promise<unknown>).catch(() => {});
+      delete cache[key];
+    }
+  }
 }

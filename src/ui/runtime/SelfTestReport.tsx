@@ -1,6 +1,8 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useAppStore } from '../../state/store';
 import { backendLabel } from './BackendBadge';
+import { MemoryReadout } from './MemoryReadout';
+import { StepProfileTable } from './StepProfileTable';
 
 /** Why training runs where it runs: each backend tried, its self-test against cpu, or its failure. */
 export function SelfTestReport() {
@@ -58,6 +60,8 @@ export function SelfTestReport() {
           </tbody>
         </table>
       )}
+      <MemoryReadout />
+      <StepProfileTable />
     </section>
   );
 }
