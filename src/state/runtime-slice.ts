@@ -13,6 +13,8 @@ export interface RuntimeState {
   selfTests: SelfTestResult[];
   /** The last failure, in words, when status is 'error'. */
   error: string | null;
+  /** Why the backend runs on a safer setting than asked: a start that hung was replaced. */
+  fellBack: string | null;
 }
 
 export interface RuntimeSlice {
@@ -20,9 +22,16 @@ export interface RuntimeSlice {
   backendLoading: () => void;
   backendReady: (backend: ActiveBackend, selfTests: SelfTestResult[]) => void;
   runtimeFailed: (message: string) => void;
+  backendFellBack: (message: string) => void;
 }
 
-export const INITIAL_RUNTIME: RuntimeState = { status: 'loading', backend: null, selfTests: [], error: null };
+export const INITIAL_RUNTIME: RuntimeState = {
+  status: 'loading',
+  backend: null,
+  selfTests: [],
+  error: null,
+  fellBack: null,
+};
 
 export const createRuntimeSlice: StateCreator<AppState, [], [], RuntimeSlice> = (set) => ({
   runtime: INITIAL_RUNTIME,
@@ -30,4 +39,5 @@ export const createRuntimeSlice: StateCreator<AppState, [], [], RuntimeSlice> = 
   backendReady: (backend, selfTests) =>
     set((s) => ({ runtime: { ...s.runtime, status: 'idle', backend, selfTests, error: null } })),
   runtimeFailed: (message) => set((s) => ({ runtime: { ...s.runtime, status: 'error', error: message } })),
+  backendFellBack: (message) => set((s) => ({ runtime: { ...s.runtime, fellBack: message } })),
 });

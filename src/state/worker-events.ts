@@ -63,6 +63,7 @@ export function applyWorkerEvent(event: WorkerEvent, ctx: EventContext): void {
     case 'images.result':
       store.imagesAnalyzed(event.results, event.across);
       break;
+    case 'backend.progress':
     case 'backend.estimate':
     case 'model.exported':
     case 'saved.runs':
