@@ -115,7 +115,6 @@ export async function initBackend(): Promise<boolean> {
   store.backendLoading();
   let setting: Omit<StartSetting, 'label'> = { choice: store.config.backend };
   let hangForTest = hangFirstStartForTest();
-  let fellBack: string | null = null;
   try {
     for (let next = 0; ; next++) {
       const body: CommandBody = {
@@ -126,16 +125,14 @@ export async function initBackend(): Promise<boolean> {
       };
       hangForTest = false;
       const outcome = await guardedInit(body);
-      if (outcome === 'ready') {
-        if (fellBack) useAppStore.getState().backendFellBack(fellBack);
-        return true;
-      }
+      if (outcome === 'ready') return true;
       const fallback = FALLBACKS[next] ?? null;
-      fellBack = hungMessage(outcome.hung, fallback);
-      useAppStore.getState().notify({ kind: 'error', message: fellBack });
+      const why = hungMessage(outcome.hung, fallback);
+      useAppStore.getState().backendFellBack(why);
+      useAppStore.getState().notify({ kind: 'error', message: why });
       bridge.restart();
       useAppStore.getState().dataLoaded(null);
-      if (!fallback) throw new Error(fellBack);
+      if (!fallback) throw new Error(why);
       setting = { choice: fallback.choice, wasmThreads: fallback.wasmThreads };
     }
   } catch (err) {

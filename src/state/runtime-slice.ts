@@ -1,6 +1,6 @@
 /** Where TF.js runs in the worker, and whether it passed its self-test. */
 import type { StateCreator } from 'zustand';
-import type { ActiveBackend } from '../engine/backend';
+import type { ActiveBackend, BackendName } from '../engine/backend';
 import type { SelfTestResult } from '../engine/selftest';
 import type { AppState } from './store';
 
@@ -15,6 +15,8 @@ export interface RuntimeState {
   error: string | null;
   /** Why the backend runs on a safer setting than asked: a start that hung was replaced. */
   fellBack: string | null;
+  /** The backend whose start is under way, and since when (Date.now()); null between starts. */
+  starting: { name: BackendName; since: number } | null;
 }
 
 export interface RuntimeSlice {
@@ -23,6 +25,7 @@ export interface RuntimeSlice {
   backendReady: (backend: ActiveBackend, selfTests: SelfTestResult[]) => void;
   runtimeFailed: (message: string) => void;
   backendFellBack: (message: string) => void;
+  backendProgress: (name: BackendName, stage: 'starting' | 'started') => void;
 }
 
 export const INITIAL_RUNTIME: RuntimeState = {
@@ -31,13 +34,20 @@ export const INITIAL_RUNTIME: RuntimeState = {
   selfTests: [],
   error: null,
   fellBack: null,
+  starting: null,
 };
 
 export const createRuntimeSlice: StateCreator<AppState, [], [], RuntimeSlice> = (set) => ({
   runtime: INITIAL_RUNTIME,
   backendLoading: () => set({ runtime: { ...INITIAL_RUNTIME } }),
   backendReady: (backend, selfTests) =>
-    set((s) => ({ runtime: { ...s.runtime, status: 'idle', backend, selfTests, error: null } })),
+    set((s) => ({
+      runtime: { ...s.runtime, status: 'idle', backend, selfTests, error: null, starting: null },
+    })),
   runtimeFailed: (message) => set((s) => ({ runtime: { ...s.runtime, status: 'error', error: message } })),
   backendFellBack: (message) => set((s) => ({ runtime: { ...s.runtime, fellBack: message } })),
+  backendProgress: (name, stage) =>
+    set((s) => ({
+      runtime: { ...s.runtime, starting: stage === 'starting' ? { name, since: Date.now() } : null },
+    })),
 });

@@ -64,6 +64,8 @@ export function applyWorkerEvent(event: WorkerEvent, ctx: EventContext): void {
       store.imagesAnalyzed(event.results, event.across);
       break;
     case 'backend.progress':
+      store.backendProgress(event.name, event.stage);
+      break;
     case 'backend.estimate':
     case 'model.exported':
     case 'saved.runs':

@@ -44,13 +44,14 @@ function backendTitle(backend: ActiveBackend, fellBack: string | null): string {
 export function BackendBadge() {
   const backend = useAppStore((s) => s.runtime.backend);
   const fellBack = useAppStore((s) => s.runtime.fellBack);
+  const starting = useAppStore((s) => s.runtime.starting?.name ?? null);
   return (
     <span
       className="badge backend"
       data-testid="backend"
       title={backend ? backendTitle(backend, fellBack) : undefined}
     >
-      {backend ? backendLabel(backend) : 'starting…'}
+      {backend ? backendLabel(backend) : starting ? `starting ${starting}…` : 'starting…'}
     </span>
   );
 }
