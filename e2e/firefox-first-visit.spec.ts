@@ -30,13 +30,37 @@ type Runtime = {
 const runtime = (page: PuppeteerPage) =>
   page.evaluate(() => (window.__kd.store.getState() as unknown as { runtime: Runtime }).runtime);
 
-/** The page's step (data-testid="step") once `n` steps have run. */
-async function trainSteps(page: PuppeteerPage, n: number): Promise<void> {
-  await page.evaluate((count) => window.__kd.step(count), n);
-  await page.waitForFunction(
-    (count) => (window.__kd.store.getState() as StoreState).run.studentRows.length >= count,
-    { timeout: 300_000, polling: 1000 },
-    n,
+/**
+ * Polls `read` in the page until `done` holds. page.waitForFunction builds its predicate with
+ * Function(), which the app's Content-Security-Policy blocks; evaluate goes through BiDi's
+ * script.callFunction, which it does not.
+ */
+async function pollPage<T>(
+  page: PuppeteerPage,
+  read: () => T,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await page.evaluate(read).catch(() => undefined);
+    if (value !== undefined && done(value as T)) return value as T;
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not within ${timeoutMs / 1000} s (last: ${JSON.stringify(value)})`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Runs `n` steps of the default run and waits for their rows. */
+async function trainSteps(page: PuppeteerPage, n: number, where: string): Promise<void> {
+  await page.evaluate((count) => void window.__kd.step(count), n);
+  await pollPage(
+    page,
+    () => (window.__kd.store.getState() as StoreState).run.studentRows.length,
+    (rows) => rows >= n,
+    300_000,
+    `${where}: ${n} steps`,
   );
 }
 
@@ -63,18 +87,21 @@ test.describe('first visits in Firefox (system Firefox through puppeteer-core)',
           if (!/NS_BINDING_ABORTED/.test(err.message)) throw err;
         });
         // A start that hangs is replaced after 30 s, so a hung visit still reaches idle, with a note.
-        await page.waitForFunction(
-          () => /^(idle|error)/.test(document.querySelector('[data-testid=status]')?.textContent ?? ''),
-          { timeout: 180_000, polling: 500 },
+        const where = `visit ${visit + 1} of ${VISITS}`;
+        await pollPage(
+          page,
+          () => document.querySelector('[data-testid=status]')?.textContent ?? '',
+          (status) => /^(idle|error)/.test(status),
+          180_000,
+          `${where}: ready`,
         );
         readyAfter.push((Date.now() - opened) / 1000);
         const rt = await runtime(page);
-        const where = `visit ${visit + 1} of ${VISITS}`;
         expect(rt.status, `${where}: the backend did not start`).toBe('idle');
         expect(rt.fellBack, `${where}: a backend start hung and was replaced`).toBeNull();
         expect(rt.backend?.name, where).toBe('wasm');
         expect(rt.backend?.threads, `${where}: wasm should keep its threads`).toBeGreaterThan(1);
-        await trainSteps(page, 5);
+        await trainSteps(page, 5, where);
         console.info(`${where}: ready after ${readyAfter.at(-1)!.toFixed(1)} s, trained 5 steps`);
       } finally {
         await browser.close();
