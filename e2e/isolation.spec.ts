@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, type Page, test } from '@playwright/test';
 import { artifactPath } from '../scripts/lib/browser';
+import { plainStaticServer } from '../scripts/lib/static-server';
 
 // Threaded wasm needs a cross-origin isolated page. `vite preview` (what the other tests use)
 // sends COOP/COEP itself; a plain static host sends nothing, and the app's service worker
@@ -16,32 +17,6 @@ import { artifactPath } from '../scripts/lib/browser';
 // and the "Image address" feature must still load images from other origins that allow it.
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
-const TYPES: Record<string, string> = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-};
-
-/** A static server with no special headers, like a plain host (GitHub Pages adds none of these). */
-function plainStaticServer(root: string): Promise<Server> {
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const file = path.join(root, decodeURIComponent(url.pathname).replace(/\/$/, '/index.html'));
-    if (!file.startsWith(root)) return void res.writeHead(403).end();
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 /** A 32 x 32 gradient PNG (made with Python's zlib; any small PNG would do). */
 const PNG = Buffer.from(

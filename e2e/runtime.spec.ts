@@ -28,3 +28,33 @@ test('the worker starts WebGPU and its tiny ViT matches the cpu backend', async 
   expect(gpuErrors.filter((t) => /webgpu|GPU|validation/i.test(t))).toEqual([]);
   await page.screenshot({ path: artifactPath('runtime.png'), fullPage: true });
 });
+
+// The badge tells a software adapter from a GPU by what the browser itself reports of the
+// adapter, read here straight from navigator.gpu, and says so when the browser hides it.
+test("the badge says what kind of adapter WebGPU runs on, from the browser's own adapter info", async ({
+  page,
+}) => {
+  await page.goto('/#v=1&preset=tiny&backend=webgpu');
+  await expect(page.getByTestId('status')).toHaveText(/^idle/, { timeout: 170_000 });
+  const info = await page.evaluate(async () => {
+    const adapter = await navigator.gpu.requestAdapter();
+    const i = adapter?.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+    return i
+      ? {
+          text: [i.vendor, i.architecture, i.device, i.description].join(' ').trim(),
+          fallback: i.isFallbackAdapter === true,
+        }
+      : null;
+  });
+  expect(info, 'Chromium offers a WebGPU adapter here').not.toBeNull();
+  const badge = page.getByTestId('backend');
+  if (info!.fallback || /swiftshader/i.test(info!.text)) {
+    await expect(badge).toHaveText(/^webgpu · .*software \(emulated GPU\)/);
+    await expect(badge).toHaveAttribute('title', /software emulation on the CPU/);
+  } else if (info!.text === '') {
+    await expect(badge).toHaveText(/^webgpu · adapter details hidden by the browser/);
+  } else {
+    await expect(badge).toHaveText(/^webgpu · .* · GPU/);
+  }
+  console.info(`adapter "${info!.text}" (fallback: ${info!.fallback}); badge "${await badge.textContent()}"`);
+});

@@ -4,6 +4,7 @@
  * the page downloads only what it uses. tf.setBackend() reports failure by returning false
  * (tfjs-core engine.ts), so each attempt is checked, and the reason kept for the UI.
  */
+import { type AdapterInfo, type AdapterKind, adapterName, classifyAdapter } from './adapter-kind';
 import type { BackendTiming } from './backend-choice';
 import * as tf from './tf';
 
@@ -21,6 +22,12 @@ export interface BackendSetup {
    * cores / 2, which leaves a 2-core machine one thread. Applies before wasm first starts.
    */
   wasmThreads?: number;
+  /**
+   * Told when a backend's start begins and when it has started (awaited). The page guards each
+   * start with a deadline (state/backend-start-guard.ts), because a start that blocks the
+   * worker's thread can only be seen, and ended, from outside it.
+   */
+  onStart?: (name: BackendName, stage: 'starting' | 'started') => void | Promise<void>;
 }
 
 export interface BackendAttempt {
@@ -32,7 +39,9 @@ export interface ActiveBackend {
   name: BackendName;
   /** GPU adapter description for webgpu ("vendor architecture"), when the browser gives one. */
   adapter: string | null;
-  /** webgpu: the adapter is a software emulation of a GPU (SwiftShader, a fallback adapter). */
+  /** webgpu: software (emulated on the CPU), a GPU, or hidden (the browser gives no details); null otherwise. */
+  adapterKind: AdapterKind | null;
+  /** webgpu: the adapter is a software emulation of a GPU (SwiftShader, lavapipe, a fallback adapter). */
   emulated: boolean;
   /** wasm: threads of its thread pool (1 without cross-origin isolation). */
   threads: number | null;
@@ -51,6 +60,8 @@ async function registerBackend(name: BackendName, setup: BackendSetup): Promise<
   switch (name) {
     case 'webgpu': {
       await import('@tensorflow/tfjs-backend-webgpu');
+      const adapter = await globalThis.navigator?.gpu?.requestAdapter();
+      webgpuInfo = adapter ? readAdapterInfo(adapter) : null;
       // The fast step's fused kernels (WGSL); other backends run their plain-op versions.
       const { registerWebGpuKernels } = await import('./kernels/webgpu');
       registerWebGpuKernels();
@@ -63,6 +74,9 @@ async function registerBackend(name: BackendName, setup: BackendSetup): Promise<
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       if (setup.wasmPaths) wasm.setWasmPaths(setup.wasmPaths as never);
       if (setup.wasmThreads) wasm.setThreadsCount(setup.wasmThreads);
+      // One thread needs no pool: the plain SIMD build starts no pthread workers at all, which
+      // is what the page falls back to after a threaded start that hung (backend-start-guard.ts).
+      if (setup.wasmThreads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       wasmThreads = wasm.getThreadsCount;
       // The flat AdamW's split, read in place (tf.split copies the whole input per part).
       const { registerWasmSplitKernel } = await import('./kernels/split-wasm');
@@ -100,6 +114,7 @@ async function withLogicalCores<T>(cores: number, f: () => Promise<T>): Promise<
 /** Starts one backend; resolves with a reason string when it cannot run here. */
 export async function tryBackend(name: BackendName, setup: BackendSetup = {}): Promise<string | null> {
   try {
+    await setup.onStart?.(name, 'starting');
     await registerBackend(name, setup);
     const start = async () => {
       if (!(await tf.setBackend(name))) return false;
@@ -111,6 +126,7 @@ export async function tryBackend(name: BackendName, setup: BackendSetup = {}): P
         ? await withLogicalCores(2 * setup.wasmThreads, start)
         : await start();
     if (!ok) return `${name} is not available in this environment`;
+    await setup.onStart?.(name, 'started');
     return null;
   } catch (err) {
     return `${name} failed to start: ${err instanceof Error ? err.message : String(err)}`;
@@ -140,11 +156,12 @@ export async function startBackend(
 export function describeActiveBackend(skipped: BackendAttempt[] = []): ActiveBackend {
   const name = tf.getBackend() as BackendName;
   const info = name === 'webgpu' ? webgpuAdapterInfo() : null;
-  const text = [info?.vendor, info?.architecture].filter(Boolean).join(' ');
+  const kind = info ? classifyAdapter(info) : null;
   return {
     name,
-    adapter: text || null,
-    emulated: info !== null && isEmulatedAdapter(info),
+    adapter: info ? adapterName(info) : null,
+    adapterKind: kind,
+    emulated: kind === 'software',
     threads: name === 'wasm' ? (wasmThreads?.() ?? null) : null,
     skipped,
     reason: null,
@@ -152,19 +169,32 @@ export function describeActiveBackend(skipped: BackendAttempt[] = []): ActiveBac
   };
 }
 
-export interface AdapterInfo {
-  vendor?: string;
-  architecture?: string;
-  description?: string;
-  isFallbackAdapter?: boolean;
+export type { AdapterInfo };
+
+/**
+ * The adapter's info as the browser gave it, read when webgpu registers. tfjs keeps only vendor
+ * and architecture; the description and the fallback flag are what tell software from a GPU.
+ */
+let webgpuInfo: AdapterInfo | null = null;
+
+/** GPUAdapterInfo's fields; `isFallbackAdapter` moved there from GPUAdapter in 2024. */
+export function readAdapterInfo(adapter: GPUAdapter): AdapterInfo {
+  const info = (adapter.info ?? {}) as AdapterInfo;
+  const fallback = info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  return {
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    device: info.device ?? '',
+    description: info.description ?? '',
+    ...(fallback === undefined ? {} : { isFallbackAdapter: fallback }),
+  };
 }
 
 function webgpuAdapterInfo(): AdapterInfo {
-  return (tf.backend() as unknown as { adapterInfo?: AdapterInfo }).adapterInfo ?? {};
+  return webgpuInfo ?? (tf.backend() as unknown as { adapterInfo?: AdapterInfo }).adapterInfo ?? {};
 }
 
-/** SwiftShader (Chromium's CPU implementation of WebGPU) or any adapter flagged as fallback. */
+/** SwiftShader, Mesa's or Windows' CPU drivers, or any adapter flagged as fallback (adapter-kind.ts). */
 export function isEmulatedAdapter(info: AdapterInfo): boolean {
-  if (info.isFallbackAdapter) return true;
-  return /swiftshader/i.test(`${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`);
+  return classifyAdapter(info) === 'software';
 }

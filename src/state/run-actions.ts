@@ -3,9 +3,12 @@
  * maps, images, export. The worker bridge (worker/bridge.ts) carries the commands; the events
  * coming back update the store through worker-events.ts.
  */
+
+import type { BackendName } from '../engine/backend';
 import type { LossConfig, RunConfig } from '../engine/config';
 import { type CommandBody, WorkerBridge } from '../worker/bridge';
 import type { DataSource, MapView, ProbeImage, TeacherSource, WorkerEvent } from '../worker/protocol';
+import { FALLBACKS, hungMessage, StartDeadline, type StartSetting } from './backend-start-guard';
 import { pretrainedTeacherFor, siteTeacher, teacherFitsData } from './pretrained-teachers';
 import { runViewsAt, viewsToRestore } from './run-views';
 import { starterSource } from './site-data';
@@ -31,12 +34,15 @@ function newSaveId(): string {
 }
 
 const bridge = new WorkerBridge({
-  onEvent: (event) =>
+  onEvent: (event) => {
+    if (event.type === 'backend.progress')
+      for (const d of startDeadlines) d.progress(event.name, event.stage);
     applyWorkerEvent(event, {
       isCurrent: (runId) => runId === currentRunId,
       recoverFromDeviceLoss,
       keepViews,
-    }),
+    });
+  },
   onMalformed: (message) => useAppStore.getState().notify({ kind: 'error', message }),
   onCrash: (message) => {
     useAppStore.getState().runtimeFailed(message);
@@ -72,15 +78,65 @@ async function restoreViews(id: string): Promise<void> {
   useAppStore.setState((s) => ({ run: { ...s.run, ...rows }, mapTimeline }));
 }
 
-/** Starts (or restarts) TF.js in the worker on the chosen backend, with fallback. */
+/**
+ * The deadlines on the backend starts in flight, told of the worker's backend.progress events
+ * (more than one only when inits overlap, as React's StrictMode makes them in development).
+ */
+const startDeadlines = new Set<StartDeadline>();
+
+/** Test hook: ?testhooks&hangstart makes the first backend start block its worker (e2e/start-guard.spec.ts). */
+function hangFirstStartForTest(): boolean {
+  const query = new URLSearchParams(globalThis.location?.search ?? '');
+  return query.has('testhooks') && query.has('hangstart');
+}
+
+/** One backend.init under the start deadline: resolves with the backend whose start hung, or 'ready'. */
+function guardedInit(body: CommandBody): Promise<{ hung: BackendName | null } | 'ready'> {
+  let deadline: StartDeadline | null = null;
+  const outcome = new Promise<{ hung: BackendName | null } | 'ready'>((resolve, reject) => {
+    deadline = new StartDeadline((hung) => resolve({ hung }));
+    startDeadlines.add(deadline);
+    bridge.request(body).then(() => resolve('ready'), reject);
+  });
+  return outcome.finally(() => {
+    if (!deadline) return;
+    deadline.stop();
+    startDeadlines.delete(deadline);
+  });
+}
+
+/**
+ * Starts (or restarts) TF.js in the worker on the chosen backend, with fallback. A start that
+ * does not end within 30 s gets its worker ended and a fresh one on the next-safest setting
+ * (backend-start-guard.ts), and the page says why.
+ */
 export async function initBackend(): Promise<boolean> {
   const store = useAppStore.getState();
   store.backendLoading();
+  let setting: Omit<StartSetting, 'label'> = { choice: store.config.backend };
+  let hangForTest = hangFirstStartForTest();
   try {
-    await bridge.request({ type: 'backend.init', choice: store.config.backend, config: store.config });
-    return true;
+    for (let next = 0; ; next++) {
+      const body: CommandBody = {
+        type: 'backend.init',
+        config: useAppStore.getState().config,
+        ...setting,
+        ...(hangForTest ? { hangForTest: true as const } : {}),
+      };
+      hangForTest = false;
+      const outcome = await guardedInit(body);
+      if (outcome === 'ready') return true;
+      const fallback = FALLBACKS[next] ?? null;
+      const why = hungMessage(outcome.hung, fallback);
+      useAppStore.getState().backendFellBack(why);
+      useAppStore.getState().notify({ kind: 'error', message: why });
+      bridge.restart();
+      useAppStore.getState().dataLoaded(null);
+      if (!fallback) throw new Error(why);
+      setting = { choice: fallback.choice, wasmThreads: fallback.wasmThreads };
+    }
   } catch (err) {
-    store.runtimeFailed(errorMessage(err));
+    useAppStore.getState().runtimeFailed(errorMessage(err));
     return false;
   }
 }

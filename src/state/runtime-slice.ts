@@ -1,8 +1,8 @@
 /** Where TF.js runs in the worker, whether it passed its self-test, and what a run costs it. */
 import type { StateCreator } from 'zustand';
-import type { ActiveBackend } from '../engine/backend';
 import type { MemorySample } from '../engine/diagnostics/memory-peak';
 import type { StepProfile } from '../engine/diagnostics/profile-summary';
+import type { ActiveBackend, BackendName } from '../engine/backend';
 import type { SelfTestResult } from '../engine/selftest';
 import type { AppState } from './store';
 
@@ -21,6 +21,10 @@ export interface RuntimeState {
   profile: { profile: StepProfile; step: number } | null;
   /** A profile is under way. */
   profiling: boolean;
+  /** Why the backend runs on a safer setting than asked: a start that hung was replaced. */
+  fellBack: string | null;
+  /** The backend whose start is under way, and since when (Date.now()); null between starts. */
+  starting: { name: BackendName; since: number } | null;
 }
 
 export interface RuntimeSlice {
@@ -33,6 +37,8 @@ export interface RuntimeSlice {
   profileFinished: (result: { profile: StepProfile; step: number } | null) => void;
   /** A new run: the last one's memory and profile no longer apply. */
   runDiagnosticsCleared: () => void;
+  backendFellBack: (message: string) => void;
+  backendProgress: (name: BackendName, stage: 'starting' | 'started') => void;
 }
 
 export const INITIAL_RUNTIME: RuntimeState = {
@@ -43,13 +49,17 @@ export const INITIAL_RUNTIME: RuntimeState = {
   memory: null,
   profile: null,
   profiling: false,
+  fellBack: null,
+  starting: null,
 };
 
 export const createRuntimeSlice: StateCreator<AppState, [], [], RuntimeSlice> = (set) => ({
   runtime: INITIAL_RUNTIME,
   backendLoading: () => set({ runtime: { ...INITIAL_RUNTIME } }),
   backendReady: (backend, selfTests) =>
-    set((s) => ({ runtime: { ...s.runtime, status: 'idle', backend, selfTests, error: null } })),
+    set((s) => ({
+      runtime: { ...s.runtime, status: 'idle', backend, selfTests, error: null, starting: null },
+    })),
   runtimeFailed: (message) => set((s) => ({ runtime: { ...s.runtime, status: 'error', error: message } })),
   memoryReported: (memory) => set((s) => ({ runtime: { ...s.runtime, memory } })),
   profileStarted: () => set((s) => ({ runtime: { ...s.runtime, profiling: true } })),
@@ -59,4 +69,9 @@ export const createRuntimeSlice: StateCreator<AppState, [], [], RuntimeSlice> = 
     })),
   runDiagnosticsCleared: () =>
     set((s) => ({ runtime: { ...s.runtime, memory: null, profile: null, profiling: false } })),
+  backendFellBack: (message) => set((s) => ({ runtime: { ...s.runtime, fellBack: message } })),
+  backendProgress: (name, stage) =>
+    set((s) => ({
+      runtime: { ...s.runtime, starting: stage === 'starting' ? { name, since: Date.now() } : null },
+    })),
 });

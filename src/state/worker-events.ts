@@ -66,6 +66,9 @@ export function applyWorkerEvent(event: WorkerEvent, ctx: EventContext): void {
     case 'images.result':
       store.imagesAnalyzed(event.results, event.across);
       break;
+    case 'backend.progress':
+      store.backendProgress(event.name, event.stage);
+      break;
     case 'backend.estimate':
     case 'run.profile':
     case 'model.exported':

@@ -11,13 +11,13 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import {
   type ActiveBackend,
-  type AdapterInfo,
   BACKENDS,
   type BackendAttempt,
   type BackendName,
   type BackendSetup,
   describeActiveBackend,
   isEmulatedAdapter,
+  readAdapterInfo,
   tryBackend,
 } from '../engine/backend';
 import {
@@ -33,8 +33,25 @@ import { type SelfTestResult, selfTest } from '../engine/selftest';
 import { timeTrainingSteps } from '../engine/step-timing';
 import { loadTimings, saveTimings } from './backend-timing-cache';
 
+/** Told of each backend start (the worker entry reports them to the page, whose guard times them). */
+let startWatcher: NonNullable<BackendSetup['onStart']> = () => {};
+
+/** Sets who hears of each backend start; see BackendSetup.onStart. */
+export function watchBackendStarts(watcher: NonNullable<BackendSetup['onStart']>): void {
+  startWatcher = watcher;
+}
+
+/**
+ * Caps wasm's threads (the page's fallback after a start that hung: one thread). Takes effect
+ * only before wasm first starts in this worker, which is why the page asks a fresh worker.
+ */
+export function limitWasmThreads(threads: number): void {
+  WORKER_BACKEND_SETUP.wasmThreads = Math.min(WORKER_BACKEND_SETUP.wasmThreads ?? threads, threads);
+}
+
 /** The bundler serves the wasm binaries under hashed names; tell tfjs where each one is. */
 export const WORKER_BACKEND_SETUP: BackendSetup = {
+  onStart: (name, stage) => startWatcher(name, stage),
   wasmPaths: {
     'tfjs-backend-wasm.wasm': wasmPlainUrl,
     'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
@@ -77,7 +94,7 @@ async function probeAdapter(): Promise<{ text: string; emulated: boolean } | nul
     const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
     const adapter = await gpu?.requestAdapter();
     if (!adapter) return null;
-    const info = adapter.info as unknown as AdapterInfo;
+    const info = readAdapterInfo(adapter);
     const text = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ');
     return { text: text || 'unknown adapter', emulated: isEmulatedAdapter(info) };
   } catch {

@@ -99,6 +99,10 @@ export const commandSchema = z.discriminatedUnion('type', [
     choice: runConfigSchema.shape.backend,
     /** The config `auto` times its candidates on (absent: the first backend that passes its self-test). */
     config: runConfigSchema.optional(),
+    /** At most this many wasm threads (1: the unthreaded build); the page's fallback after a start that hung. */
+    wasmThreads: z.number().int().min(1).max(16).optional(),
+    /** Test hook (?testhooks&hangstart): the first start of a backend other than cpu blocks the worker for good. */
+    hangForTest: z.literal(true).optional(),
   }),
   /** The step time of `config` on the active backend, per phase, for the estimate before Start. */
   z.strictObject({

@@ -5,7 +5,7 @@
  * checked for shape only, because they come from code of this app, not from a user.
  */
 import { z } from 'zod';
-import type { ActiveBackend } from '../engine/backend';
+import type { ActiveBackend, BackendName } from '../engine/backend';
 import type { CheckpointManifest, Phase } from '../engine/checkpoint';
 import { runConfigSchema } from '../engine/config-schema';
 import type { MemorySample } from '../engine/diagnostics/memory-peak';
@@ -76,6 +76,12 @@ export const imageAnalysisSchema = z.strictObject({
 });
 
 export const workerEventSchema = z.discriminatedUnion('type', [
+  /** A backend's start began or ended (BackendSetup.onStart): the page times each start. */
+  z.strictObject({
+    type: z.literal('backend.progress'),
+    name: z.enum(['webgpu', 'webgl', 'wasm', 'cpu']) satisfies z.ZodType<BackendName>,
+    stage: z.enum(['starting', 'started']),
+  }),
   z.strictObject({
     type: z.literal('backend.ready'),
     requestId,

@@ -8,7 +8,7 @@
 import type { ActiveBackend } from '../engine/backend';
 import { describeActiveBackend } from '../engine/backend';
 import * as tf from '../engine/tf';
-import { startCheckedBackend } from './backend-setup';
+import { limitWasmThreads, startCheckedBackend, watchBackendStarts } from './backend-setup';
 import { CommandQueue } from './command-queue';
 import { parseCommand } from './command-schema';
 import { installGpuCounters } from './gpu-counters';
@@ -33,6 +33,26 @@ const session = new Session(post);
 /** The backend running, as the last backend.init described it (with its emulation flag). */
 let active: ActiveBackend | null = null;
 
+/** Test hook: the next start of a backend other than cpu blocks this worker's thread for good. */
+let hangNextStart = false;
+
+/**
+ * Blocks the thread the way a start that never returns does (Firefox's threaded wasm start was
+ * seen to), so the page's guard must end the worker from outside: nothing in here runs again.
+ */
+async function blockForever(): Promise<never> {
+  if (typeof SharedArrayBuffer !== 'undefined') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  return new Promise<never>(() => {});
+}
+
+watchBackendStarts(async (name, stage) => {
+  post({ type: 'backend.progress', name, stage });
+  if (stage === 'starting' && hangNextStart && name !== 'cpu') {
+    hangNextStart = false;
+    await blockForever();
+  }
+});
+
 /** The WebGPU backend ignores device loss; watch for it so the page can restart the run. */
 function watchDevice(): void {
   const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
@@ -44,6 +64,8 @@ function watchDevice(): void {
 async function handle(cmd: Command): Promise<void> {
   if (cmd.type === 'backend.init') {
     disposePreviewTeacher();
+    if (cmd.wasmThreads) limitWasmThreads(cmd.wasmThreads);
+    hangNextStart = cmd.hangForTest === true;
     const { backend, selfTests } = await startCheckedBackend(cmd.choice, cmd.config);
     forgetTimings();
     rememberChoiceTiming(cmd.config, backend);

@@ -6,7 +6,7 @@ import { StepProfileTable } from './StepProfileTable';
 
 /** Why training runs where it runs: each backend tried, its self-test against cpu, or its failure. */
 export function SelfTestReport() {
-  const { status, backend, selfTests, error } = useAppStore(useShallow((s) => s.runtime));
+  const { status, backend, selfTests, error, fellBack } = useAppStore(useShallow((s) => s.runtime));
   return (
     <section className="panel" aria-labelledby="runtime-heading">
       <h2 id="runtime-heading">Runtime</h2>
@@ -14,6 +14,11 @@ export function SelfTestReport() {
       {error && (
         <p className="error" role="alert">
           {error}
+        </p>
+      )}
+      {fellBack && (
+        <p className="error" data-testid="backend-fallback">
+          {fellBack}
         </p>
       )}
       {backend?.reason && (
