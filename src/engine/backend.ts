@@ -5,10 +5,15 @@
  * (tfjs-core engine.ts), so each attempt is checked, and the reason kept for the UI.
  */
 import type { BackendTiming } from './backend-choice';
+import type { BackendChoice } from './config';
+import { BACKEND_OPTIONS, optionValues } from './spec/options';
 import * as tf from './tf';
 
-export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
+export type BackendName = Exclude<BackendChoice, 'auto'>;
+/** The concrete backends, in the order `auto` tries them: the field table's options less `auto`. */
+export const BACKENDS: readonly BackendName[] = optionValues(BACKEND_OPTIONS).filter(
+  (b): b is BackendName => b !== 'auto',
+);
 
 export interface BackendSetup {
   /**
