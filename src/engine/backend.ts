@@ -122,25 +122,6 @@ export async function tryBackend(name: BackendName, setup: BackendSetup = {}): P
   }
 }
 
-/**
- * Starts the first backend of `order` that works. `choice` other than 'auto' puts that
- * backend first (a user's forced backend still falls back, with the reason reported).
- */
-export async function startBackend(
-  choice: BackendName | 'auto',
-  setup: BackendSetup = {},
-  order: readonly BackendName[] = BACKENDS,
-): Promise<ActiveBackend> {
-  const candidates = choice === 'auto' ? [...order] : [choice, ...order.filter((b) => b !== choice)];
-  const skipped: BackendAttempt[] = [];
-  for (const name of candidates) {
-    const reason = await tryBackend(name, setup);
-    if (reason === null) return describeActiveBackend(skipped);
-    skipped.push({ name, reason });
-  }
-  throw new Error(`No TF.js backend could start: ${skipped.map((s) => s.reason).join('; ')}`);
-}
-
 /** The backend TF.js is using now, with the adapter name for webgpu, threads for wasm. */
 export function describeActiveBackend(skipped: BackendAttempt[] = []): ActiveBackend {
   const name = tf.getBackend() as BackendName;

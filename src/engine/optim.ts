@@ -19,7 +19,6 @@ export type { AdamWState, ParamOptimizer } from './optim-math';
  * fewer kernels (flat optimizer, fused kernels where the backend has them).
  */
 export type StepKind = 'fast' | 'reference';
-export const STEP_KINDS: StepKind[] = ['fast', 'reference'];
 
 /** AdamW for the given step kind; both compute the same update and share the checkpoint layout. */
 export function createOptimizer(params: NamedVariable[], cfg: OptimConfig, kind: StepKind): ParamOptimizer {
