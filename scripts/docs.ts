@@ -1,7 +1,8 @@
 /**
  * Reference files generated from the code, so they cannot drift: docs/share-links.md from the
  * field table (src/engine/spec/fields.ts, through src/state/url-keys.ts), and the twin's
- * tools/torch/mkd/app_spec.json (scripts/lib/twin-spec.ts). `npm run docs` writes them; scripts/docs.test.ts
+ * tools/torch/mkd/app_spec.json (scripts/lib/twin-spec.ts), and the file map of
+ * docs/architecture.md from the tree (scripts/lib/file-map.ts). `npm run docs` writes them; scripts/docs.test.ts
  * fails when a committed file differs from what this would write.
  *
  * It also takes the README's picture, docs/screenshot.png, of the default run as it is now: it
@@ -19,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PRESET_NAMES } from '../src/engine/presets';
 import { CURRENT_VERSION, URL_KEYS } from '../src/state/url-keys';
+import { withFileMap } from './lib/file-map';
 import { TWIN_SPEC_FILE, twinSpecJson } from './lib/twin-spec';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -61,6 +63,10 @@ export function generatedDocs(): { file: string; text: string }[] {
   return [
     { file: 'docs/share-links.md', text: shareLinksDoc() },
     { file: TWIN_SPEC_FILE, text: twinSpecJson() },
+    {
+      file: 'docs/architecture.md',
+      text: withFileMap(readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8'), ROOT),
+    },
   ];
 }
 
