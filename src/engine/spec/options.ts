@@ -15,13 +15,11 @@ export const DATA_OPTIONS = [
   { value: 'cifar10', label: 'CIFAR-10 / CIFAR-100 (full set, your files)' },
 ] as const satisfies readonly FieldOption[];
 
-export const BACKEND_OPTIONS = [
-  { value: 'auto', label: 'auto' },
-  { value: 'webgpu', label: 'webgpu' },
-  { value: 'webgl', label: 'webgl' },
-  { value: 'wasm', label: 'wasm' },
-  { value: 'cpu', label: 'cpu' },
-] as const satisfies readonly FieldOption[];
+/** Backends are shown by name. */
+export const BACKEND_OPTIONS = (['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const).map((value) => ({
+  value,
+  label: value,
+})) satisfies readonly FieldOption[];
 
 export const BASELINE_OPTIONS = [
   { value: 'none', label: 'none' },

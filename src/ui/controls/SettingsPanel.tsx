@@ -30,6 +30,26 @@ function Options({ path }: { path: string }) {
   ));
 }
 
+/** A labelled select of an enum field; its id is the field's path. */
+function SelectField({
+  path,
+  value,
+  onChange,
+}: {
+  path: string;
+  value: string;
+  onChange: (v: string) => void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={path}>{fieldAt(path).label}</label>
+      <select id={path} value={value} onChange={(e) => onChange(e.target.value)}>
+        <Options path={path} />
+      </select>
+    </div>
+  );
+}
+
 function ModelFields({ which, model }: { which: 'teacher' | 'student'; model: VitConfig }) {
   const setConfig = useAppStore((s) => s.setConfig);
   const name = which === 'teacher' ? 'Teacher' : 'Student';
@@ -95,39 +115,24 @@ export function SettingsPanel() {
         {preset && <small className="muted">{preset.description}</small>}
       </div>
       <div className="grid">
-        <div className="field">
-          <label htmlFor="data">{fieldAt('data').label}</label>
-          <select
-            id="data"
-            value={config.data}
-            onChange={(e) => setConfig({ data: e.target.value as RunConfig['data'] })}
-          >
-            <Options path="data" />
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="backend">{fieldAt('backend').label}</label>
-          <select
-            id="backend"
-            value={config.backend}
-            onChange={(e) => {
-              setConfig({ backend: e.target.value as BackendChoice });
-              void restartWorker();
-            }}
-          >
-            <Options path="backend" />
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="baseline">{fieldAt('baseline').label}</label>
-          <select
-            id="baseline"
-            value={config.baseline}
-            onChange={(e) => setConfig({ baseline: e.target.value as RunConfig['baseline'] })}
-          >
-            <Options path="baseline" />
-          </select>
-        </div>
+        <SelectField
+          path="data"
+          value={config.data}
+          onChange={(v) => setConfig({ data: v as RunConfig['data'] })}
+        />
+        <SelectField
+          path="backend"
+          value={config.backend}
+          onChange={(v) => {
+            setConfig({ backend: v as BackendChoice });
+            void restartWorker();
+          }}
+        />
+        <SelectField
+          path="baseline"
+          value={config.baseline}
+          onChange={(v) => setConfig({ baseline: v as RunConfig['baseline'] })}
+        />
         <NumberField {...input('seed')} value={config.seed} onCommit={(v) => setConfig({ seed: v })} />
       </div>
       {config.data === 'cifar10' && <CifarPicker />}
