@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +18,19 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 describe('generated docs', () => {
   it.each(generatedDocs())('$file is what npm run docs writes (run it when this fails)', ({ file, text }) => {
     expect(readFileSync(path.join(ROOT, file), 'utf8')).toBe(text);
+  });
+
+  it('names every module of src/ in the architecture file map, under its folder', () => {
+    const doc = readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8');
+    const modules = readdirSync(path.join(ROOT, 'src'), { recursive: true, encoding: 'utf8' })
+      .map((f) => f.split(path.sep).join('/'))
+      .filter((f) => /\.tsx?$/.test(f) && !/\.(test|d)\.tsx?$/.test(f));
+    expect(modules.length).toBeGreaterThan(100);
+    for (const file of modules) {
+      const folder = `src/${path.posix.dirname(file)}`.replace(/\/\.$/, '');
+      const section = doc.split(`**${folder}/**`)[1]?.split('\n**')[0] ?? '';
+      expect(section, file).toContain(`- \`${path.posix.basename(file)}\``);
+    }
   });
 
   it('lists every key the link reader accepts, and only those', () => {

@@ -2,9 +2,10 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { startEstimates } from './state/estimate-sync';
 import { currentExperimentLink, fillFormFromLink, useExperimentForm } from './state/experiment-form';
+import { openLink } from './state/link-open';
 import { debugHooks, saveRunNow } from './state/run-actions';
 import { useAppStore } from './state/store';
-import { readUrlState, startUrlSync, writeUrlState } from './state/url-sync';
+import { onUrlStateChange, readUrlState, startUrlSync, writeUrlState } from './state/url-sync';
 import { App } from './ui/App';
 import { prepareCanvasDrawing } from './ui/cpu-canvas';
 import './ui/styles.css';
@@ -25,6 +26,8 @@ startUrlSync((listener) => {
     stopForm();
   };
 });
+// A link pasted into this open tab loads like a fresh one (asking first if a run would be lost).
+onUrlStateChange(openLink);
 
 // The estimate before Start follows the settings and the backend.
 startEstimates();

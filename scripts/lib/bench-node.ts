@@ -5,8 +5,8 @@
  */
 import { describeActiveBackend, tryBackend } from '../../src/engine/backend';
 import { measureStepPair, type StepMeasurement } from '../../src/engine/benchmark';
+import { webgpuDevice } from '../../src/engine/gpu-device';
 import type { KernelCheck } from '../../src/engine/kernels/check';
-import * as tf from '../../src/engine/tf';
 import type { BenchJob } from '../../src/worker/bench-protocol';
 import { installGpuCounters, readGpuCounters } from '../../src/worker/gpu-counters';
 import { log, summary } from './bench-browser';
@@ -54,7 +54,7 @@ export async function runNodeWebGpu(jobs: BenchJob[]): Promise<NodeWebGpuRun> {
     failures: [],
   };
   // A WebGPU validation error is otherwise silent and discards the queued work: keep it.
-  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  const device = webgpuDevice();
   device?.addEventListener('uncapturederror', (ev) => {
     const message = `WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}`;
     run.failures.push({ backend: 'webgpu', message });

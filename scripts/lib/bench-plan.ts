@@ -3,12 +3,12 @@
  * or Node), and how many steps each size gets. Kept apart from the runner so the content of
  * a run (--quick above all) is tested without running one.
  */
-import type { BackendName } from '../../src/engine/backend';
+import { BACKENDS, type BackendName } from '../../src/engine/backend';
 import { BENCH_SIZES, type BenchSize } from '../../src/engine/benchmark';
 import type { BenchJob } from '../../src/worker/bench-protocol';
 import { UsageError } from './cli';
 
-export const BROWSER_BACKENDS: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+export const BROWSER_BACKENDS: BackendName[] = [...BACKENDS];
 
 type Steps = Record<BenchSize, { timed: number; count: number; profile: boolean }>;
 

@@ -6,10 +6,15 @@
  */
 import { type AdapterInfo, type AdapterKind, adapterName, classifyAdapter } from './adapter-kind';
 import type { BackendTiming } from './backend-choice';
+import type { BackendChoice } from './config';
+import { BACKEND_OPTIONS, optionValues } from './spec/options';
 import * as tf from './tf';
 
-export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
+export type BackendName = Exclude<BackendChoice, 'auto'>;
+/** The concrete backends, in the order `auto` tries them: the field table's options less `auto`. */
+export const BACKENDS: readonly BackendName[] = optionValues(BACKEND_OPTIONS).filter(
+  (b): b is BackendName => b !== 'auto',
+);
 
 export interface BackendSetup {
   /**
@@ -131,25 +136,6 @@ export async function tryBackend(name: BackendName, setup: BackendSetup = {}): P
   } catch (err) {
     return `${name} failed to start: ${err instanceof Error ? err.message : String(err)}`;
   }
-}
-
-/**
- * Starts the first backend of `order` that works. `choice` other than 'auto' puts that
- * backend first (a user's forced backend still falls back, with the reason reported).
- */
-export async function startBackend(
-  choice: BackendName | 'auto',
-  setup: BackendSetup = {},
-  order: readonly BackendName[] = BACKENDS,
-): Promise<ActiveBackend> {
-  const candidates = choice === 'auto' ? [...order] : [choice, ...order.filter((b) => b !== choice)];
-  const skipped: BackendAttempt[] = [];
-  for (const name of candidates) {
-    const reason = await tryBackend(name, setup);
-    if (reason === null) return describeActiveBackend(skipped);
-    skipped.push({ name, reason });
-  }
-  throw new Error(`No TF.js backend could start: ${skipped.map((s) => s.reason).join('; ')}`);
 }
 
 /** The backend TF.js is using now, with the adapter name for webgpu, threads for wasm. */

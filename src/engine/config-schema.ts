@@ -5,63 +5,82 @@
 import { z } from 'zod';
 import { effectiveLayerPairs, patchCount, type RunConfig, vitConfigProblems } from './config';
 import { type ConfigLayer, PRESET_NAMES } from './presets';
+import {
+  BACKEND_OPTIONS,
+  BASELINE_OPTIONS,
+  DATA_OPTIONS,
+  KD_OPTIONS,
+  numberFieldAt,
+  optionValues,
+} from './spec/fields';
 
 // zod compiles parsers with new Function unless told not to, and probing for that trips the
 // page's Content-Security-Policy (no eval). Configs are small: the interpreted parser is enough.
 z.config({ jitless: true });
 
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
-const num = (min: number, max: number) => z.number().min(min).max(max);
+/** A numeric leaf's zod schema, its bounds read from the field table. */
+function num(path: string): z.ZodNumber {
+  const field = numberFieldAt(path);
+  const schema = z.number().min(field.min).max(field.max);
+  return field.kind === 'int' ? schema.int() : schema;
+}
 
+// A model's bounds are the same for both roles; the teacher's rows give them.
 export const vitSchema = z.strictObject({
-  imageSize: int(8, 256),
-  patchSize: int(1, 64),
-  channels: int(3, 3),
-  dModel: int(4, 1024),
-  nLayers: int(1, 24),
-  nHeads: int(1, 32),
-  mlpRatio: num(0.25, 8),
-  numClasses: int(2, 1000),
+  imageSize: num('teacher.imageSize'),
+  patchSize: num('teacher.patchSize'),
+  channels: num('teacher.channels'),
+  dModel: num('teacher.dModel'),
+  nLayers: num('teacher.nLayers'),
+  nHeads: num('teacher.nHeads'),
+  mlpRatio: num('teacher.mlpRatio'),
+  numClasses: num('teacher.numClasses'),
   distillToken: z.boolean(),
 });
 
+const blockIndex = z
+  .number()
+  .int()
+  .min(0)
+  .max(numberFieldAt('teacher.nLayers').max - 1);
+
 export const lossSchema = z.strictObject({
-  wCe: num(0, 100),
-  wKd: num(0, 100),
-  wMd: num(0, 100),
-  wIntra: num(0, 1000),
-  wInter: num(0, 1000),
-  wRandom: num(0, 1000),
-  tau: num(0.05, 100),
-  k: int(1, 65536),
-  kd: z.enum(['soft', 'hard']),
-  labelSmoothing: num(0, 0.99),
-  layerPairs: z.array(z.tuple([int(0, 23), int(0, 23)])).max(24),
+  wCe: num('loss.wCe'),
+  wKd: num('loss.wKd'),
+  wMd: num('loss.wMd'),
+  wIntra: num('loss.wIntra'),
+  wInter: num('loss.wInter'),
+  wRandom: num('loss.wRandom'),
+  tau: num('loss.tau'),
+  k: num('loss.k'),
+  kd: z.enum(optionValues(KD_OPTIONS)),
+  labelSmoothing: num('loss.labelSmoothing'),
+  layerPairs: z.array(z.tuple([blockIndex, blockIndex])).max(numberFieldAt('teacher.nLayers').max),
 });
 
 export const optimSchema = z.strictObject({
-  lr: num(0, 1),
-  weightDecay: num(0, 10),
-  beta1: num(0, 0.9999),
-  beta2: num(0, 0.99999),
-  eps: num(1e-12, 1),
-  batch: int(1, 4096),
-  steps: int(1, 10_000_000),
-  teacherSteps: int(1, 10_000_000),
-  warmupSteps: int(0, 10_000_000),
-  gradClip: num(0, 1e6),
+  lr: num('optim.lr'),
+  weightDecay: num('optim.weightDecay'),
+  beta1: num('optim.beta1'),
+  beta2: num('optim.beta2'),
+  eps: num('optim.eps'),
+  batch: num('optim.batch'),
+  steps: num('optim.steps'),
+  teacherSteps: num('optim.teacherSteps'),
+  warmupSteps: num('optim.warmupSteps'),
+  gradClip: num('optim.gradClip'),
 });
 
 export const runConfigSchema = z.strictObject({
   preset: z.string().min(1),
-  seed: int(0, 2 ** 31 - 1),
-  data: z.enum(['starter', 'synthetic', 'cifar10']),
-  backend: z.enum(['auto', 'webgpu', 'webgl', 'wasm', 'cpu']),
+  seed: num('seed'),
+  data: z.enum(optionValues(DATA_OPTIONS)),
+  backend: z.enum(optionValues(BACKEND_OPTIONS)),
   teacher: vitSchema,
   student: vitSchema,
   loss: lossSchema,
   optim: optimSchema,
-  baseline: z.enum(['none', 'ce-only', 'kd-only']),
+  baseline: z.enum(optionValues(BASELINE_OPTIONS)),
 });
 
 // The schema is the one description of a RunConfig's fields and limits: this fails to compile
@@ -97,16 +116,20 @@ type NumericPath =
   | `optim.${keyof z.infer<typeof optimSchema>}`;
 
 /**
- * The range of a numeric config field (e.g. 'loss.wIntra'), read from the schema above: the
- * settings form, the share-link codec and the worker's command check all take limits from here.
+ * The range of a numeric config field (e.g. 'loss.wIntra'), from the field table: the settings
+ * form, the share-link codec and the worker's command check all take limits from here.
  */
 export function numberLimits(path: NumericPath): NumberLimits {
+  const field = numberFieldAt(path);
+  return { min: field.min, max: field.max, integer: field.kind === 'int' };
+}
+
+/** The zod schema of one leaf (e.g. 'optim.lr'): the range a value from outside must be in. */
+export function leafSchema(path: string): z.ZodType {
   let schema: unknown = runConfigSchema;
   for (const part of path.split('.')) schema = (schema as { shape: Record<string, unknown> }).shape[part];
-  if (!(schema instanceof z.ZodNumber) || schema.minValue === null || schema.maxValue === null) {
-    throw new Error(`${path} is not a bounded number in the config schema.`);
-  }
-  return { min: schema.minValue, max: schema.maxValue, integer: schema.isInt };
+  if (!schema) throw new Error(`${path} is not a config field.`);
+  return schema as z.ZodType;
 }
 
 function describeIssues(error: z.ZodError): string {

@@ -199,7 +199,7 @@ describe('numberLimits', () => {
 
   it('refuses a field that is not a bounded number', () => {
     expect(() => numberLimits('loss.kd' as 'loss.k')).toThrow(
-      'loss.kd is not a bounded number in the config schema.',
+      'loss.kd is not a bounded number in the field table.',
     );
   });
 });

@@ -2,6 +2,13 @@
  * Every knob of a run, typed with named fields. Presets (presets.ts) and the share URL
  * are partial layers over DEFAULT_CONFIG.
  */
+import {
+  type BACKEND_OPTIONS,
+  type BASELINE_OPTIONS,
+  type DATA_OPTIONS,
+  fieldDefaults,
+  type KD_OPTIONS,
+} from './spec/fields';
 
 /** Shape of one vision transformer (DeiT-style, pre-norm). */
 export interface VitConfig {
@@ -40,7 +47,7 @@ export interface LossConfig {
   tau: number;
   /** Tokens drawn for the random-sampled term; must not exceed batch * patches. */
   k: number;
-  kd: 'soft' | 'hard';
+  kd: KdKind;
   /** Label smoothing for the CE term (0 = plain one-hot). */
   labelSmoothing: number;
   /** Blocks compared by the relation terms; empty means defaultLayerPairs(). */
@@ -68,11 +75,12 @@ export interface OptimConfig {
 }
 
 /** 'starter': the CIFAR-10 starter set shipped with the app; 'synthetic': the built-in shapes; 'cifar10': files the user gives. */
-export type DatasetName = 'starter' | 'synthetic' | 'cifar10';
-export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+export type DatasetName = (typeof DATA_OPTIONS)[number]['value'];
+export type BackendChoice = (typeof BACKEND_OPTIONS)[number]['value'];
+export type KdKind = (typeof KD_OPTIONS)[number]['value'];
 
 /** A second student trained on the very same batches with a plain objective, for comparison. */
-export type BaselineChoice = 'none' | 'ce-only' | 'kd-only';
+export type BaselineChoice = (typeof BASELINE_OPTIONS)[number]['value'];
 
 export interface RunConfig {
   preset: string;
@@ -88,61 +96,13 @@ export interface RunConfig {
   baseline: BaselineChoice;
 }
 
-export const DEFAULT_TEACHER: VitConfig = {
-  imageSize: 32,
-  patchSize: 4,
-  channels: 3,
-  dModel: 128,
-  nLayers: 6,
-  nHeads: 4,
-  mlpRatio: 4,
-  numClasses: 10,
-  distillToken: false,
-};
-
+/** Every default comes from the field table (spec/fields.ts), where each is declared once. */
+export const DEFAULT_CONFIG: RunConfig = fieldDefaults() as unknown as RunConfig;
+export const DEFAULT_TEACHER: VitConfig = DEFAULT_CONFIG.teacher;
 /** Half the teacher's width at the same depth: about a quarter of its parameters. */
-export const DEFAULT_STUDENT: VitConfig = { ...DEFAULT_TEACHER, dModel: 64, nHeads: 2, distillToken: true };
-
-export const DEFAULT_LOSS: LossConfig = {
-  wCe: 0,
-  wKd: 1,
-  wMd: 1,
-  // The official ImageNet weights (intra 4, inter 0.1, random 0.2) in the code's element-mean form.
-  wIntra: 4,
-  wInter: 0.1,
-  wRandom: 0.2,
-  tau: 1,
-  // 192 of 64 patches x batch 64 = 4096 tokens, as the official code samples.
-  k: 192,
-  kd: 'soft',
-  labelSmoothing: 0,
-  layerPairs: [],
-};
-
-export const DEFAULT_OPTIM: OptimConfig = {
-  lr: 5e-4,
-  weightDecay: 0.05,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  batch: 64,
-  steps: 2000,
-  teacherSteps: 2000,
-  warmupSteps: 100,
-  gradClip: 1,
-};
-
-export const DEFAULT_CONFIG: RunConfig = {
-  preset: 'default',
-  seed: 1,
-  data: 'starter',
-  backend: 'auto',
-  teacher: DEFAULT_TEACHER,
-  student: DEFAULT_STUDENT,
-  loss: DEFAULT_LOSS,
-  optim: DEFAULT_OPTIM,
-  baseline: 'none',
-};
+export const DEFAULT_STUDENT: VitConfig = DEFAULT_CONFIG.student;
+export const DEFAULT_LOSS: LossConfig = DEFAULT_CONFIG.loss;
+export const DEFAULT_OPTIM: OptimConfig = DEFAULT_CONFIG.optim;
 
 /** Patch tokens per image. */
 export function patchCount(cfg: VitConfig): number {

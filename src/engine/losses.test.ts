@@ -9,6 +9,7 @@ import {
   randomSampleIndices,
   relationMatrices,
 } from './losses';
+import { gaussian, mulberry32 } from './test-utils';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -24,29 +25,6 @@ beforeAll(async () => {
 // float32 and the reference reads those exact float32 values, so the only difference left
 // between engine and reference is the engine's float32 arithmetic.
 // ---------------------------------------------------------------------------------------------
-
-/** mulberry32: tiny seeded PRNG so every input in this file is deterministic. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal samples (Box-Muller), rounded to float32 because that is what tfjs stores. */
-function gaussian(rng: () => number, count: number, scale = 1): Float32Array {
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    const u1 = 1 - rng();
-    const u2 = rng();
-    out[i] = scale * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-  }
-  return out;
-}
 
 /** k distinct indices in [0, total) by a partial Fisher-Yates shuffle (independent of the engine's sampler). */
 function sampleWithoutReplacement(rng: () => number, total: number, k: number): Int32Array {

@@ -3,6 +3,7 @@
  * official code's form: element means per term, averaged over layer pairs.
  * Spec: ../shared/docs/manifold-distillation.md. Exports are named in interfaces.md.
  */
+import type { KdKind } from './config';
 import { hasKernel, KERNELS, RELATION_MAX_WIDTH } from './kernels/fused-ops';
 import { relationKernelFits } from './kernels/kernel-cost';
 import {
@@ -284,7 +285,7 @@ export function manifoldTermVector(
 export interface KdOptions {
   /** Softmax temperature; the soft loss is scaled by tau^2 so gradients keep their size. */
   tau: number;
-  kind: 'soft' | 'hard';
+  kind: KdKind;
   /** Soft KD as one kernel and one for its gradient where the backend has it (the fast step). */
   fused?: boolean;
 }

@@ -10,7 +10,7 @@
 
 import type { OptimConfig } from './config';
 import { hasKernel, KERNELS, splitFlat } from './kernels/fused-ops';
-import { AdamConstants, type AdamWState, biasCorrected, clipFactor, type ParamOptimizer } from './optim-math';
+import { AdamConstants, type AdamWState, clipFactor, type ParamOptimizer, stepStart } from './optim-math';
 import * as tf from './tf';
 import type { NamedVariable } from './vit';
 
@@ -59,12 +59,9 @@ export class FlatAdamW implements ParamOptimizer {
   }
 
   apply(grads: (tf.Tensor | undefined)[], lr: number): void {
-    if (grads.length !== this.params.length) {
-      throw new Error(`AdamW.apply got ${grads.length} gradients for ${this.params.length} parameters.`);
-    }
+    const { stepSize, epsHat } = stepStart(grads, this.params.length, this.cfg, this.step + 1, lr);
     this.step += 1;
     const { weightDecay, gradClip } = this.cfg;
-    const { stepSize, epsHat } = biasCorrected(this.cfg, this.step, lr);
     tf.tidy(() => {
       const missing = grads.some((g) => g === undefined) ? this.missing(grads) : null;
       // A parameter off the loss's path has no gradient: it takes zeros here and is

@@ -50,6 +50,23 @@ export function biasCorrected(cfg: OptimConfig, t: number, lr: number): { stepSi
   return { stepSize: (lr * root) / (1 - cfg.beta1 ** t), epsHat: cfg.eps * root };
 }
 
+/**
+ * The start of every AdamW step: one gradient per parameter (undefined for one off the loss's
+ * path), and step t's bias-corrected step size and epsilon.
+ */
+export function stepStart(
+  grads: readonly unknown[],
+  paramCount: number,
+  cfg: OptimConfig,
+  t: number,
+  lr: number,
+): { stepSize: number; epsHat: number } {
+  if (grads.length !== paramCount) {
+    throw new Error(`AdamW.apply got ${grads.length} gradients for ${paramCount} parameters.`);
+  }
+  return biasCorrected(cfg, t, lr);
+}
+
 /** min(1, maxNorm / ||g||) from the squared norm of all gradients together, as torch.nn.utils.clip_grad_norm_. */
 export function clipFactor(sumOfSquares: tf.Scalar, maxNorm: number): tf.Scalar {
   return tf.minimum(1, tf.div(maxNorm, sumOfSquares.sqrt().add(1e-6))) as tf.Scalar;

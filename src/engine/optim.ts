@@ -7,7 +7,7 @@
 
 import type { OptimConfig } from './config';
 import { FlatAdamW } from './optim-flat';
-import { AdamConstants, type AdamWState, biasCorrected, clipFactor, type ParamOptimizer } from './optim-math';
+import { AdamConstants, type AdamWState, clipFactor, type ParamOptimizer, stepStart } from './optim-math';
 import * as tf from './tf';
 import type { NamedVariable } from './vit';
 
@@ -19,7 +19,6 @@ export type { AdamWState, ParamOptimizer } from './optim-math';
  * fewer kernels (flat optimizer, fused kernels where the backend has them).
  */
 export type StepKind = 'fast' | 'reference';
-export const STEP_KINDS: StepKind[] = ['fast', 'reference'];
 
 /** AdamW for the given step kind; both compute the same update and share the checkpoint layout. */
 export function createOptimizer(params: NamedVariable[], cfg: OptimConfig, kind: StepKind): ParamOptimizer {
@@ -50,12 +49,9 @@ export class AdamW implements ParamOptimizer {
    * Everything stays on the device: the clip factor is a tensor, never read back.
    */
   apply(grads: (tf.Tensor | undefined)[], lr: number): void {
-    if (grads.length !== this.params.length) {
-      throw new Error(`AdamW.apply got ${grads.length} gradients for ${this.params.length} parameters.`);
-    }
+    const { stepSize, epsHat } = stepStart(grads, this.params.length, this.cfg, this.step + 1, lr);
     this.step += 1;
     const { weightDecay, gradClip } = this.cfg;
-    const { stepSize, epsHat } = biasCorrected(this.cfg, this.step, lr);
     tf.tidy(() => {
       // Three scalars a step: the only per-step uploads the optimizer makes.
       const stepSizeT = tf.scalar(stepSize);

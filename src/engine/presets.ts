@@ -4,6 +4,7 @@
  * what to expect.
  */
 import { DEFAULT_CONFIG, type RunConfig } from './config';
+import { PAPER_OBJECTIVE } from './spec/objectives';
 
 /** A partial RunConfig: any nested field may be left out. */
 export type ConfigLayer = {
@@ -35,7 +36,7 @@ export const PRESETS: Preset[] = [
       'wd 0.05) on CIFAR-size models. The element-mean form keeps these weights meaningful at any size; ' +
       'K is scaled from 192 of 12,544 tokens to 64 of 4,096.',
     layer: {
-      loss: { wCe: 0, wKd: 1, wMd: 1, wIntra: 4, wInter: 0.1, wRandom: 0.2, tau: 1, kd: 'soft', k: 64 },
+      loss: { ...PAPER_OBJECTIVE, k: 64 },
       optim: { lr: 5e-4, weightDecay: 0.05 },
     },
   },

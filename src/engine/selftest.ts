@@ -32,8 +32,8 @@ const SELFTEST_PAIRS: LayerPair[] = [
   [0, 0],
   [1, 1],
 ];
-/** Every term on, so a broken kernel anywhere in the objective shows. */
-const SELFTEST_LOSS: LossConfig = { ...DEFAULT_LOSS, wCe: 0.5, wKd: 1, wMd: 1, k: 16, tau: 2 };
+/** Every term on, so a broken kernel anywhere in the objective shows (tests share it too). */
+export const ALL_TERMS_LOSS: LossConfig = { ...DEFAULT_LOSS, wCe: 0.5, wKd: 1, wMd: 1, k: 16, tau: 2 };
 /** Relative tolerance: float32 kernels differ in summation order between backends. */
 export const SELFTEST_TOLERANCE = 1e-3;
 /**
@@ -120,13 +120,13 @@ export async function runTinyPair(seed = 7): Promise<StepRun> {
   try {
     const logitsT = tf.tidy(() => student.predictLogits(student.apply(images, true)));
     const tokens = SELFTEST_BATCH * (size / SELFTEST_TEACHER.patchSize) ** 2;
-    const sampleIndices = SELFTEST_PAIRS.map(() => randomSampleIndices(tokens, SELFTEST_LOSS.k, rng));
+    const sampleIndices = SELFTEST_PAIRS.map(() => randomSampleIndices(tokens, ALL_TERMS_LOSS.k, rng));
     const metricsT = distillStep(
       {
         student,
         teacher,
         optimizer,
-        loss: SELFTEST_LOSS,
+        loss: ALL_TERMS_LOSS,
         pairs: SELFTEST_PAIRS,
         lr: SELFTEST_LR,
         sampleIndices,
@@ -144,7 +144,7 @@ export async function runTinyPair(seed = 7): Promise<StepRun> {
       weightsT.data(),
     ]); // GPU→CPU sync point
     tf.dispose([logitsT, metricsT, weightsT]);
-    const names: MetricName[] = distillMetricNames(SELFTEST_LOSS);
+    const names: MetricName[] = distillMetricNames(ALL_TERMS_LOSS);
     return {
       logits: logits as Float32Array,
       metrics: Object.fromEntries(names.map((n, i) => [n, values[i]!])),

@@ -6,6 +6,7 @@
 import type { RunConfig, VitConfig } from './config';
 import type { Dataset, ImageSet } from './data/dataset';
 import { makeRng } from './random';
+import { SELFTEST_STUDENT, SELFTEST_TEACHER } from './selftest';
 import * as tf from './tf';
 
 /** mulberry32: a tiny seeded PRNG, independent of the engine's seedrandom streams. */
@@ -78,21 +79,12 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return worst;
 }
 
-/** A tiny teacher: 16x16 images in 4x4 patches (16 patch tokens), width 32, 2 blocks. */
-export const TINY_TEACHER: VitConfig = {
-  imageSize: 16,
-  patchSize: 4,
-  channels: 3,
-  dModel: 32,
-  nLayers: 2,
-  nHeads: 2,
-  mlpRatio: 2,
-  numClasses: 5,
-  distillToken: false,
-};
+/** The self-test's tiny pair (16x16 images, 16 patch tokens, widths 32 and 16, 2 blocks), with 5 classes. */
+export const TINY_TEACHER: VitConfig = { ...SELFTEST_TEACHER, numClasses: 5 };
+export const TINY_STUDENT: VitConfig = { ...SELFTEST_STUDENT, numClasses: 5 };
 
-/** A tiny student: half the teacher's width, with a distillation token. */
-export const TINY_STUDENT: VitConfig = { ...TINY_TEACHER, dModel: 16, distillToken: true };
+/** Every loss term on (the self-test's objective), so a broken term anywhere shows. */
+export { ALL_TERMS_LOSS } from './selftest';
 
 /**
  * Runs `fn` inside tf.tidy and returns its plain (non-tensor) result: every tensor made

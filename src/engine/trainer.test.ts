@@ -4,7 +4,7 @@ import { decodeCheckpoint, validateManifest } from './checkpoint';
 import { DEFAULT_CONFIG, type RunConfig } from './config';
 import type { Dataset } from './data/dataset';
 import type { MetricRow } from './pending-metrics';
-import { randomDataset, smallModels } from './test-utils';
+import { ALL_TERMS_LOSS, randomDataset, smallModels } from './test-utils';
 import * as tf from './tf';
 import { Trainer } from './trainer';
 
@@ -14,7 +14,7 @@ const CONFIG: RunConfig = {
   ...DEFAULT_CONFIG,
   seed: 5,
   ...smallModels(4),
-  loss: { ...DEFAULT_CONFIG.loss, wCe: 0.5, wKd: 1, wMd: 1, k: 24 },
+  loss: { ...ALL_TERMS_LOSS, tau: 1, k: 24 },
   optim: { ...DEFAULT_CONFIG.optim, batch: 8, steps: 12, teacherSteps: 12, warmupSteps: 2, lr: 3e-3 },
 };
 

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tryBackend } from './backend';
 import { DEFAULT_CONFIG, type RunConfig } from './config';
 import type { Dataset } from './data/dataset';
-import { randomDataset, smallModels } from './test-utils';
+import { ALL_TERMS_LOSS, randomDataset, smallModels } from './test-utils';
 import * as tf from './tf';
 import { Trainer } from './trainer';
 import { traceWarmUpSteps, warmUpPipelines } from './warm-up';
@@ -13,7 +13,7 @@ const CONFIG: RunConfig = {
   ...DEFAULT_CONFIG,
   seed: 9,
   ...smallModels(4),
-  loss: { ...DEFAULT_CONFIG.loss, wCe: 0.5, wKd: 1, wMd: 1, k: 24 },
+  loss: { ...ALL_TERMS_LOSS, tau: 1, k: 24 },
   optim: { ...DEFAULT_CONFIG.optim, batch: 8, steps: 6, teacherSteps: 6, warmupSteps: 2, lr: 3e-3 },
 };
 

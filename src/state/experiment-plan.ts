@@ -1,4 +1,4 @@
-import type { LossConfig } from '../engine/config';
+import { OBJECTIVES, type Objective, type ObjectiveId } from '../engine/spec/objectives';
 
 /**
  * The in-page ablation (issue #16, item 3): which objectives to compare, the queue of runs they
@@ -6,28 +6,8 @@ import type { LossConfig } from '../engine/config';
  * Pure data: the state layer runs the queue, the UI shows it.
  */
 
-export type ObjectiveId = 'ce-only' | 'kd-only' | 'kd+all' | 'kd+intra' | 'kd+inter' | 'kd+random';
-
-export interface Objective {
-  id: ObjectiveId;
-  /** As in docs/EXPERIMENT.md's table. */
-  title: string;
-  /** Loss weights this objective sets over the run's own loss settings. */
-  loss: Partial<LossConfig>;
-}
-
-/** The paper's relation weights and KD settings (the official code's ImageNet values). */
-const PAPER: Partial<LossConfig> = { wIntra: 4, wInter: 0.1, wRandom: 0.2, tau: 1, kd: 'soft' };
-
-/** The arms of tools/torch/experiment.py, in its order. */
-export const OBJECTIVES: readonly Objective[] = [
-  { id: 'ce-only', title: 'CE only', loss: { wCe: 1, wKd: 0, wMd: 0 } },
-  { id: 'kd-only', title: 'KD only', loss: { wCe: 0, wKd: 1, wMd: 0 } },
-  { id: 'kd+all', title: 'KD + intra + inter + random', loss: { wCe: 0, wKd: 1, wMd: 1, ...PAPER } },
-  { id: 'kd+intra', title: 'KD + intra', loss: { wCe: 0, wKd: 1, wMd: 1, ...PAPER, wInter: 0, wRandom: 0 } },
-  { id: 'kd+inter', title: 'KD + inter', loss: { wCe: 0, wKd: 1, wMd: 1, ...PAPER, wIntra: 0, wRandom: 0 } },
-  { id: 'kd+random', title: 'KD + random', loss: { wCe: 0, wKd: 1, wMd: 1, ...PAPER, wIntra: 0, wInter: 0 } },
-];
+export type { Objective, ObjectiveId } from '../engine/spec/objectives';
+export { OBJECTIVES } from '../engine/spec/objectives';
 
 export function objectiveById(id: ObjectiveId): Objective {
   const found = OBJECTIVES.find((o) => o.id === id);

@@ -1,8 +1,8 @@
 /** Where TF.js runs in the worker, whether it passed its self-test, and what a run costs it. */
 import type { StateCreator } from 'zustand';
+import type { ActiveBackend, BackendName } from '../engine/backend';
 import type { MemorySample } from '../engine/diagnostics/memory-peak';
 import type { StepProfile } from '../engine/diagnostics/profile-summary';
-import type { ActiveBackend, BackendName } from '../engine/backend';
 import type { SelfTestResult } from '../engine/selftest';
 import type { AppState } from './store';
 

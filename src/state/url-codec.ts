@@ -13,9 +13,8 @@
  *   time, through MIGRATIONS (which rewrite the raw key/value list); a newer one is read as
  *   well as it can be, with a notice.
  */
-import type { z } from 'zod';
 import type { RunConfig } from '../engine/config';
-import { runConfigProblems, runConfigSchema } from '../engine/config-schema';
+import { leafSchema, runConfigProblems } from '../engine/config-schema';
 import { findPreset, PRESET_NAMES, presetConfig } from '../engine/presets';
 import type { ExperimentDefinition } from './experiment-plan';
 import {
@@ -52,13 +51,6 @@ function setPath(config: RunConfig, path: ConfigPath, value: unknown): RunConfig
   const [head, leaf] = path.split('.') as [keyof RunConfig, string | undefined];
   if (leaf === undefined) return { ...config, [head]: value };
   return { ...config, [head]: { ...(config[head] as object), [leaf]: value } };
-}
-
-/** The zod schema of one leaf, from runConfigSchema: the range a URL value must be in. */
-function leafSchema(path: ConfigPath): z.ZodType {
-  let schema: unknown = runConfigSchema;
-  for (const part of path.split('.')) schema = (schema as { shape: Record<string, unknown> }).shape[part];
-  return schema as z.ZodType;
 }
 
 function readSpec(spec: KeySpec, config: RunConfig): string {

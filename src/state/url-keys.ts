@@ -1,10 +1,12 @@
 /**
- * The share URL's keys: one table (KEY_SPECS) maps each hash key to RunConfig dot paths and a
- * codec, plus the link version and the migrations of older links. url-codec.ts reads and
+ * The share URL's keys: KEY_SPECS, derived from the field table (engine/spec/fields.ts), maps each
+ * hash key to RunConfig dot paths and a codec; plus the link version and the migrations of older links. url-codec.ts reads and
  * writes hashes with it; docs/share-links.md is generated from it (npm run docs).
  */
 import type { LayerPair, RunConfig } from '../engine/config';
 import { PRESET_NAMES } from '../engine/presets';
+import { FIELDS, type FieldSpec } from '../engine/spec/fields';
+import { formatLayerPairs, parseLayerPairs } from '../engine/spec/layer-pairs';
 import { type ExperimentDefinition, OBJECTIVES, type ObjectiveId } from './experiment-plan';
 
 /** The version this code writes; bump it (and add a migration) when a key changes meaning. */
@@ -71,24 +73,11 @@ export function enumCodec<T extends string>(names: readonly T[]): Codec<T> {
   };
 }
 
-/**
- * Layer pairs as `student-teacher` joined by `_`: `0-0_1-1_5-5` (only unreserved URL
- * characters, so nothing gets percent-encoded). `auto` (or empty) is the empty list, which
- * means defaultLayerPairs(). Reading also accepts `:` inside a pair and `,` or `.` between pairs.
- */
+/** Layer pairs in the one text form of spec/layer-pairs.ts, which also reads the older forms. */
 export const pairsCodec: Codec<LayerPair[]> = {
   type: 'student-teacher pairs joined by _, or auto',
-  parse(raw) {
-    if (raw === '' || raw === 'auto') return { ok: true, value: [] };
-    const pairs: LayerPair[] = [];
-    for (const part of raw.split(/[_,.]/)) {
-      const m = /^(\d+)[-:](\d+)$/.exec(part);
-      if (!m) return { ok: false, reason: `'${part}' is not a student-teacher block pair like 0-0` };
-      pairs.push([Number(m[1]), Number(m[2])]);
-    }
-    return { ok: true, value: pairs };
-  },
-  format: (pairs) => (pairs.length ? pairs.map(([s, t]) => `${s}-${t}`).join('_') : 'auto'),
+  parse: parseLayerPairs,
+  format: formatLayerPairs,
 };
 
 /** One row of the table: a hash key, the config leaves it sets, its codec and what it means. */
@@ -100,93 +89,41 @@ export interface KeySpec {
   description: string;
 }
 
-function spec<T>(
-  key: string,
-  paths: ConfigPath | ConfigPath[],
-  codec: Codec<T>,
-  description: string,
-): KeySpec {
-  return { key, paths: Array.isArray(paths) ? paths : [paths], codec: codec as Codec<unknown>, description };
+function codecFor(field: FieldSpec): Codec<unknown> {
+  switch (field.kind) {
+    case 'int':
+      return intCodec as Codec<unknown>;
+    case 'number':
+      return numberCodec as Codec<unknown>;
+    case 'bool':
+      return boolCodec as Codec<unknown>;
+    case 'enum':
+      return enumCodec(field.options.map((o) => o.value)) as Codec<unknown>;
+    case 'preset':
+      return enumCodec(PRESET_NAMES) as Codec<unknown>;
+    case 'pairs':
+      return pairsCodec as Codec<unknown>;
+  }
 }
 
 /**
- * Every key a share URL may hold besides `v`, in the order they are written. Keys that
- * depend on others (pairs, k, warmup) come after them, so that conflict repair, which
- * reverts keys from the end, gives up the dependent setting first.
+ * Every key a share URL may hold besides `v`, in the order they are written: the field table's
+ * (spec/fields.ts) keyed rows, in its order. Keys that depend on others (pairs, k, warmup) come
+ * after them, so that conflict repair, which reverts keys from the end, gives up the dependent
+ * setting first.
  */
-export const KEY_SPECS: readonly KeySpec[] = [
-  spec(
-    'preset',
-    'preset',
-    enumCodec(PRESET_NAMES),
-    'Base layer over the defaults; the other keys override it',
-  ),
-  spec('seed', 'seed', intCodec, 'Seed for init, data order, augmentation and the random-sampled tokens'),
-  spec('data', 'data', enumCodec(['starter', 'synthetic', 'cifar10'] as const), 'Training data'),
-  spec(
-    'backend',
-    'backend',
-    enumCodec(['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const),
-    'TF.js backend (auto picks the fastest that passes its self-test)',
-  ),
-  spec(
-    'patch',
-    ['teacher.patchSize', 'student.patchSize'],
-    intCodec,
-    'Patch side in pixels, for both models (32 / patch squared = patch tokens per image)',
-  ),
-  spec('tDim', 'teacher.dModel', intCodec, 'Teacher token width (embedding dimension)'),
-  spec('tDepth', 'teacher.nLayers', intCodec, 'Teacher transformer blocks'),
-  spec('tHeads', 'teacher.nHeads', intCodec, 'Teacher attention heads (must divide tDim)'),
-  spec('tMlp', 'teacher.mlpRatio', numberCodec, 'Teacher MLP width as a multiple of tDim'),
-  spec('sDim', 'student.dModel', intCodec, 'Student token width (embedding dimension)'),
-  spec('sDepth', 'student.nLayers', intCodec, 'Student transformer blocks'),
-  spec('sHeads', 'student.nHeads', intCodec, 'Student attention heads (must divide sDim)'),
-  spec('sMlp', 'student.mlpRatio', numberCodec, 'Student MLP width as a multiple of sDim'),
-  spec('sDistill', 'student.distillToken', boolCodec, "Student has DeiT's distillation token and head"),
-  spec('lr', 'optim.lr', numberCodec, 'Peak AdamW learning rate (after warmup, cosine-decayed to 0)'),
-  spec('batch', 'optim.batch', intCodec, 'Images per step'),
-  spec('steps', 'optim.steps', intCodec, 'Student training steps'),
-  spec(
-    'tSteps',
-    'optim.teacherSteps',
-    intCodec,
-    'Teacher training steps, when the app trains its own teacher',
-  ),
-  spec('warmup', 'optim.warmupSteps', intCodec, 'Linear learning-rate warmup steps (at most steps)'),
-  spec('wd', 'optim.weightDecay', numberCodec, 'AdamW decoupled weight decay'),
-  spec('clip', 'optim.gradClip', numberCodec, 'Global gradient-norm clip (0 = off)'),
-  spec('beta1', 'optim.beta1', numberCodec, 'AdamW beta1'),
-  spec('beta2', 'optim.beta2', numberCodec, 'AdamW beta2'),
-  spec('eps', 'optim.eps', numberCodec, 'AdamW epsilon'),
-  spec('wCe', 'loss.wCe', numberCodec, 'Weight of cross-entropy on the labels'),
-  spec('wKd', 'loss.wKd', numberCodec, "Weight of KD on the teacher's logits"),
-  spec('wMd', 'loss.wMd', numberCodec, 'Weight of the manifold (relation) terms together'),
-  spec('wIntra', 'loss.wIntra', numberCodec, 'Weight of the intra-image (patch x patch) relation term'),
-  spec('wInter', 'loss.wInter', numberCodec, 'Weight of the inter-image (image x image) relation term'),
-  spec('wRandom', 'loss.wRandom', numberCodec, 'Weight of the random-sampled (K x K tokens) relation term'),
-  spec('tau', 'loss.tau', numberCodec, 'KD temperature'),
-  spec(
-    'kd',
-    'loss.kd',
-    enumCodec(['soft', 'hard'] as const),
-    'KD on soft (tempered) or hard (argmax) teacher labels',
-  ),
-  spec('k', 'loss.k', intCodec, 'Tokens drawn for the random-sampled term (at most batch x patches)'),
-  spec('ls', 'loss.labelSmoothing', numberCodec, 'Label smoothing of the CE term (0 = none)'),
-  spec(
-    'baseline',
-    'baseline',
-    enumCodec(['none', 'ce-only', 'kd-only'] as const),
-    'A second student trained on the same batches with CE only or KD only, for comparison',
-  ),
-  spec(
-    'pairs',
-    'loss.layerPairs',
-    pairsCodec,
-    'Student-teacher block pairs for the relation terms, e.g. 0-0_1-1_5-5; auto = early and late blocks',
-  ),
-];
+export const KEY_SPECS: readonly KeySpec[] = FIELDS.flatMap((field) =>
+  field.key
+    ? [
+        {
+          key: field.key,
+          paths: field.paths as ConfigPath[],
+          codec: codecFor(field),
+          description: field.help,
+        },
+      ]
+    : [],
+);
 
 /**
  * An objective in a link: its id with '+' written as '-' (kd+all → kd-all), since some tools

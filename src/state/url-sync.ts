@@ -1,6 +1,6 @@
 /**
- * The browser side of the share URL (the codec is url-codec.ts). Reads the hash once at
- * start-up, then keeps it in step with the config being edited: debounced, with
+ * The browser side of the share URL (the codec is url-codec.ts). Reads the hash at start-up
+ * and whenever it changes (link-open.ts), and keeps it in step with the config being edited: debounced, with
  * history.replaceState, and only when the encoded string changes; never by assigning
  * location.hash (which would add a history entry and fire hashchange on every keystroke).
  *

@@ -8,6 +8,7 @@ import { SettingsPanel } from './controls/SettingsPanel';
 import { ShareAndKeep } from './controls/ShareAndKeep';
 import { ImageDrop } from './drop/ImageDrop';
 import { ExperimentPanel } from './experiment/ExperimentPanel';
+import { LinkPrompt } from './feedback/LinkPrompt';
 import { Toasts } from './feedback/Toasts';
 import { UrlNotices } from './feedback/UrlNotices';
 import { RelationMaps } from './maps/RelationMaps';
@@ -36,6 +37,7 @@ export function App() {
         </div>
       </header>
       <UrlNotices />
+      <LinkPrompt />
       <main className="layout">
         <div className="column controls-column">
           <RunControls />

@@ -5,8 +5,8 @@
  */
 import { describeActiveBackend, tryBackend } from '../engine/backend';
 import { measureStepPair } from '../engine/benchmark';
+import { webgpuDevice } from '../engine/gpu-device';
 import { checkFusedKernels } from '../engine/kernels/check';
-import * as tf from '../engine/tf';
 import { WORKER_BACKEND_SETUP } from './backend-setup';
 import type { BenchEvent, BenchRequest } from './bench-protocol';
 import { installGpuCounters, readGpuCounters } from './gpu-counters';
@@ -28,7 +28,7 @@ self.addEventListener('message', (e: MessageEvent<BenchRequest>) => {
       if (problem) throw new Error(problem);
       const active = describeActiveBackend();
       // A WebGPU validation error is otherwise silent and discards the queued work: fail loudly.
-      const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+      const device = webgpuDevice();
       device?.addEventListener('uncapturederror', (ev) => {
         post({ type: 'failed', message: `WebGPU error: ${(ev as GPUUncapturedErrorEvent).error.message}` });
       });

@@ -7,7 +7,7 @@ import { tryBackend } from '../engine/backend';
 import { DEFAULT_CONFIG, type RunConfig } from '../engine/config';
 import type { Dataset } from '../engine/data/dataset';
 import type { MetricRow } from '../engine/pending-metrics';
-import { randomDataset, smallModels } from '../engine/test-utils';
+import { ALL_TERMS_LOSS, randomDataset, smallModels } from '../engine/test-utils';
 import * as tf from '../engine/tf';
 import { parseCommand } from './command-schema';
 import { parseWorkerEvent } from './event-schema';
@@ -22,7 +22,7 @@ const CONFIG: RunConfig = {
   ...DEFAULT_CONFIG,
   seed: 3,
   ...smallModels(10),
-  loss: { ...DEFAULT_CONFIG.loss, wCe: 0.5, wKd: 1, wMd: 1, k: 24, layerPairs: [] },
+  loss: { ...ALL_TERMS_LOSS, tau: 1, k: 24, layerPairs: [] },
   optim: { ...DEFAULT_CONFIG.optim, batch: 8, steps: 40, teacherSteps: 3, warmupSteps: 0, lr: 2e-3 },
   baseline: 'none',
 };

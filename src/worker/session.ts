@@ -6,6 +6,7 @@
 import { describeActiveBackend } from '../engine/backend';
 import { effectiveLayerPairs } from '../engine/config';
 import type { Dataset } from '../engine/data/dataset';
+import { webgpuDevice } from '../engine/gpu-device';
 import { memoryProblem } from '../engine/memory-budget';
 import * as tf from '../engine/tf';
 import { runViewsSchema } from './command-schema';
@@ -285,7 +286,7 @@ export class Session implements LoopHost {
 
   /** Refuses configs that cannot fit, before any allocation, saying what to shrink. */
   private checkMemory(config: Parameters<typeof memoryProblem>[0]): void {
-    const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+    const device = webgpuDevice();
     const maxBinding = device
       ? Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize)
       : undefined;
@@ -331,7 +332,7 @@ export class Session implements LoopHost {
 
   /** Test hook: loses the GPU device the way a driver reset would. */
   private destroyDevice(): void {
-    const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+    const device = webgpuDevice();
     if (!device) throw new Error('The active backend has no GPU device to lose.');
     device.destroy();
   }

@@ -7,7 +7,7 @@
 
 import type { ActiveBackend } from '../engine/backend';
 import { describeActiveBackend } from '../engine/backend';
-import * as tf from '../engine/tf';
+import { webgpuDevice } from '../engine/gpu-device';
 import { limitWasmThreads, startCheckedBackend, watchBackendStarts } from './backend-setup';
 import { CommandQueue } from './command-queue';
 import { parseCommand } from './command-schema';
@@ -55,7 +55,7 @@ watchBackendStarts(async (name, stage) => {
 
 /** The WebGPU backend ignores device loss; watch for it so the page can restart the run. */
 function watchDevice(): void {
-  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  const device = webgpuDevice();
   void device?.lost.then((info) => {
     session.deviceLost(`The GPU device was lost (${info.reason}${info.message ? `: ${info.message}` : ''}).`);
   });

@@ -47,9 +47,6 @@ export const SERIES_COLORS = {
   baseline: '#0072B2',
 } as const satisfies Record<string, string>;
 
-/** Key of SERIES_COLORS. */
-export type SeriesColorKey = keyof typeof SERIES_COLORS;
-
 export interface MetricSeries {
   /** Field of each row holding this series' values. */
   key: string;

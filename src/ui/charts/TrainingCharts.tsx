@@ -1,6 +1,7 @@
 import { useDeferredValue, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { headsLabel } from '../../engine/heads';
+import { TERM_LABELS as TERM_NAMES } from '../../engine/spec/fields';
 import { activeTerms, LOSS_TERMS } from '../../engine/terms';
 import { pretrainedTeacherFor } from '../../state/pretrained-teachers';
 import { referenceMarks } from '../../state/reference-runs';
@@ -17,14 +18,7 @@ const CHART_REFRESH_MS = 1000;
 
 const ACCURACY_RANGE = [0, 1] as const;
 
-const TERM_LABELS: Record<string, string> = {
-  ce: 'CE',
-  kd: 'KD',
-  intra: 'intra-image',
-  inter: 'inter-image',
-  random: 'random-sampled',
-  total: 'total',
-};
+const TERM_LABELS: Record<string, string> = { ...TERM_NAMES, total: 'total' };
 
 /** The loss terms of the phase in progress and the test accuracies, live. */
 export function TrainingCharts() {

@@ -1,22 +1,11 @@
 import { useShallow } from 'zustand/react/shallow';
 import type { LossConfig } from '../../engine/config';
-import { numberLimits } from '../../engine/config-schema';
+import { fieldAt, fieldOptions, numberInput } from '../../engine/spec/fields';
 import { setLossWeights } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
 import { NumberField } from './NumberField';
 
-const WEIGHTS: {
-  key: 'wCe' | 'wKd' | 'wMd' | 'wIntra' | 'wInter' | 'wRandom';
-  label: string;
-  hint: string;
-}[] = [
-  { key: 'wCe', label: 'CE weight', hint: 'cross-entropy on labels' },
-  { key: 'wKd', label: 'KD weight', hint: "match the teacher's logits" },
-  { key: 'wMd', label: 'Manifold weight', hint: 'scales the three relation terms' },
-  { key: 'wIntra', label: 'Intra-image weight', hint: 'patch x patch, per image' },
-  { key: 'wInter', label: 'Inter-image weight', hint: 'image x image, per patch position' },
-  { key: 'wRandom', label: 'Random-sampled weight', hint: 'K random tokens of the batch' },
-];
+const WEIGHTS = ['wCe', 'wKd', 'wMd', 'wIntra', 'wInter', 'wRandom'] as const;
 
 /** Loss weights, tau, K and the KD kind; weight changes reach a running student on its next step. */
 export function LossWeights() {
@@ -29,40 +18,40 @@ export function LossWeights() {
         <sub>intra</sub>·intra + w<sub>inter</sub>·inter + w<sub>rand</sub>·random)
       </p>
       <div className="grid">
-        {WEIGHTS.map((w) => (
-          <NumberField
-            key={w.key}
-            label={w.label}
-            hint={w.hint}
-            value={loss[w.key]}
-            {...numberLimits(`loss.${w.key}`)}
-            step={0.1}
-            onCommit={(v) => void setLossWeights({ [w.key]: v })}
-          />
-        ))}
+        {WEIGHTS.map((key) => {
+          const { help, ...props } = numberInput(`loss.${key}`);
+          return (
+            <NumberField
+              key={key}
+              {...props}
+              hint={help}
+              value={loss[key]}
+              onCommit={(v) => void setLossWeights({ [key]: v })}
+            />
+          );
+        })}
         <NumberField
-          label="Temperature (tau)"
+          {...numberInput('loss.tau')}
           value={loss.tau}
-          {...numberLimits('loss.tau')}
-          step={0.5}
           onCommit={(v) => void setLossWeights({ tau: v })}
         />
         <NumberField
-          label="Random sample size (K)"
+          {...numberInput('loss.k')}
           value={loss.k}
-          {...numberLimits('loss.k')}
-          step={16}
           onCommit={(v) => void setLossWeights({ k: v })}
         />
         <div className="field">
-          <label htmlFor="kd-kind">KD kind</label>
+          <label htmlFor="kd-kind">{fieldAt('loss.kd').label}</label>
           <select
             id="kd-kind"
             value={loss.kd}
             onChange={(e) => void setLossWeights({ kd: e.target.value as LossConfig['kd'] })}
           >
-            <option value="soft">soft (KL at tau)</option>
-            <option value="hard">hard (teacher's argmax)</option>
+            {fieldOptions('loss.kd').map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
           </select>
         </div>
       </div>

@@ -1,14 +1,9 @@
 import { useShallow } from 'zustand/react/shallow';
-import {
-  type BackendChoice,
-  defaultLayerPairs,
-  type LayerPair,
-  type RunConfig,
-  type VitConfig,
-} from '../../engine/config';
-import { numberLimits } from '../../engine/config-schema';
+import { type BackendChoice, defaultLayerPairs, type RunConfig, type VitConfig } from '../../engine/config';
 import { countParameters } from '../../engine/model-size';
 import { PRESETS } from '../../engine/presets';
+import { fieldAt, fieldOptions, numberInput } from '../../engine/spec/fields';
+import { formatLayerPairs, parseLayerPairs } from '../../engine/spec/layer-pairs';
 import { resetRun, restartWorker, startRun } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
 import { CifarPicker } from './CifarPicker';
@@ -21,6 +16,40 @@ function modelChanged(a: RunConfig, b: RunConfig): boolean {
   return pick(a) !== pick(b);
 }
 
+/** A number field's label, range and step from the field table; its help shows on hover. */
+function input(path: string) {
+  const { help, ...props } = numberInput(path);
+  return props;
+}
+
+function Options({ path }: { path: string }) {
+  return fieldOptions(path).map((o) => (
+    <option key={o.value} value={o.value}>
+      {o.label}
+    </option>
+  ));
+}
+
+/** A labelled select of an enum field; its id is the field's path. */
+function SelectField({
+  path,
+  value,
+  onChange,
+}: {
+  path: string;
+  value: string;
+  onChange: (v: string) => void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={path}>{fieldAt(path).label}</label>
+      <select id={path} value={value} onChange={(e) => onChange(e.target.value)}>
+        <Options path={path} />
+      </select>
+    </div>
+  );
+}
+
 function ModelFields({ which, model }: { which: 'teacher' | 'student'; model: VitConfig }) {
   const setConfig = useAppStore((s) => s.setConfig);
   const name = which === 'teacher' ? 'Teacher' : 'Student';
@@ -30,30 +59,16 @@ function ModelFields({ which, model }: { which: 'teacher' | 'student'; model: Vi
       <legend>
         {name} <span className="muted">({(countParameters(model) / 1000).toFixed(0)}k parameters)</span>
       </legend>
+      <NumberField {...input(`${which}.dModel`)} value={model.dModel} onCommit={(v) => set({ dModel: v })} />
       <NumberField
-        label={`${name} width`}
-        value={model.dModel}
-        {...numberLimits(`${which}.dModel`)}
-        step={8}
-        onCommit={(v) => set({ dModel: v })}
-      />
-      <NumberField
-        label={`${name} depth`}
+        {...input(`${which}.nLayers`)}
         value={model.nLayers}
-        {...numberLimits(`${which}.nLayers`)}
         onCommit={(v) => set({ nLayers: v })}
       />
+      <NumberField {...input(`${which}.nHeads`)} value={model.nHeads} onCommit={(v) => set({ nHeads: v })} />
       <NumberField
-        label={`${name} heads`}
-        value={model.nHeads}
-        {...numberLimits(`${which}.nHeads`)}
-        onCommit={(v) => set({ nHeads: v })}
-      />
-      <NumberField
-        label={`${name} MLP ratio`}
+        {...input(`${which}.mlpRatio`)}
         value={model.mlpRatio}
-        {...numberLimits(`${which}.mlpRatio`)}
-        step={0.5}
         onCommit={(v) => set({ mlpRatio: v })}
       />
       {which === 'student' && (
@@ -63,27 +78,11 @@ function ModelFields({ which, model }: { which: 'teacher' | 'student'; model: Vi
             checked={model.distillToken}
             onChange={(e) => set({ distillToken: e.target.checked })}
           />
-          Distillation token (DeiT)
+          {fieldAt('student.distillToken').label}
         </label>
       )}
     </fieldset>
   );
-}
-
-function formatPairs(pairs: LayerPair[]): string {
-  return pairs.map(([s, t]) => `${s}:${t}`).join(' ');
-}
-
-function parsePairs(text: string): LayerPair[] | null {
-  const trimmed = text.trim();
-  if (!trimmed) return [];
-  const pairs: LayerPair[] = [];
-  for (const part of trimmed.split(/[\s,]+/)) {
-    const m = /^(\d+):(\d+)$/.exec(part);
-    if (!m) return null;
-    pairs.push([Number(m[1]), Number(m[2])]);
-  }
-  return pairs;
 }
 
 /** Preset, data, models, optimisation and layer pairs: everything that needs a new run. */
@@ -99,12 +98,13 @@ export function SettingsPanel() {
   const active = runStatus === 'training' || runStatus === 'paused';
   const pending = active && runConfig !== null && modelChanged(runConfig, config);
   const defaultPairs = defaultLayerPairs(config.student.nLayers, config.teacher.nLayers);
+  const pairsText = formatLayerPairs(config.loss.layerPairs);
 
   return (
     <section className="panel settings" aria-labelledby="settings-heading">
       <h2 id="settings-heading">Experiment</h2>
       <div className="field">
-        <label htmlFor="preset">Preset</label>
+        <label htmlFor="preset">{fieldAt('preset').label}</label>
         <select id="preset" value={config.preset} onChange={(e) => applyPreset(e.target.value)}>
           {PRESETS.map((p) => (
             <option key={p.name} value={p.name}>
@@ -115,53 +115,25 @@ export function SettingsPanel() {
         {preset && <small className="muted">{preset.description}</small>}
       </div>
       <div className="grid">
-        <div className="field">
-          <label htmlFor="data">Dataset</label>
-          <select
-            id="data"
-            value={config.data}
-            onChange={(e) => setConfig({ data: e.target.value as RunConfig['data'] })}
-          >
-            <option value="starter">CIFAR-10 starter (shipped)</option>
-            <option value="synthetic">Built-in shapes (synthetic, offline)</option>
-            <option value="cifar10">CIFAR-10 / CIFAR-100 (full set, your files)</option>
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="backend">Backend</label>
-          <select
-            id="backend"
-            value={config.backend}
-            onChange={(e) => {
-              setConfig({ backend: e.target.value as BackendChoice });
-              void restartWorker();
-            }}
-          >
-            {(['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const).map((b) => (
-              <option key={b} value={b}>
-                {b}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor="baseline">Baseline student</label>
-          <select
-            id="baseline"
-            value={config.baseline}
-            onChange={(e) => setConfig({ baseline: e.target.value as RunConfig['baseline'] })}
-          >
-            <option value="none">none</option>
-            <option value="ce-only">CE only (same batches)</option>
-            <option value="kd-only">KD only (same batches)</option>
-          </select>
-        </div>
-        <NumberField
-          label="Seed"
-          value={config.seed}
-          {...numberLimits('seed')}
-          onCommit={(v) => setConfig({ seed: v })}
+        <SelectField
+          path="data"
+          value={config.data}
+          onChange={(v) => setConfig({ data: v as RunConfig['data'] })}
         />
+        <SelectField
+          path="backend"
+          value={config.backend}
+          onChange={(v) => {
+            setConfig({ backend: v as BackendChoice });
+            void restartWorker();
+          }}
+        />
+        <SelectField
+          path="baseline"
+          value={config.baseline}
+          onChange={(v) => setConfig({ baseline: v as RunConfig['baseline'] })}
+        />
+        <NumberField {...input('seed')} value={config.seed} onCommit={(v) => setConfig({ seed: v })} />
       </div>
       {config.data === 'cifar10' && <CifarPicker />}
       <TeacherChoice />
@@ -171,54 +143,49 @@ export function SettingsPanel() {
       </div>
       <div className="grid">
         <NumberField
-          label="Patch size"
+          {...input('teacher.patchSize')}
           value={config.teacher.patchSize}
-          {...numberLimits('teacher.patchSize')}
           hint={`${(config.teacher.imageSize / config.teacher.patchSize) ** 2} patches per image`}
           onCommit={(v) => setConfig({ teacher: { patchSize: v }, student: { patchSize: v } })}
         />
         <NumberField
-          label="Batch size"
+          {...input('optim.batch')}
           value={config.optim.batch}
-          {...numberLimits('optim.batch')}
           onCommit={(v) => setConfig({ optim: { batch: v } })}
         />
         <NumberField
-          label="Learning rate"
+          {...input('optim.lr')}
           value={config.optim.lr}
-          {...numberLimits('optim.lr')}
-          step={0.0001}
           onCommit={(v) => setConfig({ optim: { lr: v } })}
         />
         <NumberField
-          label="Teacher steps"
+          {...input('optim.teacherSteps')}
           value={config.optim.teacherSteps}
-          {...numberLimits('optim.teacherSteps')}
           onCommit={(v) => setConfig({ optim: { teacherSteps: v } })}
         />
         <NumberField
-          label="Student steps"
+          {...input('optim.steps')}
           value={config.optim.steps}
-          {...numberLimits('optim.steps')}
           onCommit={(v) => setConfig({ optim: { steps: v } })}
         />
         <div className="field">
-          <label htmlFor="pairs">Layer pairs (student:teacher)</label>
+          <label htmlFor="pairs">{fieldAt('loss.layerPairs').label}</label>
           <input
             id="pairs"
-            key={formatPairs(config.loss.layerPairs)}
-            defaultValue={formatPairs(config.loss.layerPairs)}
-            placeholder={`default: ${formatPairs(defaultPairs)}`}
+            key={pairsText}
+            defaultValue={config.loss.layerPairs.length ? pairsText : ''}
+            placeholder={`default: ${formatLayerPairs(defaultPairs)}`}
             onBlur={(e) => {
-              const pairs = parsePairs(e.target.value);
-              if (pairs) setConfig({ loss: { layerPairs: pairs } });
-              else e.target.setCustomValidity('Write pairs as student:teacher, e.g. 0:0 5:5');
+              const pairs = parseLayerPairs(e.target.value);
+              if (pairs.ok) setConfig({ loss: { layerPairs: pairs.value } });
+              else
+                e.target.setCustomValidity(`${pairs.reason}: write pairs as student-teacher, e.g. 0-0_5-5`);
               e.target.reportValidity();
             }}
             onChange={(e) => e.target.setCustomValidity('')}
           />
           <small className="muted">
-            Empty: early with early, late with late ({formatPairs(defaultPairs)}).
+            Empty: early with early, late with late ({formatLayerPairs(defaultPairs)}).
           </small>
         </div>
       </div>

@@ -1,7 +1,7 @@
 """The app's RunConfig in Python: defaults, presets, partial-config layers and share links.
 
-Field names are those of src/engine/config.ts; share-link keys those of the README's
-"Share links" table (src/state/url-codec.ts). The parity test checks that every preset
+Field names are those of src/engine/config.ts; the defaults, presets and share-link keys are
+read from app_spec.json, written from the app's field table (src/engine/spec/fields.ts). The parity test checks that every preset
 resolves here to exactly what presetConfig() gives in TypeScript.
 """
 
@@ -10,120 +10,25 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import re
 from urllib.parse import parse_qsl
 
-DEFAULT_TEACHER = {
-    "imageSize": 32,
-    "patchSize": 4,
-    "channels": 3,
-    "dModel": 128,
-    "nLayers": 6,
-    "nHeads": 4,
-    "mlpRatio": 4,
-    "numClasses": 10,
-    "distillToken": False,
-}
+# Defaults, presets and share-link keys come from the app's field table (src/engine/spec/fields.ts)
+# through app_spec.json, which `npm run docs` writes and scripts/docs.test.ts keeps current.
+with open(os.path.join(os.path.dirname(__file__), "app_spec.json")) as _fh:
+    APP_SPEC = json.load(_fh)
 
-DEFAULT_CONFIG = {
-    "preset": "default",
-    "seed": 1,
-    "data": "starter",
-    "backend": "auto",
-    "teacher": DEFAULT_TEACHER,
-    "student": {**DEFAULT_TEACHER, "dModel": 64, "nHeads": 2, "distillToken": True},
-    "loss": {
-        "wCe": 0,
-        "wKd": 1,
-        "wMd": 1,
-        "wIntra": 4,
-        "wInter": 0.1,
-        "wRandom": 0.2,
-        "tau": 1,
-        "k": 192,
-        "kd": "soft",
-        "labelSmoothing": 0,
-        "layerPairs": [],
-    },
-    "optim": {
-        "lr": 5e-4,
-        "weightDecay": 0.05,
-        "beta1": 0.9,
-        "beta2": 0.999,
-        "eps": 1e-8,
-        "batch": 64,
-        "steps": 2000,
-        "teacherSteps": 2000,
-        "warmupSteps": 100,
-        "gradClip": 1,
-    },
-    "baseline": "none",
-}
-
-PRESETS = {
-    "default": {},
-    "paper": {
-        "loss": {"wCe": 0, "wKd": 1, "wMd": 1, "wIntra": 4, "wInter": 0.1, "wRandom": 0.2, "tau": 1, "kd": "soft", "k": 64},
-        "optim": {"lr": 5e-4, "weightDecay": 0.05},
-    },
-    "ce-only": {"loss": {"wCe": 1, "wKd": 0, "wMd": 0}},
-    "kd-only": {"loss": {"wCe": 0, "wKd": 1, "wMd": 0}},
-    "relations-only": {"loss": {"wCe": 0, "wKd": 0, "wMd": 1}},
-    "tiny": {
-        "teacher": {"patchSize": 8, "dModel": 32, "nLayers": 2, "nHeads": 2, "mlpRatio": 2},
-        "student": {"patchSize": 8, "dModel": 16, "nLayers": 2, "nHeads": 2, "mlpRatio": 2},
-        "loss": {"k": 32},
-        "optim": {"batch": 16, "steps": 300, "teacherSteps": 300, "warmupSteps": 20, "lr": 1e-3},
-    },
-}
+DEFAULT_CONFIG: dict = APP_SPEC["defaults"]
+DEFAULT_TEACHER: dict = DEFAULT_CONFIG["teacher"]
+PRESETS: dict[str, dict] = APP_SPEC["presets"]
 
 NESTED = ("teacher", "student", "loss", "optim")
 
-# Share-link key -> dot paths into RunConfig (src/state/url-codec.ts KEY_SPECS).
-URL_KEYS = {
-    "preset": ["preset"],
-    "seed": ["seed"],
-    "data": ["data"],
-    "backend": ["backend"],
-    "patch": ["teacher.patchSize", "student.patchSize"],
-    "tDim": ["teacher.dModel"],
-    "tDepth": ["teacher.nLayers"],
-    "tHeads": ["teacher.nHeads"],
-    "tMlp": ["teacher.mlpRatio"],
-    "sDim": ["student.dModel"],
-    "sDepth": ["student.nLayers"],
-    "sHeads": ["student.nHeads"],
-    "sMlp": ["student.mlpRatio"],
-    "sDistill": ["student.distillToken"],
-    "lr": ["optim.lr"],
-    "batch": ["optim.batch"],
-    "steps": ["optim.steps"],
-    "tSteps": ["optim.teacherSteps"],
-    "warmup": ["optim.warmupSteps"],
-    "wd": ["optim.weightDecay"],
-    "clip": ["optim.gradClip"],
-    "beta1": ["optim.beta1"],
-    "beta2": ["optim.beta2"],
-    "eps": ["optim.eps"],
-    "wCe": ["loss.wCe"],
-    "wKd": ["loss.wKd"],
-    "wMd": ["loss.wMd"],
-    "wIntra": ["loss.wIntra"],
-    "wInter": ["loss.wInter"],
-    "wRandom": ["loss.wRandom"],
-    "tau": ["loss.tau"],
-    "kd": ["loss.kd"],
-    "k": ["loss.k"],
-    "ls": ["loss.labelSmoothing"],
-    "baseline": ["baseline"],
-    "pairs": ["loss.layerPairs"],
-}
-INT_PATHS = {
-    "seed", "teacher.patchSize", "student.patchSize", "teacher.dModel", "teacher.nLayers", "teacher.nHeads",
-    "student.dModel", "student.nLayers", "student.nHeads", "optim.batch", "optim.steps", "optim.teacherSteps",
-    "optim.warmupSteps", "loss.k",
-}
-STRING_PATHS = {"preset", "data", "backend", "loss.kd", "baseline"}
+# Share-link key -> dot paths into RunConfig (src/state/url-keys.ts KEY_SPECS).
+URL_KEYS: dict[str, list[str]] = APP_SPEC["urlKeys"]
+INT_PATHS = {p for p, kind in APP_SPEC["pathKinds"].items() if kind == "int"}
+STRING_PATHS = {p for p, kind in APP_SPEC["pathKinds"].items() if kind in ("enum", "preset")}
 
 
 def apply_layers(base: dict, *layers: dict) -> dict:
