@@ -8,6 +8,7 @@ import { baselineSpecs } from '../engine/baselines';
 import type { Dataset } from '../engine/data/dataset';
 import { type MetricRow, MIN_STEPS_PER_READ } from '../engine/pending-metrics';
 import { Trainer } from '../engine/trainer';
+import { stepEnqueued } from './fault-injection';
 import type { Post, Run } from './run';
 import { CHECKPOINT_INTERVAL_MS } from './run-checkpoint';
 
@@ -113,6 +114,7 @@ async function loop(host: LoopHost, run: Run): Promise<void> {
       trainer.learningRateOverride = run.poison ? Number.POSITIVE_INFINITY : null;
       run.poison = false;
       trainer.trainStep();
+      stepEnqueued(trainer.step);
       if (run.stepBudget !== null) run.stepBudget -= 1;
       const budgetDone = run.stepBudget === 0;
       const now = performance.now();

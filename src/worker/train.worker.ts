@@ -11,6 +11,7 @@ import * as tf from '../engine/tf';
 import { startCheckedBackend } from './backend-setup';
 import { CommandQueue } from './command-queue';
 import { parseCommand } from './command-schema';
+import { injectFault } from './fault-injection';
 import { installGpuCounters } from './gpu-counters';
 import { disposePreviewTeacher } from './preview-teacher';
 import type { Command, WorkerEvent } from './protocol';
@@ -85,6 +86,15 @@ self.addEventListener('message', (e: MessageEvent<unknown>) => {
     return;
   }
   const { command } = parsed;
+  if (command.type === 'debug.inject') {
+    try {
+      injectFault(command.fault, command.atStep);
+      post({ type: 'ok', requestId: command.requestId });
+    } catch (err) {
+      postError(command.requestId, err);
+    }
+    return;
+  }
   queue.push(command);
 });
 
