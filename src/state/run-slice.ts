@@ -55,6 +55,8 @@ export interface RunState {
   lastCheckpointStep: number | null;
   /** Why the run is not saved in this browser (a lasting line in the run panel), or null. */
   notSaved: string | null;
+  /** Progress messages received: the worker's sign of life while it compiles (run-recovery.ts). */
+  beats: number;
 }
 
 export interface RunSlice {
@@ -111,6 +113,7 @@ export const INITIAL_RUN: RunState = {
   reason: null,
   lastCheckpointStep: null,
   notSaved: null,
+  beats: 0,
 };
 
 /** Rows are capped so a long run cannot grow the page's memory without bound. */
@@ -175,7 +178,7 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
         reason: u.reason,
       },
     })),
-  runProgress: (p) => set((s) => ({ run: { ...s.run, ...p } })),
+  runProgress: (p) => set((s) => ({ run: { ...s.run, ...p, beats: s.run.beats + 1 } })),
   appendMetrics: (phase, rows) =>
     set((s) => {
       const chart = rows.map(toChartRow);

@@ -9,7 +9,10 @@
 export interface StallLimits {
   /** The shortest limit, however fast the steps (60 s). */
   floorMs: number;
-  /** The limit before the first step of a (re)started run, which compiles every pipeline first. */
+  /**
+   * The limit until a step has been timed in a (re)started run, which compiles every pipeline
+   * first (while it compiles, each of the worker's beats starts this wait again).
+   */
   firstStepMs: number;
 }
 
@@ -25,6 +28,9 @@ export class StallWatch {
   private last: { phase: string; step: number } | null = null;
   /** Whether a step has been seen since training began (the first one compiles, so it is not timed). */
   private advanced = false;
+  /** Whether a step has been timed since training began. */
+  private measured = false;
+  private beats = 0;
   /** The slowest step seen, in ms (per step, between two updates of the page's step). */
   slowestStepMs = 0;
 
@@ -32,22 +38,32 @@ export class StallWatch {
     this.limits = limits;
   }
 
-  /** The run's state as the page shows it, at time `now` (ms). */
-  observe(training: boolean, phase: string, step: number, now: number): void {
+  /**
+   * The run's state as the page shows it, at time `now` (ms). `beats` counts the worker's
+   * progress messages: before the first step they show it alive while it compiles.
+   */
+  observe(training: boolean, phase: string, step: number, now: number, beats = 0): void {
     if (!training) {
       this.since = null;
       this.last = null;
       this.advanced = false;
+      this.measured = false;
       return;
     }
+    const beat = beats !== this.beats;
+    this.beats = beats;
     if (this.since === null || this.last === null) {
       this.since = now;
       this.last = { phase, step };
       return;
     }
-    if (phase === this.last.phase && step === this.last.step) return;
+    if (phase === this.last.phase && step === this.last.step) {
+      if (beat && !this.advanced) this.since = now;
+      return;
+    }
     if (this.advanced && phase === this.last.phase && step > this.last.step) {
       this.slowestStepMs = Math.max(this.slowestStepMs, (now - this.since) / (step - this.last.step));
+      this.measured = true;
     }
     this.advanced = true;
     this.since = now;
@@ -57,7 +73,9 @@ export class StallWatch {
   /** How long the page now waits for the next step, in ms. */
   limitMs(): number {
     const limit = Math.max(this.limits.floorMs, SLOW_STEP_FACTOR * this.slowestStepMs);
-    return this.advanced ? limit : Math.max(limit, this.limits.firstStepMs);
+    // Until a step has been timed (the first read waits for the first steps' GPU work too), the
+    // first-step allowance holds.
+    return this.measured ? limit : Math.max(limit, this.limits.firstStepMs);
   }
 
   /** Whether the run trains but has made no step for longer than the limit. */

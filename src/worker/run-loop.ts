@@ -44,6 +44,19 @@ function yieldToEvents(): Promise<void> {
   });
 }
 
+/** How often a worker busy compiling says it is alive. */
+const HEARTBEAT_MS = 5000;
+
+/** Waits for `work`, calling `beat` every HEARTBEAT_MS meanwhile. */
+async function withHeartbeat(work: Promise<unknown>, beat: () => void): Promise<void> {
+  const timer = setInterval(beat, HEARTBEAT_MS);
+  try {
+    await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export function postStatus(post: Post, run: Run): void {
   post({
     type: 'run.status',
@@ -100,8 +113,10 @@ async function loop(host: LoopHost, run: Run): Promise<void> {
   const { post } = host;
   run.looping = true;
   try {
-    // The first step would compile every pipeline one by one: wait for the parallel warm-up.
-    await run.warmUp;
+    // The first step would compile every pipeline one by one: wait for the parallel warm-up,
+    // saying meanwhile that the worker is alive (the page's supervisor counts these beats
+    // until the first step; on an emulated GPU under load the warm-up takes minutes).
+    await withHeartbeat(run.warmUp, () => host.isCurrent(run) && postProgress(post, run, true));
     while (host.isCurrent(run) && run.status === 'training') {
       const trainer = run.trainer;
       if (trainer.step >= trainer.totalSteps) {
