@@ -152,7 +152,8 @@ async function waitForCheckpoint(page: Page): Promise<number> {
 }
 
 test.beforeEach(async ({ page }) => {
-  test.setTimeout(600_000);
+  // Two worker start-ups (self-test, pipelines) per test: many minutes on a loaded emulated GPU.
+  test.setTimeout(1_200_000);
   await openApp(page, LINK);
   await trainTeacherHere(page);
   await expect(page.getByTestId('backend')).toHaveText(/^webgpu/);
@@ -176,7 +177,7 @@ test('a device lost at step 3, before the first checkpoint, restarts the phase f
       ),
     );
   await expect(page.getByTestId('status')).toHaveText(/^training/, { timeout: 180_000 });
-  await waitForStep(page, 2);
+  await waitForStep(page, 2, 300_000);
   const r = recoveryOf(await runLog(page), injectedAt);
   report('device lost at step 3', r);
   expect(r.faultStep).toBeLessThan(10);
@@ -276,7 +277,7 @@ test('two device losses within five minutes move the run to wasm, saying why', a
     .poll(() => messages(page), { timeout: 240_000 })
     .toContainEqual(expect.stringMatching(/starts again from step 0/));
   await expect(page.getByTestId('status')).toHaveText(/^training/, { timeout: 180_000 });
-  await waitForStep(page, 1);
+  await waitForStep(page, 1, 300_000);
   const injectedAt = await now(page);
   await inject(page, 'device-lost', 3);
   await expect
