@@ -240,6 +240,7 @@ test('a device lost after the first checkpoint continues from that checkpoint', 
       expect.stringMatching(/The run continues from its checkpoint at step \d+ of the teacher phase/),
     );
   await expect(page.getByTestId('status')).toHaveText(/^training/, { timeout: 180_000 });
+  await waitForStep(page, (await stepValue(page)) + 1, 300_000);
   const r = recoveryOf(await runLog(page), injectedAt);
   report('device lost after a checkpoint', r);
   expect(r.noticedAfterS).toBeLessThanOrEqual(120);
@@ -276,6 +277,7 @@ for (const [fault, name] of [
     await expect
       .poll(() => messages(page), { timeout: 240_000 })
       .toContainEqual(expect.stringMatching(/The run continues from its checkpoint at step \d+/));
+    await waitForStep(page, (await stepValue(page)) + 1, 300_000);
     const r = recoveryOf(await runLog(page), injectedAt);
     report(name, r);
     expect(r.noticedAfterS).toBeLessThanOrEqual(120);
@@ -304,6 +306,7 @@ test('two device losses within five minutes move the run to wasm, saying why', a
     );
   await expect(page.getByTestId('backend')).toHaveText(/^wasm/, { timeout: 180_000 });
   await expect(page.getByTestId('status')).toHaveText(/^training/, { timeout: 180_000 });
+  await waitForStep(page, (await stepValue(page)) + 1, 300_000);
   const r = recoveryOf(await runLog(page), injectedAt);
   report('two device losses', r);
   expect(r.noticedAfterS).toBeLessThanOrEqual(120);
