@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { startEstimates } from './state/estimate-sync';
 import { currentExperimentLink, fillFormFromLink, useExperimentForm } from './state/experiment-form';
 import { openLink } from './state/link-open';
-import { debugHooks, saveRunNow } from './state/run-actions';
+import { debugHooks, recovery, saveRunNow } from './state/run-actions';
 import { useAppStore } from './state/store';
 import { onUrlStateChange, readUrlState, startUrlSync, writeUrlState } from './state/url-sync';
 import { App } from './ui/App';
@@ -39,6 +39,9 @@ document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'hidden') saveRunNow();
 });
 addEventListener('pagehide', saveRunNow);
+
+// The supervisor notices a run that stops making steps (a hung or closed worker) and restarts it.
+recovery.supervise();
 
 // Test hooks (GPU counters, fault injection), only when asked for: #...&debug=1 is not needed,
 // a query flag keeps them out of share links.

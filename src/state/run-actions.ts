@@ -10,6 +10,7 @@ import { type CommandBody, WorkerBridge } from '../worker/bridge';
 import type { DataSource, MapView, ProbeImage, TeacherSource, WorkerEvent } from '../worker/protocol';
 import { FALLBACKS, hungMessage, StartDeadline, type StartSetting } from './backend-start-guard';
 import { pretrainedTeacherFor, siteTeacher, teacherFitsData } from './pretrained-teachers';
+import { createRecovery } from './run-recovery';
 import { runViewsAt, viewsToRestore } from './run-views';
 import { starterSource } from './site-data';
 import { useAppStore } from './store';
@@ -33,26 +34,58 @@ function newSaveId(): string {
   return `${Date.now().toString(36)}-${random.join('')}`;
 }
 
+/** Whether the current run's failing saves have been told (once per run; then a lasting line). */
+let toldSaveFailure = false;
+
 const bridge = new WorkerBridge({
   onEvent: (event) => {
     if (event.type === 'backend.progress')
       for (const d of startDeadlines) d.progress(event.name, event.stage);
     applyWorkerEvent(event, {
       isCurrent: (runId) => runId === currentRunId,
-      recoverFromDeviceLoss,
+      recoverFromDeviceLoss: (message) => recovery.recover('device-lost', message),
       keepViews,
+      saveFailed,
     });
   },
   onMalformed: (message) => useAppStore.getState().notify({ kind: 'error', message }),
   onCrash: (message) => {
+    const { run } = useAppStore.getState();
+    // A run that was training goes on in a fresh worker; otherwise the user decides.
+    if (run.status === 'training' || recovery.recovering) {
+      void recovery.recover('worker', message);
+      return;
+    }
     useAppStore.getState().runtimeFailed(message);
     useAppStore.getState().notify({
       kind: 'error',
-      message,
+      message: `${message} Press Reset to start a fresh worker.`,
       action: { label: 'Restart worker', run: () => void restartWorker() },
     });
   },
 });
+
+/** The supervisor of the run (run-recovery.ts); main.tsx starts its stall checks. */
+export const recovery = createRecovery({
+  restartWorker: () => restartWorker(),
+  saveId: () => currentSaveId,
+  savedStep: async (id) => (await listSavedRuns()).find((r) => r.id === id) ?? null,
+  // The run trains on, whether it was started with Start or with Step.
+  resume: (id) => startRun({ ...lastStart, paused: false, resumeSaved: id, afterFault: true }),
+  startOver: () => startRun({ ...lastStart, paused: false, afterFault: true }),
+});
+
+/** A checkpoint could not be written: said once per run, then a lasting line in the run panel. */
+function saveFailed(message: string): void {
+  const store = useAppStore.getState();
+  const full = /storage is full/.test(message);
+  store.runNotSaved(
+    `Not saved in this browser: ${full ? 'storage full' : 'the last save failed'}; export the weights to keep them.`,
+  );
+  if (toldSaveFailure) return;
+  toldSaveFailure = true;
+  store.notify({ kind: 'error', message });
+}
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -196,7 +229,13 @@ async function pretrainedTeacherSource(): Promise<TeacherSource | undefined> {
   return { kind: 'site', ...siteTeacher(shipped) };
 }
 
-type StartOptions = { paused?: boolean; resumeSaved?: string; teacher?: TeacherSource };
+type StartOptions = {
+  paused?: boolean;
+  resumeSaved?: string;
+  teacher?: TeacherSource;
+  /** The same run, restarted by the supervisor: what was said about it is not said again. */
+  afterFault?: boolean;
+};
 /** How the last run was started: "Retry" after a failed download starts it the same way. */
 let lastStart: StartOptions = {};
 
@@ -207,7 +246,10 @@ export function retryStart(): Promise<boolean> {
 
 /** Starts a new run with the edited config, or continues the run saved under `resumeSaved`. */
 export async function startRun(options: StartOptions = {}): Promise<boolean> {
-  lastStart = options;
+  if (!options.afterFault) {
+    lastStart = options;
+    toldSaveFailure = false;
+  }
   const store = useAppStore.getState();
   if (store.configProblems.length && !options.resumeSaved) {
     store.notify({ kind: 'error', message: `Fix the settings first: ${store.configProblems.join('; ')}.` });
@@ -379,23 +421,14 @@ export function saveRunNow(): void {
   }
 }
 
-/** After a lost GPU device: a fresh worker (new device, or a fallback backend) continues from the checkpoint. */
-async function recoverFromDeviceLoss(): Promise<void> {
-  const saveId = currentSaveId;
-  if (!(await restartWorker())) return;
-  const runs = await listSavedRuns().catch(() => []);
-  if (!saveId || !runs.some((r) => r.id === saveId)) {
-    useAppStore
-      .getState()
-      .notify({ kind: 'error', message: 'No checkpoint to continue from; press Start to begin again.' });
-    return;
-  }
-  await startRun({ resumeSaved: saveId });
-}
-
 /** Test and benchmark hooks (exposed on window by main.tsx only when asked for in the URL). */
 export const debugHooks = {
   counters: () => bridge.request({ type: 'debug.counters' }),
   fault: (fault: 'nan' | 'device-lost') => bridge.request({ type: 'debug.fault', fault }),
+  /** A fault injected through the worker's own globals (worker/fault-injection.ts). */
+  inject: (fault: 'device-lost' | 'hang-reads' | 'storage-full' | 'close', atStep: number | null = null) =>
+    bridge.request({ type: 'debug.inject', fault, atStep }),
+  /** Shorter stall limits for the supervisor, so tests need not wait a minute. */
+  stallLimits: (limits: { floorMs?: number; firstStepMs?: number }) => recovery.setStallLimits(limits),
   step: stepRun,
 };

@@ -53,6 +53,10 @@ export interface RunState {
   /** Why the run paused by itself or failed, in words. */
   reason: string | null;
   lastCheckpointStep: number | null;
+  /** Why the run is not saved in this browser (a lasting line in the run panel), or null. */
+  notSaved: string | null;
+  /** Progress messages received: the worker's sign of life while it compiles (run-recovery.ts). */
+  beats: number;
 }
 
 export interface RunSlice {
@@ -82,6 +86,10 @@ export interface RunSlice {
   /** The worker refused to start the run (it would not fit): back to idle, saying why. */
   runRefused: (reason: string) => void;
   runCheckpointed: (step: number) => void;
+  /** The worker failed: a fresh one is starting to continue the run (status 'loading' until it does). */
+  runRecovering: (reason: string) => void;
+  /** A save failed: `line` says so in the run panel until a save succeeds. */
+  runNotSaved: (line: string) => void;
   /** Keeps the current curves as a ghost and clears the run. */
   archiveRun: () => void;
   clearGhosts: () => void;
@@ -104,6 +112,8 @@ export const INITIAL_RUN: RunState = {
   markers: [],
   reason: null,
   lastCheckpointStep: null,
+  notSaved: null,
+  beats: 0,
 };
 
 /** Rows are capped so a long run cannot grow the page's memory without bound. */
@@ -168,7 +178,7 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
         reason: u.reason,
       },
     })),
-  runProgress: (p) => set((s) => ({ run: { ...s.run, ...p } })),
+  runProgress: (p) => set((s) => ({ run: { ...s.run, ...p, beats: s.run.beats + 1 } })),
   appendMetrics: (phase, rows) =>
     set((s) => {
       const chart = rows.map(toChartRow);
@@ -193,7 +203,12 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
     }),
   runFailed: (reason) => set((s) => ({ run: { ...s.run, status: 'error', reason } })),
   runRefused: (reason) => set({ run: { ...INITIAL_RUN, reason } }),
-  runCheckpointed: (step) => set((s) => ({ run: { ...s.run, lastCheckpointStep: step } })),
+  runCheckpointed: (step) => set((s) => ({ run: { ...s.run, lastCheckpointStep: step, notSaved: null } })),
+  runRecovering: (reason) =>
+    set((s) => ({
+      run: { ...s.run, status: 'loading', reason, imagesPerSecond: 0, etaSeconds: Number.NaN },
+    })),
+  runNotSaved: (line) => set((s) => ({ run: { ...s.run, notSaved: line } })),
   archiveRun: () => {
     const { run, ghosts } = get();
     if (run.config && run.studentRows.length) {

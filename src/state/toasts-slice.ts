@@ -20,6 +20,12 @@ let nextToastId = 1;
 
 export const createToastsSlice: StateCreator<AppState, [], [], ToastsSlice> = (set) => ({
   toasts: [],
-  notify: (toast) => set((s) => ({ toasts: [...s.toasts, { ...toast, id: nextToastId++ }].slice(-5) })),
+  // A message already on screen is not stacked again (a fault that repeats is said once).
+  notify: (toast) =>
+    set((s) =>
+      s.toasts.some((t) => t.message === toast.message)
+        ? s
+        : { toasts: [...s.toasts, { ...toast, id: nextToastId++ }].slice(-5) },
+    ),
   dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
 });

@@ -9,6 +9,7 @@ const CURRENT = 7;
 const ctx = {
   isCurrent: (runId: number) => runId === CURRENT,
   recoverFromDeviceLoss: async () => {},
+  saveFailed: () => {},
   keepViews: () => {},
 };
 
@@ -79,5 +80,52 @@ describe('the run config on screen is the worker echo', () => {
     store.archiveRun();
     const ghosts = useAppStore.getState().ghosts;
     expect(ghosts.map((g) => g.label)).toEqual(['run 1', 'wIntra 4→0']);
+  });
+});
+
+describe('faults reach the supervisor and are said once', () => {
+  it('hands a lost device of the current run to the recovery, and one of an old run to nobody', () => {
+    const lost: string[] = [];
+    const withRecovery = { ...ctx, recoverFromDeviceLoss: async (m: string) => void lost.push(m) };
+    const fault = (runId: number) =>
+      applyWorkerEvent(
+        { type: 'run.fault', runId, kind: 'device-lost', message: 'The GPU device was lost.', term: null },
+        withRecovery,
+      );
+    fault(CURRENT - 1);
+    expect(lost).toEqual([]);
+    fault(CURRENT);
+    expect(lost).toEqual(['The GPU device was lost.']);
+  });
+
+  it('routes a failed save to saveFailed instead of a toast of its own', () => {
+    const failed: string[] = [];
+    const event: WorkerEvent = {
+      type: 'error',
+      requestId: null,
+      name: 'SaveError',
+      message: 'Could not save the run in this browser (storage is full).',
+      stack: null,
+    };
+    applyWorkerEvent(event, { ...ctx, saveFailed: (m) => void failed.push(m) });
+    expect(failed).toEqual([event.message]);
+    expect(useAppStore.getState().toasts).toEqual([]);
+  });
+
+  it('does not stack a message that is already on screen', () => {
+    const { notify } = useAppStore.getState();
+    notify({ kind: 'error', message: 'same' });
+    notify({ kind: 'error', message: 'same' });
+    notify({ kind: 'error', message: 'other' });
+    expect(useAppStore.getState().toasts.map((t) => t.message)).toEqual(['same', 'other']);
+  });
+
+  it('keeps the not-saved line until a save succeeds', () => {
+    const store = useAppStore.getState();
+    store.runStarted(CURRENT, 100);
+    store.runNotSaved('Not saved in this browser: storage full; export the weights to keep them.');
+    expect(useAppStore.getState().run.notSaved).toMatch(/storage full/);
+    store.runCheckpointed(20);
+    expect(useAppStore.getState().run.notSaved).toBeNull();
   });
 });

@@ -9,7 +9,9 @@ export interface EventContext {
   /** Whether `runId` is the run the page shows. */
   isCurrent(runId: number): boolean;
   /** After a lost GPU device: restart the worker and continue from the checkpoint. */
-  recoverFromDeviceLoss(): Promise<void>;
+  recoverFromDeviceLoss(message: string): Promise<void>;
+  /** A checkpoint could not be written (storage full): said once per run, then shown as a lasting line. */
+  saveFailed(message: string): void;
   /** The run was saved at `step`: keep the page's views of it with the save (run-views.ts). */
   keepViews(step: number): void;
 }
@@ -78,7 +80,8 @@ export function applyWorkerEvent(event: WorkerEvent, ctx: EventContext): void {
     case 'ok':
       break;
     case 'error':
-      if (event.requestId === null) store.notify({ kind: 'error', message: event.message });
+      if (event.name === 'SaveError') ctx.saveFailed(event.message);
+      else if (event.requestId === null) store.notify({ kind: 'error', message: event.message });
       break;
     default: {
       const unhandled: never = event;
@@ -98,6 +101,5 @@ function applyFault(event: Extract<WorkerEvent, { type: 'run.fault' }>, ctx: Eve
     store.notify({ kind: 'error', message: event.message });
     return;
   }
-  store.notify({ kind: 'error', message: `${event.message} Restarting from the last checkpoint…` });
-  void ctx.recoverFromDeviceLoss();
+  void ctx.recoverFromDeviceLoss(event.message);
 }

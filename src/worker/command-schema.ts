@@ -161,6 +161,16 @@ export const commandSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('debug.counters'), requestId }),
   /** Test hooks: poison the loss with NaN, or destroy the GPU device. */
   z.strictObject({ type: z.literal('debug.fault'), requestId, fault: z.enum(['nan', 'device-lost']) }),
+  /**
+   * Test hooks: a fault injected through the worker's own globals (fault-injection.ts), handled
+   * ahead of the command queue so that a hung read cannot hold it back.
+   */
+  z.strictObject({
+    type: z.literal('debug.inject'),
+    requestId,
+    fault: z.enum(['device-lost', 'hang-reads', 'storage-full', 'close']),
+    atStep: z.number().int().nonnegative().nullable(),
+  }),
 ]);
 
 export type ParsedCommand =

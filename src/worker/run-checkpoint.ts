@@ -43,14 +43,15 @@ export async function saveCheckpoint(
         });
     },
     (err: unknown) => {
-      // A full disk or a private window's quota: say so, and keep training.
+      // A full disk or a private window's quota: say so, and keep training. The page says it
+      // once per run and then keeps a line in the run panel.
+      const full = (err as { name?: unknown } | null)?.name === 'QuotaExceededError';
+      const why = full ? 'storage is full' : err instanceof Error ? err.message : String(err);
       post({
         type: 'error',
         requestId: null,
         name: 'SaveError',
-        message:
-          `Could not save the run in this browser (${err instanceof Error ? err.message : String(err)}). ` +
-          'Training goes on; export the weights to keep them.',
+        message: `Could not save the run in this browser (${why}). Training goes on; export the weights to keep them.`,
         stack: null,
       });
     },

@@ -8,6 +8,7 @@ import { baselineSpecs } from '../engine/baselines';
 import type { Dataset } from '../engine/data/dataset';
 import { type MetricRow, MIN_STEPS_PER_READ } from '../engine/pending-metrics';
 import { Trainer } from '../engine/trainer';
+import { stepEnqueued } from './fault-injection';
 import type { Post, Run } from './run';
 import { CHECKPOINT_INTERVAL_MS } from './run-checkpoint';
 import { postMemory, runProfiledSteps } from './step-profiler';
@@ -42,6 +43,19 @@ function yieldToEvents(): Promise<void> {
     };
     channel.port2.postMessage(null);
   });
+}
+
+/** How often a worker busy compiling says it is alive. */
+const HEARTBEAT_MS = 5000;
+
+/** Waits for `work`, calling `beat` every HEARTBEAT_MS meanwhile. */
+async function withHeartbeat(work: Promise<unknown>, beat: () => void): Promise<void> {
+  const timer = setInterval(beat, HEARTBEAT_MS);
+  try {
+    await work;
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 export function postStatus(post: Post, run: Run): void {
@@ -100,8 +114,10 @@ async function loop(host: LoopHost, run: Run): Promise<void> {
   const { post } = host;
   run.looping = true;
   try {
-    // The first step would compile every pipeline one by one: wait for the parallel warm-up.
-    await run.warmUp;
+    // The first step would compile every pipeline one by one: wait for the parallel warm-up,
+    // saying meanwhile that the worker is alive (the page's supervisor counts these beats
+    // until the first step; on an emulated GPU under load the warm-up takes minutes).
+    await withHeartbeat(run.warmUp, () => host.isCurrent(run) && postProgress(post, run, true));
     while (host.isCurrent(run) && run.status === 'training') {
       const trainer = run.trainer;
       if (trainer.step >= trainer.totalSteps) {
@@ -119,6 +135,7 @@ async function loop(host: LoopHost, run: Run): Promise<void> {
       if (profile) stepped = await runProfiledSteps(post, run, profile);
       else trainer.trainStep();
       if (!host.isCurrent(run)) return;
+      stepEnqueued(trainer.step);
       if (run.stepBudget !== null) run.stepBudget = Math.max(0, run.stepBudget - stepped);
       const budgetDone = run.stepBudget === 0;
       const now = performance.now();

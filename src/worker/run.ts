@@ -154,7 +154,8 @@ export async function createRun(
     lastRead: { time: now, step: trainer.step },
     lastProgressAt: 0,
     lastMaps: { time: 0, step: -Infinity },
-    lastCheckpointAt: now,
+    // The first checkpoint follows the first metrics read: a lost device then costs seconds.
+    lastCheckpointAt: Number.NEGATIVE_INFINITY,
     pendingSave: Promise.resolve(),
     releaseSlot: () => {},
     poison: false,

@@ -303,3 +303,35 @@ describe('profiling a run', () => {
     expect(h.malformed).toEqual([]);
   });
 });
+
+describe('the first checkpoint of a phase', () => {
+  it('is written right after the first metrics read, not 20 s later', async () => {
+    const h = new Harness(memoryStore());
+    const started = performance.now();
+    await h.start({ ...CONFIG, optim: { ...CONFIG.optim, teacherSteps: 400 } }, { paused: false });
+    const saved = await h.waitFor('run.checkpointed');
+    const firstRead = h.rows('teacher');
+    expect(saved.phase).toBe('teacher');
+    // Saved at the step of the first read (the read happens once 10 steps are pending).
+    expect(saved.step).toBe(firstRead[firstRead.length - 1]!.step + 1);
+    expect(performance.now() - started).toBeLessThan(20_000);
+    await h.send({ type: 'run.reset' });
+  });
+
+  it('that cannot be written (storage full) is said as a SaveError, and training goes on', async () => {
+    const store = memoryStore();
+    const full: SavedRunStore = {
+      ...store,
+      save: async () => {
+        throw Object.assign(new Error('The quota has been exceeded.'), { name: 'QuotaExceededError' });
+      },
+    };
+    const h = new Harness(full);
+    await h.start({ ...CONFIG, optim: { ...CONFIG.optim, teacherSteps: 400 } }, { paused: false });
+    const error = await h.waitFor('error', (e) => e.name === 'SaveError');
+    expect(error.message).toMatch(/storage is full/);
+    const step = h.of('run.progress').at(-1)!.step;
+    await h.waitFor('run.progress', (e) => e.step > step + 5);
+    await h.send({ type: 'run.reset' });
+  });
+});

@@ -71,6 +71,7 @@ export class Session implements LoopHost {
     switch (cmd.type) {
       case 'backend.init':
       case 'backend.estimate':
+      case 'debug.inject':
         throw new Error(`${cmd.type} is handled by the worker entry`);
       case 'data.load': {
         const dataset = await this.loadData(cmd.source);

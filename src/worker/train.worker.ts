@@ -11,6 +11,7 @@ import { webgpuDevice } from '../engine/gpu-device';
 import { limitWasmThreads, startCheckedBackend, watchBackendStarts } from './backend-setup';
 import { CommandQueue } from './command-queue';
 import { parseCommand } from './command-schema';
+import { injectFault } from './fault-injection';
 import { installGpuCounters } from './gpu-counters';
 import { disposePreviewTeacher } from './preview-teacher';
 import type { Command, WorkerEvent } from './protocol';
@@ -107,6 +108,15 @@ self.addEventListener('message', (e: MessageEvent<unknown>) => {
     return;
   }
   const { command } = parsed;
+  if (command.type === 'debug.inject') {
+    try {
+      injectFault(command.fault, command.atStep);
+      post({ type: 'ok', requestId: command.requestId });
+    } catch (err) {
+      postError(command.requestId, err);
+    }
+    return;
+  }
   queue.push(command);
 });
 

@@ -19,7 +19,7 @@ function formatEta(seconds: number): string {
 /** Start / Pause / Resume / Step / Reset, and where the run is. */
 export function RunControls() {
   const status = useStatus();
-  const { phase, step, totalSteps, epoch, imagesPerSecond, reason, runStatus } = useAppStore(
+  const { phase, step, totalSteps, epoch, imagesPerSecond, reason, runStatus, notSaved } = useAppStore(
     useShallow((s) => ({
       phase: s.run.phase,
       step: s.run.step,
@@ -28,6 +28,7 @@ export function RunControls() {
       imagesPerSecond: s.run.imagesPerSecond,
       reason: s.run.reason,
       runStatus: s.run.status,
+      notSaved: s.run.notSaved,
     })),
   );
   const ready = useAppStore((s) => s.runtime.status === 'idle');
@@ -98,6 +99,11 @@ export function RunControls() {
         {reason && (
           <p className="warning" role="status">
             {reason}
+          </p>
+        )}
+        {notSaved && (
+          <p className="warning" data-testid="not-saved">
+            {notSaved}
           </p>
         )}
       </div>

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { StallWatch } from './stall-watch';
+
+const limits = { floorMs: 60_000, firstStepMs: 120_000 };
+
+describe('the stall watch', () => {
+  it('waits the first-step allowance until a step is timed, then the floor', () => {
+    const w = new StallWatch(limits);
+    w.observe(true, 'teacher', 0, 0);
+    expect(w.stalled(119_000)).toBe(false);
+    expect(w.stalled(121_000)).toBe(true);
+    w.observe(true, 'teacher', 1, 100_000);
+    // 100 s of compiling is not a step time, and no step is timed yet: the allowance holds.
+    expect(w.slowestStepMs).toBe(0);
+    expect(w.stalled(100_000 + 119_000)).toBe(false);
+    w.observe(true, 'teacher', 11, 110_000);
+    expect(w.slowestStepMs).toBe(1_000);
+    expect(w.stalled(110_000 + 59_000)).toBe(false);
+    expect(w.stalled(110_000 + 61_000)).toBe(true);
+  });
+
+  it('takes the worker beats before the first step as signs of life, and only then', () => {
+    const w = new StallWatch(limits);
+    w.observe(true, 'teacher', 0, 0, 1);
+    // Compiling for five minutes, beating every 5 s: never stalled.
+    for (let t = 5_000, beats = 2; t <= 300_000; t += 5_000, beats++) {
+      w.observe(true, 'teacher', 0, t, beats);
+      expect(w.stalled(t + 4_000)).toBe(false);
+    }
+    // The beats stop: stalled after the allowance.
+    expect(w.stalled(300_000 + 121_000)).toBe(true);
+    // Once steps come, beats without steps are no progress.
+    w.observe(true, 'teacher', 1, 400_000, 100);
+    w.observe(true, 'teacher', 11, 410_000, 101);
+    w.observe(true, 'teacher', 11, 450_000, 102);
+    expect(w.stalled(410_000 + 61_000)).toBe(true);
+  });
+
+  it('raises the limit to ten times the slowest step, measured per step', () => {
+    const w = new StallWatch(limits);
+    w.observe(true, 'teacher', 0, 0);
+    w.observe(true, 'teacher', 1, 1_000);
+    // 20 steps in 20 s: 1 s a step, under the floor's tenth.
+    w.observe(true, 'teacher', 21, 21_000);
+    expect(w.slowestStepMs).toBe(1_000);
+    expect(w.limitMs()).toBe(60_000);
+    // One step took 9 s (an emulated GPU): the page now waits 90 s.
+    w.observe(true, 'teacher', 22, 30_000);
+    expect(w.limitMs()).toBe(90_000);
+    expect(w.stalled(30_000 + 89_000)).toBe(false);
+    expect(w.stalled(30_000 + 91_000)).toBe(true);
+  });
+
+  it('counts a new phase as progress without timing the switch', () => {
+    const w = new StallWatch(limits);
+    w.observe(true, 'teacher', 0, 0);
+    w.observe(true, 'teacher', 5, 1_000);
+    w.observe(true, 'student', 0, 50_000);
+    expect(w.slowestStepMs).toBe(0);
+    expect(w.stalled(50_000 + 59_000)).toBe(false);
+  });
+
+  it('never trips while the run is not training, and starts afresh when it trains again', () => {
+    const w = new StallWatch(limits);
+    w.observe(true, 'teacher', 0, 0);
+    w.observe(true, 'teacher', 3, 1_000);
+    w.observe(false, 'teacher', 3, 2_000);
+    expect(w.stalled(1_000_000)).toBe(false);
+    w.observe(true, 'teacher', 3, 1_000_000);
+    expect(w.stalled(1_000_000 + 100_000)).toBe(false);
+    expect(w.stalled(1_000_000 + 121_000)).toBe(true);
+  });
+
+  it('reset forgets the slowest step', () => {
+    const w = new StallWatch(limits);
+    w.observe(true, 'teacher', 0, 0);
+    w.observe(true, 'teacher', 1, 1_000);
+    w.observe(true, 'teacher', 2, 31_000);
+    expect(w.limitMs()).toBe(300_000);
+    w.observe(false, 'teacher', 2, 32_000);
+    w.reset();
+    expect(w.slowestStepMs).toBe(0);
+    expect(w.limitMs()).toBe(120_000);
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * Whether a training run has stopped making progress: no new step for longer than
+ * max(floor, 10 x the slowest step seen). It measures steps, not wall time alone, so a slow
+ * emulated GPU (seconds a step) raises its own limit instead of tripping it. A worker that
+ * closed, crashed without a word, or waits on a GPU read that never returns all look the same
+ * from the page: the step stops.
+ */
+
+export interface StallLimits {
+  /** The shortest limit, however fast the steps (60 s). */
+  floorMs: number;
+  /**
+   * The limit until a step has been timed in a (re)started run, which compiles every pipeline
+   * first (while it compiles, each of the worker's beats starts this wait again).
+   */
+  firstStepMs: number;
+}
+
+export const DEFAULT_STALL_LIMITS: StallLimits = { floorMs: 60_000, firstStepMs: 120_000 };
+
+/** How many times the slowest step seen the page waits for the next one. */
+const SLOW_STEP_FACTOR = 10;
+
+export class StallWatch {
+  limits: StallLimits;
+  /** When the run began training or last advanced; null while it is not training. */
+  private since: number | null = null;
+  private last: { phase: string; step: number } | null = null;
+  /** Whether a step has been seen since training began (the first one compiles, so it is not timed). */
+  private advanced = false;
+  /** Whether a step has been timed since training began. */
+  private measured = false;
+  private beats = 0;
+  /** The slowest step seen, in ms (per step, between two updates of the page's step). */
+  slowestStepMs = 0;
+
+  constructor(limits: StallLimits = DEFAULT_STALL_LIMITS) {
+    this.limits = limits;
+  }
+
+  /**
+   * The run's state as the page shows it, at time `now` (ms). `beats` counts the worker's
+   * progress messages: before the first step they show it alive while it compiles.
+   */
+  observe(training: boolean, phase: string, step: number, now: number, beats = 0): void {
+    if (!training) {
+      this.since = null;
+      this.last = null;
+      this.advanced = false;
+      this.measured = false;
+      return;
+    }
+    const beat = beats !== this.beats;
+    this.beats = beats;
+    if (this.since === null || this.last === null) {
+      this.since = now;
+      this.last = { phase, step };
+      return;
+    }
+    if (phase === this.last.phase && step === this.last.step) {
+      if (beat && !this.advanced) this.since = now;
+      return;
+    }
+    if (this.advanced && phase === this.last.phase && step > this.last.step) {
+      this.slowestStepMs = Math.max(this.slowestStepMs, (now - this.since) / (step - this.last.step));
+      this.measured = true;
+    }
+    this.advanced = true;
+    this.since = now;
+    this.last = { phase, step };
+  }
+
+  /** How long the page now waits for the next step, in ms. */
+  limitMs(): number {
+    const limit = Math.max(this.limits.floorMs, SLOW_STEP_FACTOR * this.slowestStepMs);
+    // Until a step has been timed (the first read waits for the first steps' GPU work too), the
+    // first-step allowance holds.
+    return this.measured ? limit : Math.max(limit, this.limits.firstStepMs);
+  }
+
+  /** Whether the run trains but has made no step for longer than the limit. */
+  stalled(now: number): boolean {
+    return this.since !== null && now - this.since > this.limitMs();
+  }
+
+  /** Seconds since the last step (0 while not training). */
+  idleSeconds(now: number): number {
+    return this.since === null ? 0 : (now - this.since) / 1000;
+  }
+
+  /** Forgets the timings (a fresh worker, perhaps on another backend, has its own). */
+  reset(): void {
+    this.observe(false, '', 0, 0);
+    this.slowestStepMs = 0;
+  }
+}
