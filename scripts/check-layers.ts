@@ -32,12 +32,12 @@ const PAGE_PACKAGES = /^(react|react-dom|zustand|recharts|react-dropzone|d3-[\w-
 const STORAGE_PACKAGES = /^idb-keyval(\/|$)/;
 /** The page's side of the worker: the bridge and the message schemas it parses with. */
 const PAGE_SIDE_OF_WORKER = is(
-  'src/worker/bridge.ts',
-  'src/worker/protocol.ts',
-  'src/worker/event-schema.ts',
-  'src/worker/command-schema.ts',
+  'src/worker/client/bridge.ts',
+  'src/worker/shared/protocol.ts',
+  'src/worker/shared/event-schema.ts',
+  'src/worker/shared/command-schema.ts',
 );
-const workerSide = (file: string) => under('src/worker')(file) && file !== 'src/worker/bridge.ts';
+const workerSide = (file: string) => under('src/worker')(file) && file !== 'src/worker/client/bridge.ts';
 const appFile = (file: string) => /^src\/(ui|state|worker)\//.test(file) || file === 'src/main.tsx';
 
 export const RULES: Rule[] = [
@@ -48,11 +48,12 @@ export const RULES: Rule[] = [
   },
   {
     from: workerSide,
-    forbidden: (t) => /^src\/(ui|state)\//.test(t) || t === 'src/worker/bridge.ts' || PAGE_PACKAGES.test(t),
+    forbidden: (t) =>
+      /^src\/(ui|state)\//.test(t) || t === 'src/worker/client/bridge.ts' || PAGE_PACKAGES.test(t),
     why: 'the worker imports nothing of the page (state, ui, the bridge)',
   },
   {
-    from: is('src/worker/bridge.ts'),
+    from: is('src/worker/client/bridge.ts'),
     forbidden: (t) => t.startsWith('src/') && !PAGE_SIDE_OF_WORKER(t) && !under('src/engine')(t),
     why: 'the bridge knows only the protocol: no store, no UI, no worker internals',
   },
@@ -64,7 +65,7 @@ export const RULES: Rule[] = [
   },
   {
     from: (f) => under('src/ui')(f) || f === 'src/main.tsx',
-    forbidden: (t) => under('src/worker')(t) && t !== 'src/worker/protocol.ts',
+    forbidden: (t) => under('src/worker')(t) && t !== 'src/worker/shared/protocol.ts',
     why: 'the UI talks to the worker through state actions (state/run-actions.ts), using protocol types only',
   },
   {

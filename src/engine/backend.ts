@@ -4,9 +4,10 @@
  * the page downloads only what it uses. tf.setBackend() reports failure by returning false
  * (tfjs-core engine.ts), so each attempt is checked, and the reason kept for the UI.
  */
-import { type AdapterInfo, type AdapterKind, adapterName, classifyAdapter } from './adapter-kind';
-import type { BackendTiming } from './backend-choice';
-import type { BackendChoice } from './config';
+
+import type { BackendTiming } from './diagnostics/backend-choice';
+import { type AdapterInfo, type AdapterKind, adapterName, classifyAdapter } from './spec/adapter-kind';
+import type { BackendChoice } from './spec/config';
 import { BACKEND_OPTIONS, optionValues } from './spec/options';
 import * as tf from './tf';
 

@@ -3,7 +3,6 @@
  * metrics vector that the caller reads asynchronously, every few steps, in one transfer.
  */
 
-import type { LayerPair, LossConfig } from './config';
 import { accuracy } from './kernels/fused-ops';
 import {
   activeTerms,
@@ -15,6 +14,7 @@ import {
   teacherTargets,
 } from './objective';
 import type { ParamOptimizer } from './optim';
+import type { LayerPair, LossConfig } from './spec/config';
 import * as tf from './tf';
 import { patchify, type Vit } from './vit';
 

@@ -7,7 +7,7 @@
  * timed: on an emulated GPU they take minutes and do finish.
  */
 import type { BackendName } from '../engine/backend';
-import type { BackendChoice } from '../engine/config';
+import type { BackendChoice } from '../engine/spec/config';
 
 /** How long one backend's start (load, compile, first ready) may take. */
 export const START_DEADLINE_MS = 30_000;

@@ -5,9 +5,9 @@
  */
 
 import type { BackendName } from '../engine/backend';
-import type { LossConfig, RunConfig } from '../engine/config';
-import { type CommandBody, WorkerBridge } from '../worker/bridge';
-import type { DataSource, MapView, ProbeImage, TeacherSource, WorkerEvent } from '../worker/protocol';
+import type { LossConfig, RunConfig } from '../engine/spec/config';
+import { type CommandBody, WorkerBridge } from '../worker/client/bridge';
+import type { DataSource, MapView, ProbeImage, TeacherSource, WorkerEvent } from '../worker/shared/protocol';
 import { FALLBACKS, hungMessage, StartDeadline, type StartSetting } from './backend-start-guard';
 import { pretrainedTeacherFor, siteTeacher, teacherFitsData } from './pretrained-teachers';
 import { runViewsAt, viewsToRestore } from './run-views';

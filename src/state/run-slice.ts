@@ -5,11 +5,11 @@
  */
 import type { StateCreator } from 'zustand';
 import type { Phase } from '../engine/checkpoint';
-import type { LossConfig, RunConfig } from '../engine/config';
-import type { PredictionHeads } from '../engine/heads';
 import type { MetricRow } from '../engine/pending-metrics';
+import type { LossConfig, RunConfig } from '../engine/spec/config';
+import type { PredictionHeads } from '../engine/spec/heads';
 import type { EvalResult } from '../engine/trainer';
-import type { RunStatusName } from '../worker/protocol';
+import type { RunStatusName } from '../worker/shared/protocol';
 import type { AppState } from './store';
 
 /** A chart row: step plus one number per series. */

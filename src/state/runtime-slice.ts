@@ -2,8 +2,8 @@
 import type { StateCreator } from 'zustand';
 import type { ActiveBackend, BackendName } from '../engine/backend';
 import type { MemorySample } from '../engine/diagnostics/memory-peak';
-import type { StepProfile } from '../engine/diagnostics/profile-summary';
-import type { SelfTestResult } from '../engine/selftest';
+import type { SelfTestResult } from '../engine/diagnostics/selftest';
+import type { StepProfile } from '../engine/spec/profile-summary';
 import type { AppState } from './store';
 
 /** The page's run status, as the `data-testid="status"` hook reports it (interfaces.md). */

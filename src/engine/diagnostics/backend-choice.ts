@@ -4,8 +4,8 @@
  * fallback adapter) is never chosen over a CPU backend that is as fast or faster: on such a
  * machine wasm is often 20x faster than "WebGPU".
  */
-import type { BackendName } from './backend';
-import type { RunConfig } from './config';
+import type { BackendName } from '../backend';
+import type { RunConfig } from '../spec/config';
 
 /** One candidate's measured training step on the current config. */
 export interface BackendTiming {

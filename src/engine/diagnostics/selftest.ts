@@ -4,15 +4,15 @@
  * in the student's weights after its AdamW update. Models are seeded on the CPU (random.ts), so
  * both backends start from identical weights and data.
  */
-import { type BackendName, type BackendSetup, tryBackend } from './backend';
-import { DEFAULT_LOSS, DEFAULT_OPTIM, type LayerPair, type LossConfig, type VitConfig } from './config';
-import { randomSampleIndices } from './losses';
-import { createOptimizer, type ParamOptimizer } from './optim';
-import type { AdamWState } from './optim-math';
-import { makeRng } from './random';
-import { distillMetricNames, distillStep, type MetricName } from './step';
-import * as tf from './tf';
-import { Vit } from './vit';
+import { type BackendName, type BackendSetup, tryBackend } from '../backend';
+import { randomSampleIndices } from '../losses';
+import { createOptimizer, type ParamOptimizer } from '../optim';
+import type { AdamWState } from '../optim-math';
+import { makeRng } from '../random';
+import { DEFAULT_LOSS, DEFAULT_OPTIM, type LayerPair, type LossConfig, type VitConfig } from '../spec/config';
+import { distillMetricNames, distillStep, type MetricName } from '../step';
+import * as tf from '../tf';
+import { Vit } from '../vit';
 
 /** The tiny pair of browser-runtime.md: cheap enough to compile and run on an emulated GPU. */
 export const SELFTEST_TEACHER: VitConfig = {
