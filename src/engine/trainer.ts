@@ -38,7 +38,8 @@ import {
   type RunConfig,
 } from './spec/config';
 import { assertValidConfig } from './spec/config-schema';
-import { headsTrainedBy, type PredictionHeads, type TrainedHeads } from './spec/heads';
+import { headsTrainedBy, type TrainedHeads } from './spec/heads';
+import type { EvalResult } from './spec/run-records';
 import { distillMetricNames, distillStep, TEACHER_METRIC_NAMES, teacherStep } from './step';
 import { disposeBatch, makeTrainBatch } from './train-batch';
 import { Vit } from './vit';
@@ -71,14 +72,7 @@ export interface TrainerOptions {
   stepKind?: StepKind;
 }
 
-export interface EvalResult {
-  step: number;
-  /** Test accuracy (0..1) by model role: 'teacher', 'student', baseline names. */
-  accuracy: Record<string, number>;
-  /** The heads each model's predictions came from (trained heads only, see heads.ts). */
-  heads: Record<string, PredictionHeads>;
-  count: number;
-}
+export type { EvalResult } from './spec/run-records';
 
 /** The teacher phase's CE reaches the class head only. */
 export const TEACHER_PHASE_HEADS: TrainedHeads = { cls: true, dist: false };

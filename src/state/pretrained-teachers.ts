@@ -6,8 +6,8 @@
  * teacher's shape for its data, a run starts from it instead of training a teacher.
  */
 
-import { isCifar10Dataset } from '../engine/data/starter';
 import type { RunConfig, VitConfig } from '../engine/spec/config';
+import { isCifar10Dataset } from '../engine/spec/dataset-names';
 import { presetConfig } from '../engine/spec/presets';
 
 export interface PretrainedTeacher {

@@ -4,7 +4,7 @@
  * coming back update the store through worker-events.ts.
  */
 
-import type { BackendName } from '../engine/backend';
+import type { BackendName } from '../engine/spec/backend-report';
 import type { LossConfig, RunConfig } from '../engine/spec/config';
 import { type CommandBody, WorkerBridge } from '../worker/client/bridge';
 import type { DataSource, MapView, ProbeImage, TeacherSource, WorkerEvent } from '../worker/shared/protocol';

@@ -1,8 +1,6 @@
 /** Where TF.js runs in the worker, whether it passed its self-test, and what a run costs it. */
 import type { StateCreator } from 'zustand';
-import type { ActiveBackend, BackendName } from '../engine/backend';
-import type { MemorySample } from '../engine/diagnostics/memory-peak';
-import type { SelfTestResult } from '../engine/diagnostics/selftest';
+import type { ActiveBackend, BackendName, MemorySample, SelfTestResult } from '../engine/spec/backend-report';
 import type { StepProfile } from '../engine/spec/profile-summary';
 import type { AppState } from './store';
 
