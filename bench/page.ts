@@ -2,7 +2,7 @@
  * The benchmark page: `runBench(request)` starts a fresh worker (src/worker/bench.worker.ts),
  * collects its events and resolves with them. scripts/bench.ts calls it through Playwright.
  */
-import type { BenchEvent, BenchRequest } from '../src/worker/bench-protocol';
+import type { BenchEvent, BenchRequest } from '../src/worker/shared/bench-protocol';
 
 async function runBench(request: BenchRequest): Promise<BenchEvent[]> {
   const worker = new Worker(new URL('../src/worker/bench.worker.ts', import.meta.url), { type: 'module' });

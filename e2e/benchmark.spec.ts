@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
 import { artifactPath } from '../scripts/lib/browser';
-import type { StepMeasurement } from '../src/engine/benchmark';
+import type { StepMeasurement } from '../src/engine/diagnostics/benchmark';
 import { shapeViolations } from '../src/engine/diagnostics/kernel-shapes';
-import type { BenchEvent, BenchJob } from '../src/worker/bench-protocol';
+import type { BenchEvent, BenchJob } from '../src/worker/shared/bench-protocol';
 
 // The fused WGSL kernels exist only on WebGPU, so this is where the fast step is checked
 // against the reference step: kernels against their plain-op versions (values and input

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StepMeasurement } from '../src/engine/benchmark';
+import type { StepMeasurement } from '../src/engine/diagnostics/benchmark';
 import { type BenchReport, benchMarkdown, comparisons, readmeTable } from './lib/bench-report';
 import { parseTorchOutput, type TorchMeasurement, torchComparisons, torchJobs } from './lib/torch-bench';
 

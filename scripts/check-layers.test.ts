@@ -50,10 +50,45 @@ describe('the layer check', () => {
     );
     appendFileSync(
       path.join(dir, 'src/ui/App.tsx'),
-      "\nimport { WorkerBridge } from '../worker/bridge';\nvoid WorkerBridge;\n",
+      "\nimport { WorkerBridge } from '../worker/client/bridge';\nvoid WorkerBridge;\n",
     );
     const files = checkLayers(dir).map((p) => p.file);
     expect(files.sort()).toEqual(['src/ui/App.tsx', 'src/worker/run-loop.ts']);
+  });
+
+  it('fails when the page imports an engine module outside src/engine/spec/, even for a type, naming the file and the rule', () => {
+    const dir = scratchCopy();
+    appendFileSync(path.join(dir, 'src/state/run-slice.ts'), "\nimport type { Vit } from '../engine/vit';\n");
+    appendFileSync(
+      path.join(dir, 'src/ui/App.tsx'),
+      "\nimport { presetConfig } from '../engine/spec/presets';\nvoid presetConfig;\n",
+    );
+    expect(checkLayers(dir)).toEqual([
+      {
+        file: 'src/state/run-slice.ts',
+        message: expect.stringMatching(
+          /^imports src\/engine\/vit\.ts: the page imports only the engine spec \(src\/engine\/spec\/\)/,
+        ),
+      },
+    ]);
+  });
+
+  it('lets the engine spec import types from the rest of the engine, but nothing it would load', () => {
+    const dir = scratchCopy();
+    appendFileSync(path.join(dir, 'src/engine/spec/terms.ts'), "\nimport type { Vit } from '../vit';\n");
+    expect(checkLayers(dir)).toEqual([]);
+    appendFileSync(
+      path.join(dir, 'src/engine/spec/heads.ts'),
+      "\nimport { makeRng } from '../random';\nvoid makeRng;\n",
+    );
+    expect(checkLayers(dir)).toEqual([
+      {
+        file: 'src/engine/spec/heads.ts',
+        message: expect.stringMatching(
+          /^imports src\/engine\/random\.ts: the engine spec loads nothing outside/,
+        ),
+      },
+    ]);
   });
 
   it('fails on an import cycle and names every file on it', () => {

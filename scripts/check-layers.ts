@@ -1,8 +1,9 @@
 /**
  * The layer check: imports flow one way,
  *
- *   ui → state → worker/bridge → worker/protocol ← worker/* → engine
+ *   ui → state → worker/client (the bridge) → worker/shared (the protocol) ← worker/* → engine
  *
+ * and the page (ui, state, the bridge) imports only the engine's TF-free spec, src/engine/spec/,
  * and no module imports itself through others (no cycles), in src/, scripts/, e2e/ and bench/.
  * A small script rather than a dependency: the rules are a few path prefixes, and the TypeScript
  * sources are read as text, so it needs no build. It runs inside `npm test` (scripts/check-layers.test.ts,
@@ -19,26 +20,29 @@ interface Rule {
   from: (file: string) => boolean;
   forbidden: (target: string) => boolean;
   why: string;
+  /** Type-only imports are let through: erased when compiled, they load nothing at run time. */
+  typesAllowed?: boolean;
 }
 
 const under = (dir: string) => (file: string) => file.startsWith(`${dir}/`);
-const is =
-  (...files: string[]) =>
-  (file: string) =>
-    files.includes(file);
 /** Libraries of the page's UI and store; the worker and the engine use none of them. */
 const PAGE_PACKAGES = /^(react|react-dom|zustand|recharts|react-dropzone|d3-[\w-]+)(\/|$)/;
 /** Browser storage: the worker keeps its saved run there, the engine (which also runs in Node) never. */
 const STORAGE_PACKAGES = /^idb-keyval(\/|$)/;
-/** The page's side of the worker: the bridge and the message schemas it parses with. */
-const PAGE_SIDE_OF_WORKER = is(
-  'src/worker/bridge.ts',
-  'src/worker/protocol.ts',
-  'src/worker/event-schema.ts',
-  'src/worker/command-schema.ts',
-);
-const workerSide = (file: string) => under('src/worker')(file) && file !== 'src/worker/bridge.ts';
+/**
+ * The worker folder by where its files run: client/ on the page only (the bridge), shared/ on
+ * both sides (the protocol and its schemas), everything else in the worker. The tsconfigs draw
+ * the same line with the same folders.
+ */
+const WORKER_CLIENT = under('src/worker/client');
+const PAGE_SIDE_OF_WORKER = (file: string) => WORKER_CLIENT(file) || under('src/worker/shared')(file);
+const workerSide = (file: string) => under('src/worker')(file) && !WORKER_CLIENT(file);
 const appFile = (file: string) => /^src\/(ui|state|worker)\//.test(file) || file === 'src/main.tsx';
+/** The page proper: what the main thread runs besides the bridge. */
+const pageFile = (file: string) => /^src\/(ui|state)\//.test(file) || file === 'src/main.tsx';
+/** The engine's TF-free part: the only engine modules the page may import. */
+const ENGINE_SPEC = under('src/engine/spec');
+const TFJS = /^@tensorflow\//;
 
 export const RULES: Rule[] = [
   {
@@ -48,13 +52,24 @@ export const RULES: Rule[] = [
   },
   {
     from: workerSide,
-    forbidden: (t) => /^src\/(ui|state)\//.test(t) || t === 'src/worker/bridge.ts' || PAGE_PACKAGES.test(t),
-    why: 'the worker imports nothing of the page (state, ui, the bridge)',
+    forbidden: (t) => /^src\/(ui|state)\//.test(t) || WORKER_CLIENT(t) || PAGE_PACKAGES.test(t),
+    why: 'the worker imports nothing of the page (state, ui, the bridge in src/worker/client/)',
   },
   {
-    from: is('src/worker/bridge.ts'),
-    forbidden: (t) => t.startsWith('src/') && !PAGE_SIDE_OF_WORKER(t) && !under('src/engine')(t),
-    why: 'the bridge knows only the protocol: no store, no UI, no worker internals',
+    from: WORKER_CLIENT,
+    forbidden: (t) => t.startsWith('src/') && !PAGE_SIDE_OF_WORKER(t) && !ENGINE_SPEC(t),
+    why: 'the bridge knows only the protocol (src/worker/shared/) and the engine spec: no store, no UI, no worker internals',
+  },
+  {
+    from: (f) => pageFile(f) || WORKER_CLIENT(f),
+    forbidden: (t) => (under('src/engine')(t) && !ENGINE_SPEC(t)) || TFJS.test(t),
+    why: 'the page imports only the engine spec (src/engine/spec/), which is free of TF.js; the rest of the engine runs in the worker',
+  },
+  {
+    from: ENGINE_SPEC,
+    forbidden: (t) => (under('src/engine')(t) && !ENGINE_SPEC(t)) || TFJS.test(t),
+    typesAllowed: true,
+    why: 'the engine spec loads nothing outside src/engine/spec/ (types aside), so the page that imports it stays free of TF.js',
   },
   {
     from: under('src/state'),
@@ -64,7 +79,7 @@ export const RULES: Rule[] = [
   },
   {
     from: (f) => under('src/ui')(f) || f === 'src/main.tsx',
-    forbidden: (t) => under('src/worker')(t) && t !== 'src/worker/protocol.ts',
+    forbidden: (t) => under('src/worker')(t) && t !== 'src/worker/shared/protocol.ts',
     why: 'the UI talks to the worker through state actions (state/run-actions.ts), using protocol types only',
   },
   {
@@ -208,8 +223,8 @@ export function checkLayers(root: string): Problem[] {
   const problems: Problem[] = [];
   for (const [file, edges] of graph) {
     if (/\.test\.tsx?$/.test(file)) continue; // a test may reach across layers to set things up
-    for (const { target } of edges) {
-      const rule = RULES.find((r) => r.from(file) && r.forbidden(target));
+    for (const { target, typeOnly } of edges) {
+      const rule = RULES.find((r) => r.from(file) && r.forbidden(target) && !(r.typesAllowed && typeOnly));
       if (rule) problems.push({ file, message: `imports ${target}: ${rule.why}` });
     }
   }

@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CheckpointManifest } from '../src/engine/checkpoint-format';
+import type { CheckpointManifest } from '../src/engine/spec/checkpoint-format';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SHIPPED = path.join(ROOT, 'public', 'models', 'cifar10-tiny');

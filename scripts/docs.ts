@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PRESET_NAMES, presetConfig } from '../src/engine/presets';
+import { PRESET_NAMES, presetConfig } from '../src/engine/spec/presets';
 import { OBJECTIVES, type ObjectiveId } from '../src/state/experiment-plan';
 import { pretrainedTeacherFor } from '../src/state/pretrained-teachers';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarizeProfile } from '../src/engine/diagnostics/profile-summary';
+import { summarizeProfile } from '../src/engine/spec/profile-summary';
 import { parseRealGpuReport, replaceRealGpuSection } from './lib/real-gpu-docs';
 import { type RealGpuReport, realGpuSection } from './lib/real-gpu-report';
 

@@ -12,11 +12,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tryBackend } from '../src/engine/backend';
-import { BENCH_SIZES, type BenchSize, benchConfig, measureStepPair } from '../src/engine/benchmark';
-import { patchCount } from '../src/engine/config';
-import { applyLayers } from '../src/engine/presets';
+import {
+  BENCH_SIZES,
+  type BenchSize,
+  benchConfig,
+  measureStepPair,
+} from '../src/engine/diagnostics/benchmark';
+import { patchCount } from '../src/engine/spec/config';
+import { applyLayers } from '../src/engine/spec/presets';
 import * as tf from '../src/engine/tf';
-import { installGpuCounters, readGpuCounters } from '../src/worker/gpu-counters';
+import { installGpuCounters, readGpuCounters } from '../src/worker/shared/gpu-counters';
 import { parseCli, runCli, UsageError } from './lib/cli';
 import { installNodeWebGpu } from './lib/node-webgpu';
 import { type RealGpuReport, realGpuMarkdown } from './lib/real-gpu-report';

@@ -15,6 +15,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tryBackend } from '../src/engine/backend';
 import { decodeCheckpoint, encodeCheckpoint } from '../src/engine/checkpoint';
+import { kdLoss } from '../src/engine/losses';
+import { activeTerms, distillationObjective, teacherTargets } from '../src/engine/objective';
+import { AdamW } from '../src/engine/optim';
 import {
   DEFAULT_CONFIG,
   DEFAULT_LOSS,
@@ -23,11 +26,8 @@ import {
   type LossConfig,
   type RunConfig,
   type VitConfig,
-} from '../src/engine/config';
-import { kdLoss } from '../src/engine/losses';
-import { activeTerms, distillationObjective, teacherTargets } from '../src/engine/objective';
-import { AdamW } from '../src/engine/optim';
-import { PRESET_NAMES, presetConfig } from '../src/engine/presets';
+} from '../src/engine/spec/config';
+import { PRESET_NAMES, presetConfig } from '../src/engine/spec/presets';
 import { distillStep } from '../src/engine/step';
 import { gaussian, mulberry32 } from '../src/engine/test-utils';
 import * as tf from '../src/engine/tf';

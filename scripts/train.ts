@@ -14,11 +14,17 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BaselineSpec } from '../src/engine/baselines';
 import { type DecodedCheckpoint, decodeCheckpoint } from '../src/engine/checkpoint';
-import { DEFAULT_CONFIG, type RunConfig } from '../src/engine/config';
-import { parseConfigLayer } from '../src/engine/config-schema';
 import { STANDARD_AUGMENT } from '../src/engine/data/gpu-data';
 import { STARTER_DATASET_NAME } from '../src/engine/data/starter';
-import { applyLayers, type ConfigLayer, findPreset, PRESET_NAMES, presetConfig } from '../src/engine/presets';
+import { DEFAULT_CONFIG, type RunConfig } from '../src/engine/spec/config';
+import { parseConfigLayer } from '../src/engine/spec/config-schema';
+import {
+  applyLayers,
+  type ConfigLayer,
+  findPreset,
+  PRESET_NAMES,
+  presetConfig,
+} from '../src/engine/spec/presets';
 import { Trainer } from '../src/engine/trainer';
 import type { Vit } from '../src/engine/vit';
 import { type CheckpointFiles, readCheckpointDir } from './lib/checkpoint-dir';

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
 import type { BackendName } from '../../src/engine/backend';
-import type { BenchSize, StepMeasurement } from '../../src/engine/benchmark';
-import type { KernelCheck } from '../../src/engine/kernels/check';
-import type { BenchEvent, BenchJob, BenchRequest } from '../../src/worker/bench-protocol';
+import type { BenchSize, StepMeasurement } from '../../src/engine/diagnostics/benchmark';
+import type { KernelCheck } from '../../src/engine/diagnostics/kernel-check';
+import type { BenchEvent, BenchJob, BenchRequest } from '../../src/worker/shared/bench-protocol';
 import { chromiumLaunchOptions } from './browser';
 
 export function log(message: string): void {

@@ -4,11 +4,11 @@
  * the worker's own GPU counters, as in Chromium.
  */
 import { describeActiveBackend, tryBackend } from '../../src/engine/backend';
-import { measureStepPair, type StepMeasurement } from '../../src/engine/benchmark';
+import { measureStepPair, type StepMeasurement } from '../../src/engine/diagnostics/benchmark';
+import type { KernelCheck } from '../../src/engine/diagnostics/kernel-check';
 import { webgpuDevice } from '../../src/engine/gpu-device';
-import type { KernelCheck } from '../../src/engine/kernels/check';
-import type { BenchJob } from '../../src/worker/bench-protocol';
-import { installGpuCounters, readGpuCounters } from '../../src/worker/gpu-counters';
+import type { BenchJob } from '../../src/worker/shared/bench-protocol';
+import { installGpuCounters, readGpuCounters } from '../../src/worker/shared/gpu-counters';
 import { log, summary } from './bench-browser';
 import { startNodeBackend } from './cli';
 import { installNodeWebGpu } from './node-webgpu';
@@ -60,7 +60,7 @@ export async function runNodeWebGpu(jobs: BenchJob[]): Promise<NodeWebGpuRun> {
     run.failures.push({ backend: 'webgpu', message });
     log(`  ${message}`);
   });
-  const { checkFusedKernels } = await import('../../src/engine/kernels/check');
+  const { checkFusedKernels } = await import('../../src/engine/diagnostics/kernel-check');
   run.kernelChecks = await checkFusedKernels();
   for (const job of jobs) {
     for (const m of await measureStepPair({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { benchConfig } from '../../src/engine/benchmark';
-import { patchCount } from '../../src/engine/config';
+import { benchConfig } from '../../src/engine/diagnostics/benchmark';
+import { patchCount } from '../../src/engine/spec/config';
 import { benchPlan, jobsFor } from './bench-plan';
 import { UsageError } from './cli';
 

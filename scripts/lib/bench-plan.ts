@@ -4,8 +4,8 @@
  * a run (--quick above all) is tested without running one.
  */
 import { BACKENDS, type BackendName } from '../../src/engine/backend';
-import { BENCH_SIZES, type BenchSize } from '../../src/engine/benchmark';
-import type { BenchJob } from '../../src/worker/bench-protocol';
+import { BENCH_SIZES, type BenchSize } from '../../src/engine/diagnostics/benchmark';
+import type { BenchJob } from '../../src/worker/shared/bench-protocol';
 import { UsageError } from './cli';
 
 export const BROWSER_BACKENDS: BackendName[] = [...BACKENDS];

@@ -3,8 +3,8 @@
  * and the README's table). Reference and fast step of the same backend and size sit side
  * by side; every ratio is reference / fast from the same run.
  */
-import type { StepMeasurement } from '../../src/engine/benchmark';
-import type { KernelCheck } from '../../src/engine/kernels/check';
+import type { StepMeasurement } from '../../src/engine/diagnostics/benchmark';
+import type { KernelCheck } from '../../src/engine/diagnostics/kernel-check';
 import { type RealGpuReport, realGpuSection } from './real-gpu-report';
 import { type TorchSection, torchComparisons } from './torch-bench';
 
@@ -206,7 +206,7 @@ export function benchMarkdown(
     '',
     readmeTable(report),
     '',
-    'Sizes: tiny and default are the presets; small is default at half the width (teacher 64, student 32) and 4 blocks, batch 32. The reference step is the straightforward one (per-variable AdamW, plain TF.js ops); the fast step updates all parameters as one flat vector and, on WebGPU, runs LayerNorm, GELU, softmax, the attention of all heads of a block, the three relation terms of a layer pair and soft KD (and their gradients) as fused WGSL kernels. Dispatches, readbacks and uploads are counted by wrapping GPUComputePassEncoder.dispatchWorkgroups, GPUBuffer.mapAsync and GPUQueue.writeBuffer in the worker, over steps run back to back with one metrics read at the end, as the trainer runs them; readbacks are the steps\' own plus that read spread over the steps it covers, or over 10, the fewest the trainer reads at once (src/engine/pending-metrics.ts). TF.js kernels are counted with tf.profile (every backend). "(b2b)": no step was timed alone (an emulated size too slow for it); the time is the wall time of the back-to-back counted steps per step. "n/a" for the reference: the fast step was measured alone. First / steady step: the first step over the steady one. On WebGPU the pipelines of both kinds are first compiled in parallel (src/engine/warm-up.ts, as a run does while its data loads; that time is the detail table\'s Warm-up ms, n/a where none ran), so the first step pays only for what the warm-up missed; in results from before the warm-up, the reference ran first, cold, and the fast step\'s first step found the shaders the two share compiled.',
+    'Sizes: tiny and default are the presets; small is default at half the width (teacher 64, student 32) and 4 blocks, batch 32. The reference step is the straightforward one (per-variable AdamW, plain TF.js ops); the fast step updates all parameters as one flat vector and, on WebGPU, runs LayerNorm, GELU, softmax, the attention of all heads of a block, the three relation terms of a layer pair and soft KD (and their gradients) as fused WGSL kernels. Dispatches, readbacks and uploads are counted by wrapping GPUComputePassEncoder.dispatchWorkgroups, GPUBuffer.mapAsync and GPUQueue.writeBuffer in the worker, over steps run back to back with one metrics read at the end, as the trainer runs them; readbacks are the steps\' own plus that read spread over the steps it covers, or over 10, the fewest the trainer reads at once (src/engine/pending-metrics.ts). TF.js kernels are counted with tf.profile (every backend). "(b2b)": no step was timed alone (an emulated size too slow for it); the time is the wall time of the back-to-back counted steps per step. "n/a" for the reference: the fast step was measured alone. First / steady step: the first step over the steady one. On WebGPU the pipelines of both kinds are first compiled in parallel (src/engine/diagnostics/warm-up.ts, as a run does while its data loads; that time is the detail table\'s Warm-up ms, n/a where none ran), so the first step pays only for what the warm-up missed; in results from before the warm-up, the reference ran first, cold, and the fast step\'s first step found the shaders the two share compiled.',
     '',
     '## Every figure',
     '',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EncodedCheckpoint } from '../../src/engine/checkpoint';
-import type { CheckpointManifest } from '../../src/engine/checkpoint-format';
+import type { CheckpointManifest } from '../../src/engine/spec/checkpoint-format';
 import { readCheckpointDir, writeCheckpointDir } from './checkpoint-dir';
 
 const SHIPPED = path.resolve(import.meta.dirname, '../../public/models/cifar10-tiny');

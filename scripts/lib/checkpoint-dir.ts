@@ -15,7 +15,7 @@ import {
   isPlainFileName,
   validateManifest,
   WEIGHTS_FILE,
-} from '../../src/engine/checkpoint-format';
+} from '../../src/engine/spec/checkpoint-format';
 import { UsageError } from './cli';
 import { makeDir } from './out-dir';
 

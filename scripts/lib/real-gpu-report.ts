@@ -3,7 +3,7 @@
  * docs/BENCHMARKS.md shows under "Real GPU" (one table of step time, dispatches and submits
  * for the WebGPU fast step and the twin's CUDA step, then the fast step's profile).
  */
-import type { StepProfile } from '../../src/engine/diagnostics/profile-summary';
+import type { StepProfile } from '../../src/engine/spec/profile-summary';
 
 export interface RealGpuReport {
   date: string;

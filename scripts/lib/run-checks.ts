@@ -3,10 +3,11 @@
  * checkpoint trained on other data than --data, a --resume whose flags ask for another
  * config than the saved run's, and a config that cannot fit in memory.
  */
-import type { RunConfig } from '../../src/engine/config';
+
 import type { Dataset } from '../../src/engine/data/dataset';
 import { isCifar10Dataset } from '../../src/engine/data/starter';
-import { memoryProblem } from '../../src/engine/memory-budget';
+import type { RunConfig } from '../../src/engine/spec/config';
+import { memoryProblem } from '../../src/engine/spec/memory-budget';
 import { UsageError } from './cli';
 
 export interface DataIdentity {

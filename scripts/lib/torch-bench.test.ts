@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { benchConfig } from '../../src/engine/benchmark';
+import { benchConfig } from '../../src/engine/diagnostics/benchmark';
 import { runTorch } from './torch-bench';
 import { findTorchPython } from './torch-python';
 

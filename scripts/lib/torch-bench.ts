@@ -6,8 +6,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import type { BenchSize, StepMeasurement } from '../../src/engine/benchmark';
-import type { RunConfig } from '../../src/engine/config';
+import type { BenchSize, StepMeasurement } from '../../src/engine/diagnostics/benchmark';
+import type { RunConfig } from '../../src/engine/spec/config';
 import { findTorchPython } from './torch-python';
 
 export interface TorchMeasurement {

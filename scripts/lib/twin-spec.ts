@@ -3,10 +3,10 @@
  * (tools/torch/mkd/app_spec.json): written from the field table by `npm run docs`, and checked
  * for staleness by scripts/docs.test.ts, so the twin holds no copy of any of them.
  */
-import { DEFAULT_CONFIG } from '../../src/engine/config';
-import { PRESETS } from '../../src/engine/presets';
+import { DEFAULT_CONFIG } from '../../src/engine/spec/config';
 import { FIELDS } from '../../src/engine/spec/fields';
 import { OBJECTIVES, SCREEN_OBJECTIVES } from '../../src/engine/spec/objectives';
+import { PRESETS } from '../../src/engine/spec/presets';
 
 export const TWIN_SPEC_FILE = 'tools/torch/mkd/app_spec.json';
 

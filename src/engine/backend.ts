@@ -4,13 +4,13 @@
  * the page downloads only what it uses. tf.setBackend() reports failure by returning false
  * (tfjs-core engine.ts), so each attempt is checked, and the reason kept for the UI.
  */
-import { type AdapterInfo, type AdapterKind, adapterName, classifyAdapter } from './adapter-kind';
-import type { BackendTiming } from './backend-choice';
-import type { BackendChoice } from './config';
+
+import { type AdapterInfo, adapterName, classifyAdapter } from './spec/adapter-kind';
+import type { ActiveBackend, BackendAttempt, BackendName } from './spec/backend-report';
 import { BACKEND_OPTIONS, optionValues } from './spec/options';
 import * as tf from './tf';
 
-export type BackendName = Exclude<BackendChoice, 'auto'>;
+export type { ActiveBackend, BackendAttempt, BackendName } from './spec/backend-report';
 /** The concrete backends, in the order `auto` tries them: the field table's options less `auto`. */
 export const BACKENDS: readonly BackendName[] = optionValues(BACKEND_OPTIONS).filter(
   (b): b is BackendName => b !== 'auto',
@@ -33,29 +33,6 @@ export interface BackendSetup {
    * worker's thread can only be seen, and ended, from outside it.
    */
   onStart?: (name: BackendName, stage: 'starting' | 'started') => void | Promise<void>;
-}
-
-export interface BackendAttempt {
-  name: BackendName;
-  reason: string;
-}
-
-export interface ActiveBackend {
-  name: BackendName;
-  /** GPU adapter description for webgpu ("vendor architecture"), when the browser gives one. */
-  adapter: string | null;
-  /** webgpu: software (emulated on the CPU), a GPU, or hidden (the browser gives no details); null otherwise. */
-  adapterKind: AdapterKind | null;
-  /** webgpu: the adapter is a software emulation of a GPU (SwiftShader, lavapipe, a fallback adapter). */
-  emulated: boolean;
-  /** wasm: threads of its thread pool (1 without cross-origin isolation). */
-  threads: number | null;
-  /** Backends tried before this one and why each was passed over. */
-  skipped: BackendAttempt[];
-  /** Why this backend runs ("measured 56 ms/step vs webgpu (emulated) 1.4 s/step"); null if not given. */
-  reason: string | null;
-  /** The step times `auto` compared (empty when the backend was forced or not measured). */
-  timings: BackendTiming[];
 }
 
 /** The wasm package's thread count, once it is loaded (it is imported on demand). */

@@ -2,8 +2,8 @@
  * Baseline students: trained beside the distilled student on the very same batches, with a
  * preset's loss (CE only, KD only), so the page can show what distillation adds.
  */
-import type { LossConfig, RunConfig } from './config';
-import { findPreset } from './presets';
+import type { LossConfig, RunConfig } from './spec/config';
+import { findPreset } from './spec/presets';
 
 export interface BaselineSpec {
   name: string;

@@ -4,10 +4,11 @@
  * A checkpoint holds the models, the optimizer moments, the config and the trainer's
  * position (step, epoch order, generator states), enough to continue exactly.
  */
-import type { RunConfig } from './config';
+
 import type { AugmentConfig, Normalization } from './data/gpu-data';
-import { headsTrainedBy, type TrainedHeads } from './heads';
 import { type AdamWState, createOptimizer, type ParamOptimizer, type StepKind } from './optim';
+import type { RunConfig } from './spec/config';
+import { headsTrainedBy, type TrainedHeads } from './spec/heads';
 import * as tf from './tf';
 import { Vit } from './vit';
 
@@ -20,7 +21,7 @@ export {
   type TrainerPosition,
   validateManifest,
   WEIGHTS_FILE,
-} from './checkpoint-format';
+} from './spec/checkpoint-format';
 
 import {
   CHECKPOINT_FORMAT,
@@ -30,7 +31,7 @@ import {
   type Phase,
   type TrainerPosition,
   WEIGHTS_FILE,
-} from './checkpoint-format';
+} from './spec/checkpoint-format';
 
 export interface EncodedCheckpoint {
   manifest: CheckpointManifest;

@@ -3,7 +3,7 @@
  * official code's form: element means per term, averaged over layer pairs.
  * Spec: ../shared/docs/manifold-distillation.md. Exports are named in interfaces.md.
  */
-import type { KdKind } from './config';
+
 import { hasKernel, KERNELS, RELATION_MAX_WIDTH } from './kernels/fused-ops';
 import { relationKernelFits } from './kernels/kernel-cost';
 import {
@@ -15,6 +15,7 @@ import {
   normalizeLastAxis,
 } from './kernels/wasm-ops';
 import { meanAll, meanSquaredDifference, sumLastAxis } from './reduce';
+import type { KdKind } from './spec/config';
 import * as tf from './tf';
 
 /** Floor on a token's norm, as torch.nn.functional.normalize uses. */

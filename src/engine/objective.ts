@@ -4,7 +4,6 @@
  * A term whose weight is 0 is not computed at all, so "CE only" costs what plain training costs.
  */
 
-import { type LayerPair, type LossConfig, prefixTokenCount } from './config';
 import { hasKernel, KERNELS, type WeightedTerm, weightedSum } from './kernels/fused-ops';
 import {
   crossEntropy,
@@ -16,11 +15,12 @@ import {
   type TokenPrefix,
 } from './losses';
 import { meanAll } from './reduce';
-import { activeTerms, type LossTerm } from './terms';
+import { type LayerPair, type LossConfig, prefixTokenCount } from './spec/config';
+import { activeTerms, type LossTerm } from './spec/terms';
 import * as tf from './tf';
 import type { Vit, VitOutput } from './vit';
 
-export { activeTerms, LOSS_TERMS, type LossTerm } from './terms';
+export { activeTerms, LOSS_TERMS, type LossTerm } from './spec/terms';
 
 /** What the teacher contributes, computed outside the student's gradient tape. */
 export interface TeacherTargets {

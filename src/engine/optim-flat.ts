@@ -8,9 +8,9 @@
  * (kernels/adamw-webgpu.ts).
  */
 
-import type { OptimConfig } from './config';
 import { hasKernel, KERNELS, splitFlat } from './kernels/fused-ops';
 import { AdamConstants, type AdamWState, clipFactor, type ParamOptimizer, stepStart } from './optim-math';
+import type { OptimConfig } from './spec/config';
 import * as tf from './tf';
 import type { NamedVariable } from './vit';
 

@@ -3,7 +3,7 @@
  * buffer): the optimizer interface, the checkpointed state, and Adam's constants and step size.
  * Kept apart so that neither implementation imports the other.
  */
-import type { OptimConfig } from './config';
+import type { OptimConfig } from './spec/config';
 import * as tf from './tf';
 import type { NamedVariable } from './vit';
 

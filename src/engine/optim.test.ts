@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tryBackend } from './backend';
-import { DEFAULT_OPTIM, type OptimConfig } from './config';
 import { AdamW, learningRateAt, type ParamOptimizer } from './optim';
 import { FlatAdamW } from './optim-flat';
+import { DEFAULT_OPTIM, type OptimConfig } from './spec/config';
 import { gaussian, maxRelDiff, mulberry32, snapshot } from './test-utils';
 import * as tf from './tf';
 import type { NamedVariable } from './vit';

@@ -5,9 +5,9 @@
  * anything, and the moments are plain variables a checkpoint can save.
  */
 
-import type { OptimConfig } from './config';
 import { FlatAdamW } from './optim-flat';
 import { AdamConstants, type AdamWState, clipFactor, type ParamOptimizer, stepStart } from './optim-math';
+import type { OptimConfig } from './spec/config';
 import * as tf from './tf';
 import type { NamedVariable } from './vit';
 

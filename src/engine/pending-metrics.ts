@@ -3,6 +3,8 @@
  * loop asks for them: read() fetches every pending vector in one transfer. This is what keeps
  * the training step free of GPU sync points (one readback per many steps, not per step).
  */
+
+import type { MetricRow, MetricValues } from './spec/run-records';
 import type { MetricName } from './step';
 import * as tf from './tf';
 
@@ -12,18 +14,7 @@ import * as tf from './tf';
  */
 export const MIN_STEPS_PER_READ = 10;
 
-/** One step's metrics for one model. */
-export type MetricValues = Partial<Record<MetricName, number>>;
-
-export interface MetricRow {
-  step: number;
-  epoch: number;
-  lr: number;
-  /** The trained model's metrics: the teacher's in the teacher phase, the student's otherwise. */
-  values: MetricValues;
-  /** Baseline students' metrics by name. */
-  baselines: Record<string, MetricValues>;
-}
+export type { MetricRow, MetricValues } from './spec/run-records';
 
 /** One model's metric vector of one step, still on the device. */
 export interface PendingPart {

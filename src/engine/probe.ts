@@ -4,8 +4,8 @@
  * one tensor, so the page costs one device read per refresh.
  */
 import { blockMatchDistances } from './block-match';
-import type { LayerPair } from './config';
 import { relationMatrices } from './losses';
+import type { LayerPair } from './spec/config';
 import * as tf from './tf';
 import type { Vit } from './vit';
 

@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackendName, tryBackend } from './backend';
-import { DEFAULT_LOSS, DEFAULT_OPTIM, type LayerPair, type LossConfig, type OptimConfig } from './config';
 import { crossEntropy, kdLoss, manifoldTerms } from './losses';
 import { AdamW, createOptimizer, type ParamOptimizer, type StepKind } from './optim';
+import {
+  DEFAULT_LOSS,
+  DEFAULT_OPTIM,
+  type LayerPair,
+  type LossConfig,
+  type OptimConfig,
+} from './spec/config';
 import { type Batch, distillMetricNames, distillStep, TEACHER_METRIC_NAMES, teacherStep } from './step';
 import {
   maxAbsDiff,

@@ -3,22 +3,22 @@
  * metrics vector that the caller reads asynchronously, every few steps, in one transfer.
  */
 
-import type { LayerPair, LossConfig } from './config';
 import { accuracy } from './kernels/fused-ops';
 import {
   activeTerms,
   distillationObjective,
-  type LossTerm,
   labelCrossEntropy,
   type Mix,
   readsStudentBlock,
   teacherTargets,
 } from './objective';
 import type { ParamOptimizer } from './optim';
+import type { LayerPair, LossConfig } from './spec/config';
+import type { MetricName } from './spec/run-records';
 import * as tf from './tf';
 import { patchify, type Vit } from './vit';
 
-export type MetricName = LossTerm | 'total' | 'accuracy';
+export type { MetricName } from './spec/run-records';
 
 /** Names of a step's metrics vector, in order. */
 export function distillMetricNames(loss: LossConfig): MetricName[] {

@@ -3,10 +3,11 @@
  * TypeScript with no Node or DOM APIs, so it type-checks under every tsconfig that
  * includes src/engine.
  */
-import type { RunConfig, VitConfig } from './config';
+
 import type { Dataset, ImageSet } from './data/dataset';
+import { SELFTEST_STUDENT, SELFTEST_TEACHER } from './diagnostics/selftest';
 import { makeRng } from './random';
-import { SELFTEST_STUDENT, SELFTEST_TEACHER } from './selftest';
+import type { RunConfig, VitConfig } from './spec/config';
 import * as tf from './tf';
 
 /** mulberry32: a tiny seeded PRNG, independent of the engine's seedrandom streams. */
@@ -84,7 +85,7 @@ export const TINY_TEACHER: VitConfig = { ...SELFTEST_TEACHER, numClasses: 5 };
 export const TINY_STUDENT: VitConfig = { ...SELFTEST_STUDENT, numClasses: 5 };
 
 /** Every loss term on (the self-test's objective), so a broken term anywhere shows. */
-export { ALL_TERMS_LOSS } from './selftest';
+export { ALL_TERMS_LOSS } from './diagnostics/selftest';
 
 /**
  * Runs `fn` inside tf.tidy and returns its plain (non-tensor) result: every tensor made

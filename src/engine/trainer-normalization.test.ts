@@ -5,9 +5,9 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tryBackend } from './backend';
-import { DEFAULT_CONFIG, type RunConfig } from './config';
 import type { Dataset } from './data/dataset';
 import { channelStats } from './data/gpu-data';
+import { DEFAULT_CONFIG, type RunConfig } from './spec/config';
 import { randomImageSet, smallModels } from './test-utils';
 import { Trainer } from './trainer';
 

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tryBackend } from './backend';
 import { decodeCheckpoint, validateManifest } from './checkpoint';
-import { DEFAULT_CONFIG, type RunConfig } from './config';
 import type { Dataset } from './data/dataset';
 import type { MetricRow } from './pending-metrics';
+import { DEFAULT_CONFIG, type RunConfig } from './spec/config';
 import { ALL_TERMS_LOSS, randomDataset, smallModels } from './test-utils';
 import * as tf from './tf';
 import { Trainer } from './trainer';

@@ -16,8 +16,6 @@ import {
   type Phase,
   type TrainerPosition,
 } from './checkpoint';
-import { effectiveLayerPairs, type LayerPair, type LossConfig, patchCount, type RunConfig } from './config';
-import { assertValidConfig } from './config-schema';
 import type { Dataset } from './data/dataset';
 import {
   type AugmentConfig,
@@ -28,11 +26,20 @@ import {
   STANDARD_AUGMENT,
 } from './data/gpu-data';
 import { evaluateAccuracy } from './evaluate';
-import { headsTrainedBy, type PredictionHeads, type TrainedHeads } from './heads';
 import { randomSampleIndices } from './losses';
 import { createOptimizer, learningRateAt, type ParamOptimizer, type StepKind } from './optim';
 import { type MetricRow, PendingMetrics, type PendingPart } from './pending-metrics';
 import { betaSample, makeRng, restoreRng, type StatefulRng } from './random';
+import {
+  effectiveLayerPairs,
+  type LayerPair,
+  type LossConfig,
+  patchCount,
+  type RunConfig,
+} from './spec/config';
+import { assertValidConfig } from './spec/config-schema';
+import { headsTrainedBy, type TrainedHeads } from './spec/heads';
+import type { EvalResult } from './spec/run-records';
 import { distillMetricNames, distillStep, TEACHER_METRIC_NAMES, teacherStep } from './step';
 import { disposeBatch, makeTrainBatch } from './train-batch';
 import { Vit } from './vit';
@@ -65,14 +72,7 @@ export interface TrainerOptions {
   stepKind?: StepKind;
 }
 
-export interface EvalResult {
-  step: number;
-  /** Test accuracy (0..1) by model role: 'teacher', 'student', baseline names. */
-  accuracy: Record<string, number>;
-  /** The heads each model's predictions came from (trained heads only, see heads.ts). */
-  heads: Record<string, PredictionHeads>;
-  count: number;
-}
+export type { EvalResult } from './spec/run-records';
 
 /** The teacher phase's CE reaches the class head only. */
 export const TEACHER_PHASE_HEADS: TrainedHeads = { cls: true, dist: false };

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tryBackend } from './backend';
-import type { VitConfig } from './config';
+import type { VitConfig } from './spec/config';
 import {
   gaussian,
   maxAbsDiff,

@@ -12,17 +12,17 @@
  * before the final LayerNorm), which is what the relation terms compare.
  */
 
-import { patchCount, prefixTokenCount, type VitConfig, vitConfigProblems } from './config';
+import { addLayerNorm, attention, gelu, layerNorm, linear } from './kernels/fused-ops';
+import { prependTokens } from './prepend-tokens';
+import { makeRng, type Rng, truncatedNormal } from './random';
+import { patchCount, prefixTokenCount, type VitConfig, vitConfigProblems } from './spec/config';
 import {
   mergeHeads,
   NO_TRAINED_HEADS,
   type PredictionHeads,
   predictionHeads,
   type TrainedHeads,
-} from './heads';
-import { addLayerNorm, attention, gelu, layerNorm, linear } from './kernels/fused-ops';
-import { prependTokens } from './prepend-tokens';
-import { makeRng, type Rng, truncatedNormal } from './random';
+} from './spec/heads';
 import * as tf from './tf';
 
 /** timm / DeiT initialise weights, tokens and position embedding with trunc_normal(std=.02). */
@@ -206,7 +206,7 @@ export class Vit {
   }
 }
 
-export { countParameters, estimateTrainingBytes } from './model-size';
+export { countParameters, estimateTrainingBytes } from './spec/model-size';
 
 /**
  * Cuts images [B, H, W, C] into flattened P x P patches [B, N, P*P*C], row-major over the

@@ -6,8 +6,8 @@
  * on the next-safest setting (FALLBACKS). Self-tests and step timing after a start are not
  * timed: on an emulated GPU they take minutes and do finish.
  */
-import type { BackendName } from '../engine/backend';
-import type { BackendChoice } from '../engine/config';
+import type { BackendName } from '../engine/spec/backend-report';
+import type { BackendChoice } from '../engine/spec/config';
 
 /** How long one backend's start (load, compile, first ready) may take. */
 export const START_DEADLINE_MS = 30_000;

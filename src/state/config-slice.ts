@@ -1,8 +1,8 @@
 /** The config being edited (what the next Start uses), and notices about it from the URL. */
 import type { StateCreator } from 'zustand';
-import type { RunConfig } from '../engine/config';
-import { runConfigProblems } from '../engine/config-schema';
-import { applyLayers, type ConfigLayer, presetConfig } from '../engine/presets';
+import type { RunConfig } from '../engine/spec/config';
+import { runConfigProblems } from '../engine/spec/config-schema';
+import { applyLayers, type ConfigLayer, presetConfig } from '../engine/spec/presets';
 import type { AppState } from './store';
 
 export interface ConfigSlice {

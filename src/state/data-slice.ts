@@ -1,6 +1,6 @@
 /** Which data the next run trains on, and what the worker reported about it. */
 import type { StateCreator } from 'zustand';
-import type { DataSource, DownloadProgress } from '../worker/protocol';
+import type { DataSource, DownloadProgress } from '../worker/shared/protocol';
 import type { AppState } from './store';
 
 export interface DataInfo {

@@ -6,8 +6,8 @@
  * offered when it fits.
  */
 import { create } from 'zustand';
-import type { RunConfig } from '../engine/config';
-import { findPreset } from '../engine/presets';
+import type { RunConfig } from '../engine/spec/config';
+import { findPreset } from '../engine/spec/presets';
 import { requestStepTimes } from './run-actions';
 import {
   LONG_RUN_SECONDS,

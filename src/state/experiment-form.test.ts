@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { presetConfig } from '../engine/presets';
+import { presetConfig } from '../engine/spec/presets';
 import {
   editExperimentForm,
   experimentLink,

@@ -1,6 +1,6 @@
 import { get as idbGet, set as idbSet } from 'idb-keyval';
 import { create } from 'zustand';
-import type { RunConfig } from '../engine/config';
+import type { RunConfig } from '../engine/spec/config';
 import { runCurve } from './experiment-curves';
 import { fillFormFromExperiment } from './experiment-form';
 import {

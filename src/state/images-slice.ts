@@ -1,6 +1,6 @@
 /** The user's own images: each one's pixels at model size and what the models make of it. */
 import type { StateCreator } from 'zustand';
-import type { ImageAnalysis } from '../worker/protocol';
+import type { ImageAnalysis } from '../worker/shared/protocol';
 import type { AppState } from './store';
 
 export interface UserImage {

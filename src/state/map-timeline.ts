@@ -2,7 +2,7 @@
  * The relation-map timeline: snapshots of the maps the worker sends at its map refresh, kept in
  * a bounded ring that thins evenly, so a long run keeps its whole history at a coarser grain.
  */
-import type { MapsPayload, ModelMaps } from '../worker/protocol';
+import type { MapsPayload, ModelMaps } from '../worker/shared/protocol';
 
 export type MapPhase = 'teacher' | 'student';
 /** Maps as the page shows them: the worker's payload, the step it was read at and the phase. */

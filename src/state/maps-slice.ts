@@ -1,6 +1,6 @@
 /** The relation maps on screen, which ones are chosen (layer pair, image, patch position), and their timeline. */
 import type { StateCreator } from 'zustand';
-import type { MapsPayload, MapView } from '../worker/protocol';
+import type { MapsPayload, MapView } from '../worker/shared/protocol';
 import { addSnapshot, type MapPhase, type MapSnapshot, type ShownMaps } from './map-timeline';
 import type { AppState } from './store';
 

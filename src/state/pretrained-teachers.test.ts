@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateManifest } from '../engine/checkpoint-format';
-import { presetConfig } from '../engine/presets';
+import { validateManifest } from '../engine/spec/checkpoint-format';
+import { presetConfig } from '../engine/spec/presets';
 import { PRETRAINED_TEACHERS, pretrainedTeacherFor, teacherFitsData } from './pretrained-teachers';
 
 const MODELS = path.resolve(import.meta.dirname, '../../public/models');

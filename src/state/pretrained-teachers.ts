@@ -5,9 +5,10 @@
  * built-in-shapes ones trained with `npm run train`. When the config's teacher has a shipped
  * teacher's shape for its data, a run starts from it instead of training a teacher.
  */
-import type { RunConfig, VitConfig } from '../engine/config';
-import { isCifar10Dataset } from '../engine/data/starter';
-import { presetConfig } from '../engine/presets';
+
+import type { RunConfig, VitConfig } from '../engine/spec/config';
+import { isCifar10Dataset } from '../engine/spec/dataset-names';
+import { presetConfig } from '../engine/spec/presets';
 
 export interface PretrainedTeacher {
   /** Folder under public/models/. */

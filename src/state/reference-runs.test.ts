@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { RunConfig } from '../engine/config';
-import { applyLayers, type ConfigLayer, presetConfig } from '../engine/presets';
+import type { RunConfig } from '../engine/spec/config';
+import { applyLayers, type ConfigLayer, presetConfig } from '../engine/spec/presets';
 import {
   currentObjective,
   describeTable,

@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 import experimentFile from '../../docs/experiment.json';
-import { defaultLayerPairs, type LossConfig, type RunConfig } from '../engine/config';
-import { findPreset, presetConfig } from '../engine/presets';
+import { defaultLayerPairs, type LossConfig, type RunConfig } from '../engine/spec/config';
+import { findPreset, presetConfig } from '../engine/spec/presets';
 import {
   OBJECTIVES,
   type ObjectiveId,

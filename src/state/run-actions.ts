@@ -4,10 +4,10 @@
  * coming back update the store through worker-events.ts.
  */
 
-import type { BackendName } from '../engine/backend';
-import type { LossConfig, RunConfig } from '../engine/config';
-import { type CommandBody, WorkerBridge } from '../worker/bridge';
-import type { DataSource, MapView, ProbeImage, TeacherSource, WorkerEvent } from '../worker/protocol';
+import type { BackendName } from '../engine/spec/backend-report';
+import type { LossConfig, RunConfig } from '../engine/spec/config';
+import { type CommandBody, WorkerBridge } from '../worker/client/bridge';
+import type { DataSource, MapView, ProbeImage, TeacherSource, WorkerEvent } from '../worker/shared/protocol';
 import { FALLBACKS, hungMessage, StartDeadline, type StartSetting } from './backend-start-guard';
 import { pretrainedTeacherFor, siteTeacher, teacherFitsData } from './pretrained-teachers';
 import { createRecovery } from './run-recovery';

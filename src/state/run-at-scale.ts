@@ -3,7 +3,7 @@
  * many processes: torchrun, one process per GPU (NCCL) or per CPU slot (gloo). The config
  * travels as the share link's hash, which the twin reads with --url.
  */
-import type { RunConfig } from '../engine/config';
+import type { RunConfig } from '../engine/spec/config';
 import type { PretrainedTeacher } from './pretrained-teachers';
 import { encodeHash } from './url-codec';
 

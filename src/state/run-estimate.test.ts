@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { presetConfig } from '../engine/presets';
+import { presetConfig } from '../engine/spec/presets';
 import { formatAbout, lightestPreset, planSeconds, startPlan, withPreset } from './run-estimate';
 
 describe('the estimate before Start', () => {

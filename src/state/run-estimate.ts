@@ -4,9 +4,9 @@
  * worker for the step times and keeps the result.
  */
 
-import type { RunConfig } from '../engine/config';
-import { countParameters } from '../engine/model-size';
-import { PRESETS, presetConfig } from '../engine/presets';
+import type { RunConfig } from '../engine/spec/config';
+import { countParameters } from '../engine/spec/model-size';
+import { PRESETS, presetConfig } from '../engine/spec/presets';
 import { pretrainedTeacherFor, teacherFitsData } from './pretrained-teachers';
 
 /** Above this a run is long: the page says so and offers a preset that fits. */

@@ -5,7 +5,7 @@
  * none yet. Two such faults of one kind within five minutes move the run to the next backend.
  * run-actions.ts gives it the worker operations it needs, so this file holds no bridge.
  */
-import type { BackendChoice } from '../engine/config';
+import type { BackendChoice } from '../engine/spec/config';
 import { DEFAULT_STALL_LIMITS, type StallLimits, StallWatch } from './stall-watch';
 import { useAppStore } from './store';
 

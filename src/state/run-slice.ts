@@ -4,12 +4,11 @@
  * events); the page never writes it itself. The config being edited lives in config-slice.
  */
 import type { StateCreator } from 'zustand';
-import type { Phase } from '../engine/checkpoint';
-import type { LossConfig, RunConfig } from '../engine/config';
-import type { PredictionHeads } from '../engine/heads';
-import type { MetricRow } from '../engine/pending-metrics';
-import type { EvalResult } from '../engine/trainer';
-import type { RunStatusName } from '../worker/protocol';
+import type { Phase } from '../engine/spec/checkpoint-format';
+import type { LossConfig, RunConfig } from '../engine/spec/config';
+import type { PredictionHeads } from '../engine/spec/heads';
+import type { EvalResult, MetricRow } from '../engine/spec/run-records';
+import type { RunStatusName } from '../worker/shared/protocol';
 import type { AppState } from './store';
 
 /** A chart row: step plus one number per series. */

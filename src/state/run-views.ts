@@ -5,8 +5,8 @@
  * curves and the timeline go back to the run's start, not to the point it was continued from.
  * Bounded as the page bounds them: rows as the charts keep them, at most TIMELINE_CAPACITY snapshots.
  */
-import type { Phase } from '../engine/checkpoint';
-import type { RunViews } from '../worker/protocol';
+import type { Phase } from '../engine/spec/checkpoint-format';
+import type { RunViews } from '../worker/shared/protocol';
 import type { MapSnapshot } from './map-timeline';
 import type { ChartRow, WeightMarker } from './run-slice';
 import type { AppState } from './store';

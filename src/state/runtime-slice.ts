@@ -1,9 +1,7 @@
 /** Where TF.js runs in the worker, whether it passed its self-test, and what a run costs it. */
 import type { StateCreator } from 'zustand';
-import type { ActiveBackend, BackendName } from '../engine/backend';
-import type { MemorySample } from '../engine/diagnostics/memory-peak';
-import type { StepProfile } from '../engine/diagnostics/profile-summary';
-import type { SelfTestResult } from '../engine/selftest';
+import type { ActiveBackend, BackendName, MemorySample, SelfTestResult } from '../engine/spec/backend-report';
+import type { StepProfile } from '../engine/spec/profile-summary';
 import type { AppState } from './store';
 
 /** The page's run status, as the `data-testid="status"` hook reports it (interfaces.md). */

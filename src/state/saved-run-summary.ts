@@ -2,7 +2,7 @@
  * One line about a saved run's config for the resume offer: preset, data, model sizes and loss
  * weights, the settings that tell two saved runs apart.
  */
-import type { RunConfig } from '../engine/config';
+import type { RunConfig } from '../engine/spec/config';
 
 const DATA_NAMES: Record<RunConfig['data'], string> = {
   synthetic: 'built-in shapes',

@@ -3,7 +3,7 @@
  * official archive that `npm run data:cifar10` puts in public/data/. URLs are absolute, resolved
  * against the page, because the worker that fetches them lives under another path.
  */
-import type { DataSource } from '../worker/protocol';
+import type { DataSource } from '../worker/shared/protocol';
 
 const ARCHIVE_NAME = 'cifar-10-binary.tar.gz';
 

@@ -1,6 +1,6 @@
 /** The CIFAR-10 starter set is the default data of every link, and each preset has its teacher there. */
 import { describe, expect, it } from 'vitest';
-import { PRESET_NAMES } from '../engine/presets';
+import { PRESET_NAMES } from '../engine/spec/presets';
 import { pretrainedTeacherFor } from './pretrained-teachers';
 import { decodeHash, encodeHash } from './url-codec';
 

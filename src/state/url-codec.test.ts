@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_CONFIG, type RunConfig } from '../engine/config';
-import { runConfigProblems } from '../engine/config-schema';
-import { PRESET_NAMES, presetConfig } from '../engine/presets';
+import { DEFAULT_CONFIG, type RunConfig } from '../engine/spec/config';
+import { runConfigProblems } from '../engine/spec/config-schema';
+import { PRESET_NAMES, presetConfig } from '../engine/spec/presets';
 import {
   CURRENT_VERSION,
   decodeHash,

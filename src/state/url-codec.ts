@@ -13,9 +13,9 @@
  *   time, through MIGRATIONS (which rewrite the raw key/value list); a newer one is read as
  *   well as it can be, with a notice.
  */
-import type { RunConfig } from '../engine/config';
-import { leafSchema, runConfigProblems } from '../engine/config-schema';
-import { findPreset, PRESET_NAMES, presetConfig } from '../engine/presets';
+import type { RunConfig } from '../engine/spec/config';
+import { leafSchema, runConfigProblems } from '../engine/spec/config-schema';
+import { findPreset, PRESET_NAMES, presetConfig } from '../engine/spec/presets';
 import type { ExperimentDefinition } from './experiment-plan';
 import {
   type ConfigPath,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { presetConfig } from '../engine/presets';
+import { presetConfig } from '../engine/spec/presets';
 import { OBJECTIVES, type ObjectiveId } from './experiment-plan';
 import { decodeHash, EXPERIMENT_KEY_SPECS, encodeHash } from './url-codec';
 

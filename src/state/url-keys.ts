@@ -3,10 +3,10 @@
  * hash key to RunConfig dot paths and a codec; plus the link version and the migrations of older links. url-codec.ts reads and
  * writes hashes with it; docs/share-links.md is generated from it (npm run docs).
  */
-import type { LayerPair, RunConfig } from '../engine/config';
-import { PRESET_NAMES } from '../engine/presets';
+import type { LayerPair, RunConfig } from '../engine/spec/config';
 import { FIELDS, type FieldSpec } from '../engine/spec/fields';
 import { formatLayerPairs, parseLayerPairs } from '../engine/spec/layer-pairs';
+import { PRESET_NAMES } from '../engine/spec/presets';
 import { type ExperimentDefinition, OBJECTIVES, type ObjectiveId } from './experiment-plan';
 
 /** The version this code writes; bump it (and add a migration) when a key changes meaning. */

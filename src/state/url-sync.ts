@@ -8,7 +8,7 @@
  *   startUrlSync((listener) => useAppStore.subscribe((s) => s.config, listener))
  * with zustand's subscribeWithSelector.
  */
-import type { RunConfig } from '../engine/config';
+import type { RunConfig } from '../engine/spec/config';
 import { type DecodedHash, decodeHash, type ExperimentLink, encodeHash } from './url-codec';
 
 /** Milliseconds a config must stay unchanged before the URL is rewritten. */

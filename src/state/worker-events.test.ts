@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, type RunConfig } from '../engine/config';
-import { parseWorkerEvent } from '../worker/event-schema';
-import type { WorkerEvent } from '../worker/protocol';
+import { DEFAULT_CONFIG, type RunConfig } from '../engine/spec/config';
+import { parseWorkerEvent } from '../worker/shared/event-schema';
+import type { WorkerEvent } from '../worker/shared/protocol';
 import { useAppStore } from './store';
 import { applyWorkerEvent } from './worker-events';
 

@@ -2,7 +2,7 @@
  * What each worker event does to the store. Events of a run other than the current one are
  * dropped: after a reset or a new start, the old run's late messages must not reach the charts.
  */
-import type { WorkerEvent } from '../worker/protocol';
+import type { WorkerEvent } from '../worker/shared/protocol';
 import { useAppStore } from './store';
 
 export interface EventContext {

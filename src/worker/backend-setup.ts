@@ -26,11 +26,11 @@ import {
   formatStepTime,
   timingCacheKey,
   wasmThreadCount,
-} from '../engine/backend-choice';
-import type { BackendChoice, RunConfig } from '../engine/config';
-import { memoryProblem } from '../engine/memory-budget';
-import { type SelfTestResult, selfTest } from '../engine/selftest';
-import { timeTrainingSteps } from '../engine/step-timing';
+} from '../engine/diagnostics/backend-choice';
+import { type SelfTestResult, selfTest } from '../engine/diagnostics/selftest';
+import { timeTrainingSteps } from '../engine/diagnostics/step-timing';
+import type { BackendChoice, RunConfig } from '../engine/spec/config';
+import { memoryProblem } from '../engine/spec/memory-budget';
 import { loadTimings, saveTimings } from './backend-timing-cache';
 
 /** Told of each backend start (the worker entry reports them to the page, whose guard times them). */

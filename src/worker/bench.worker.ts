@@ -4,12 +4,12 @@
  * job and posts each measurement. A fresh worker per backend keeps buffer pools apart.
  */
 import { describeActiveBackend, tryBackend } from '../engine/backend';
-import { measureStepPair } from '../engine/benchmark';
+import { measureStepPair } from '../engine/diagnostics/benchmark';
+import { checkFusedKernels } from '../engine/diagnostics/kernel-check';
 import { webgpuDevice } from '../engine/gpu-device';
-import { checkFusedKernels } from '../engine/kernels/check';
 import { WORKER_BACKEND_SETUP } from './backend-setup';
-import type { BenchEvent, BenchRequest } from './bench-protocol';
-import { installGpuCounters, readGpuCounters } from './gpu-counters';
+import type { BenchEvent, BenchRequest } from './shared/bench-protocol';
+import { installGpuCounters, readGpuCounters } from './shared/gpu-counters';
 
 declare const self: DedicatedWorkerGlobalScope;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CommandQueue } from './command-queue';
-import type { Command } from './protocol';
+import type { Command } from './shared/protocol';
 
 /** A queue whose commands finish when the test says so; records starts and ends in order. */
 function harness() {

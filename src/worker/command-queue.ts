@@ -7,7 +7,7 @@
  * every command still queued or running is such a read, so they can overtake no command whose
  * effect they depend on (a Resume before a Pause, a Start before an analysis).
  */
-import type { Command } from './protocol';
+import type { Command } from './shared/protocol';
 
 /** Commands that only read the run: a Pause or an analysis may overtake these. */
 const READS: ReadonlySet<Command['type']> = new Set([

@@ -3,7 +3,7 @@ import { loadCifar, loadCifarArchive } from '../engine/data/cifar';
 import type { Dataset } from '../engine/data/dataset';
 import { makeSyntheticDataset } from '../engine/data/synthetic';
 import { type DownloadProgress, withDownload } from './download';
-import type { DataSource } from './protocol';
+import type { DataSource } from './shared/protocol';
 import { fetchArchiveStream, loadStarterFrom } from './starter-source';
 
 /** The data a source names; downloads from the site report their progress through `report`. */

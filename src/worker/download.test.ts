@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDownloaded } from '../engine/format-bytes';
+import { formatDownloaded } from '../engine/spec/format-bytes';
 import { DownloadError, type DownloadProgress, withDownload } from './download';
 
 /** A response whose body the test feeds chunk by chunk. */

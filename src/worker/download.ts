@@ -10,7 +10,7 @@
  * Files are fetched through the browser's HTTP cache (fetch's default mode), so a second visit
  * reuses or revalidates them instead of downloading them again (docs/guide.md, "Downloads").
  */
-import { formatDownloaded } from '../engine/format-bytes';
+import { formatDownloaded } from '../engine/spec/format-bytes';
 
 export type DownloadState = 'loading' | 'stalled' | 'done' | 'failed';
 

@@ -1,10 +1,10 @@
 /** Padding the analysis batch changes no image's predictions or maps (reference: the unpadded batch). */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tryBackend } from '../engine/backend';
-import { patchCount } from '../engine/config';
 import { DeviceImageSet, type Normalization } from '../engine/data/gpu-data';
 import { analyzeImages } from '../engine/probe';
 import { makeRng } from '../engine/random';
+import { patchCount } from '../engine/spec/config';
 import { maxAbsDiff, TINY_TEACHER } from '../engine/test-utils';
 import * as tf from '../engine/tf';
 import { Vit } from '../engine/vit';

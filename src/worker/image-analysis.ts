@@ -3,13 +3,14 @@
  * teacher and (in the student phase) the student, plus the inter-image maps across them. Works
  * from a run's models or, before any run, from a shipped teacher alone.
  */
-import type { LayerPair, VitConfig } from '../engine/config';
-import { patchCount } from '../engine/config';
+
 import { DeviceImageSet, type Normalization } from '../engine/data/gpu-data';
 import { analyzeImages } from '../engine/probe';
+import type { LayerPair, VitConfig } from '../engine/spec/config';
+import { patchCount } from '../engine/spec/config';
 import * as tf from '../engine/tf';
 import type { Vit } from '../engine/vit';
-import type { ImageAnalysis, Prediction, ProbeImage, WorkerEvent } from './protocol';
+import type { ImageAnalysis, Prediction, ProbeImage, WorkerEvent } from './shared/protocol';
 
 export interface AnalysisModels {
   teacher: Vit;

@@ -4,8 +4,8 @@
  * kept; a run's own teacher takes over as soon as there is a run.
  */
 import { decodeCheckpoint } from '../engine/checkpoint';
-import type { RunConfig } from '../engine/config';
 import type { Normalization } from '../engine/data/gpu-data';
+import type { RunConfig } from '../engine/spec/config';
 import type { Vit } from '../engine/vit';
 import type { DownloadProgress } from './download';
 import { fetchSiteTeacher, type SiteTeacher } from './site-teacher';

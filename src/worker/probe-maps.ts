@@ -2,15 +2,16 @@
  * The relation maps the page draws: a few fixed test images (the probe batch) run through
  * the teacher and the student, and the maps of the viewed layer pair read back in one transfer.
  */
-import { effectiveLayerPairs, type LayerPair, patchCount } from '../engine/config';
+
 import type { Dataset } from '../engine/data/dataset';
 import { DeviceImageSet, type Normalization } from '../engine/data/gpu-data';
 import { randomSampleIndices } from '../engine/losses';
 import { probeRelationMaps } from '../engine/probe';
 import { makeRng } from '../engine/random';
+import { effectiveLayerPairs, type LayerPair, patchCount } from '../engine/spec/config';
 import * as tf from '../engine/tf';
-import type { WorkerEvent } from './protocol';
 import type { Run } from './run';
+import type { WorkerEvent } from './shared/protocol';
 
 /** Images in the probe batch: enough for the inter-image map to mean something, few enough to read fast. */
 const PROBE_BATCH = 8;

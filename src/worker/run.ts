@@ -5,14 +5,14 @@
 
 import { baselineSpecs } from '../engine/baselines';
 import { decodeCheckpoint, type EncodedCheckpoint, type Phase } from '../engine/checkpoint';
-import type { RunConfig } from '../engine/config';
 import type { Dataset } from '../engine/data/dataset';
 import { type AugmentConfig, STANDARD_AUGMENT } from '../engine/data/gpu-data';
+import { warmUpPipelines } from '../engine/diagnostics/warm-up';
+import type { RunConfig } from '../engine/spec/config';
 import { Trainer } from '../engine/trainer';
 import type { Vit } from '../engine/vit';
-import { warmUpPipelines } from '../engine/warm-up';
-import type { Command, MapView, RunStatusName, TeacherSource, WorkerEvent } from './protocol';
 import type { SavedRunStore } from './saved-run';
+import type { Command, MapView, RunStatusName, TeacherSource, WorkerEvent } from './shared/protocol';
 import type { ProfileRequest } from './step-profiler';
 
 export type Post = (event: WorkerEvent, transfer?: Transferable[]) => void;

@@ -1,7 +1,7 @@
 /** The save-slot logic (the same code runs over IndexedDB in the browser) over a Map. */
 import { describe, expect, it } from 'vitest';
 import type { CheckpointManifest } from '../engine/checkpoint';
-import { DEFAULT_CONFIG } from '../engine/config';
+import { DEFAULT_CONFIG } from '../engine/spec/config';
 import { LEGACY_KEY, memoryKeyValue, type SavedRun, slotStore } from './saved-run';
 
 function run(id: string, step: number, savedAt: number): SavedRun {

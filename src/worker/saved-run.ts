@@ -10,7 +10,7 @@
  */
 import { delMany, get, getMany, keys, setMany } from 'idb-keyval';
 import type { CheckpointManifest, Phase } from '../engine/checkpoint';
-import type { RunConfig } from '../engine/config';
+import type { RunConfig } from '../engine/spec/config';
 
 /** The single slot of earlier versions; moved into a slot of its own on first use. */
 export const LEGACY_KEY = 'manifold-kd/last-run';

@@ -4,16 +4,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tryBackend } from '../engine/backend';
-import { DEFAULT_CONFIG, type RunConfig } from '../engine/config';
 import type { Dataset } from '../engine/data/dataset';
 import type { MetricRow } from '../engine/pending-metrics';
+import { DEFAULT_CONFIG, type RunConfig } from '../engine/spec/config';
 import { ALL_TERMS_LOSS, randomDataset, smallModels } from '../engine/test-utils';
 import * as tf from '../engine/tf';
-import { parseCommand } from './command-schema';
-import { parseWorkerEvent } from './event-schema';
-import type { WorkerEvent } from './protocol';
 import { memoryKeyValue, type SavedRunStore, slotStore } from './saved-run';
 import { Session } from './session';
+import { parseCommand } from './shared/command-schema';
+import { parseWorkerEvent } from './shared/event-schema';
+import type { WorkerEvent } from './shared/protocol';
 import { noSlotLocks } from './slot-lock';
 
 const DATASET: Dataset = randomDataset('session-test', 48, 12);

@@ -4,23 +4,23 @@
  * relation maps, image analysis and checkpoints live in files of their own.
  */
 import { describeActiveBackend } from '../engine/backend';
-import { effectiveLayerPairs } from '../engine/config';
 import type { Dataset } from '../engine/data/dataset';
 import { webgpuDevice } from '../engine/gpu-device';
-import { memoryProblem } from '../engine/memory-budget';
+import { effectiveLayerPairs } from '../engine/spec/config';
+import { memoryProblem } from '../engine/spec/memory-budget';
 import * as tf from '../engine/tf';
-import { runViewsSchema } from './command-schema';
 import { dataSourceKey, loadDataSource } from './data-source';
 import type { DownloadProgress } from './download';
-import { readGpuCounters } from './gpu-counters';
 import { type AnalysisModels, analyzeUserImages } from './image-analysis';
 import { previewTeacher } from './preview-teacher';
 import { ProbeBatch, readMaps } from './probe-maps';
-import type { Command, DataSource } from './protocol';
 import { createRun, fitToDataset, type Post, type Run } from './run';
 import { saveCheckpoint } from './run-checkpoint';
 import { continueRun, type LoopHost, postConfig, postProgress, postStatus } from './run-loop';
 import { indexedDbSavedRuns, type SavedRunStore } from './saved-run';
+import { runViewsSchema } from './shared/command-schema';
+import { readGpuCounters } from './shared/gpu-counters';
+import type { Command, DataSource } from './shared/protocol';
 import { fetchSiteTeacher } from './site-teacher';
 import { type SlotLocks, webSlotLocks } from './slot-lock';
 import { abandonProfile } from './step-profiler';

@@ -5,7 +5,7 @@
  * forgotten, so a retry fetches again).
  */
 import type { EncodedCheckpoint } from '../engine/checkpoint';
-import { validateManifest } from '../engine/checkpoint-format';
+import { validateManifest } from '../engine/spec/checkpoint-format';
 import { type DownloadOptions, type DownloadProgress, withDownload } from './download';
 
 /** Where a shipped teacher is: its name and the absolute URL of its folder (ends with '/'). */

@@ -7,9 +7,9 @@
 
 import type { ActiveBackend } from '../engine/backend';
 import { describeActiveBackend } from '../engine/backend';
-import { timingCacheKey } from '../engine/backend-choice';
-import type { RunConfig } from '../engine/config';
-import { timeTrainingSteps } from '../engine/step-timing';
+import { timingCacheKey } from '../engine/diagnostics/backend-choice';
+import { timeTrainingSteps } from '../engine/diagnostics/step-timing';
+import type { RunConfig } from '../engine/spec/config';
 
 /** One warm-up step, two timed, at most 6 s: a default-size step on wasm is 1-2 s. */
 const TIMING = { warmup: 1, timed: 2, capMs: 6000, now: () => performance.now() };

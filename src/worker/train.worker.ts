@@ -10,12 +10,12 @@ import { describeActiveBackend } from '../engine/backend';
 import { webgpuDevice } from '../engine/gpu-device';
 import { limitWasmThreads, startCheckedBackend, watchBackendStarts } from './backend-setup';
 import { CommandQueue } from './command-queue';
-import { parseCommand } from './command-schema';
 import { injectFault } from './fault-injection';
-import { installGpuCounters } from './gpu-counters';
 import { disposePreviewTeacher } from './preview-teacher';
-import type { Command, WorkerEvent } from './protocol';
 import { Session } from './session';
+import { parseCommand } from './shared/command-schema';
+import { installGpuCounters } from './shared/gpu-counters';
+import type { Command, WorkerEvent } from './shared/protocol';
 import { cannotMeasure, forgetTimings, phaseTiming, rememberChoiceTiming } from './step-estimate';
 
 declare const self: DedicatedWorkerGlobalScope;

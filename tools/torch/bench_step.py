@@ -2,7 +2,7 @@
 
   python3 tools/torch/bench_step.py --threads 1 --warmup 3 --timed 5 < config.json
 
-config.json is a whole RunConfig, the benchmark's size as src/engine/benchmark.ts builds it.
+config.json is a whole RunConfig, the benchmark's size as src/engine/diagnostics/benchmark.ts builds it.
 The step is mkd/train.py's student step on a fixed batch, as the app's benchmark runs it:
 frozen teacher forward, student forward and backward, gradient clip, AdamW, and one read of
 the loss (the app's step ends with a read of its metrics too). On the CPU by default: the

@@ -5,11 +5,12 @@
  * each file's records). scripts/data-starter.ts builds it; the worker loads it with
  * loadStarter(). Web-platform APIs only, so this runs in a worker and in Node alike.
  */
+import { STARTER_DATASET_NAME } from '../spec/dataset-names';
 import { CIFAR10_CLASS_NAMES, parseCifarBatch, sha256Hex } from './cifar';
 import type { Dataset } from './dataset';
 
-/** The dataset name the loader reports: CIFAR-10 classes, a subset of its images. */
-export const STARTER_DATASET_NAME = 'cifar10-starter';
+export { isCifar10Dataset, STARTER_DATASET_NAME } from '../spec/dataset-names';
+
 export const STARTER_MANIFEST_FORMAT = 'cifar10-starter';
 const RECORD_BYTES = 3073;
 
@@ -176,9 +177,4 @@ export async function loadStarter(manifest: StarterManifest, fetchFile: StarterF
     train: parseCifarBatch(train, manifest.train.name, 'cifar10'),
     test: parseCifarBatch(test, manifest.test.name, 'cifar10'),
   };
-}
-
-/** Whether a loaded dataset has the CIFAR-10 classes (the full set or the starter). */
-export function isCifar10Dataset(name: string | undefined): boolean {
-  return name === 'cifar10' || name === STARTER_DATASET_NAME;
 }

@@ -13,8 +13,8 @@
  * or, in TF.js's compile-only mode, as it would be: the same objects, with nothing run.
  */
 import * as tf from '../tf';
-import { COMPILE_ONLY_FLAG } from '../warm-up';
 import { sampleMemory } from './memory-peak';
+import { COMPILE_ONLY_FLAG } from './warm-up';
 
 export interface KernelShape {
   /** Kernel name: ours as kd_*, TF.js's by program (matMulPacked, transpose, ...). */

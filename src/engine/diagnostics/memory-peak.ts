@@ -5,20 +5,11 @@
  * places those counts grow (a tensor tracked, a buffer acquired), one comparison each, so the
  * tracking stays on while training.
  */
+
+import type { MemorySample } from '../spec/backend-report';
 import * as tf from '../tf';
 
-export interface MemorySample {
-  /** Bytes of TF.js's tensors now (on WebGPU nearly all of them live on the GPU). */
-  tensorBytes: number;
-  /** The most tensor bytes alive at once since the last sample: the peak of the steps between. */
-  peakTensorBytes: number;
-  /** WebGPU: bytes of the buffers in use now (tensors, uniforms, readbacks); null elsewhere. */
-  gpuBytes: number | null;
-  /** WebGPU: the most buffer bytes in use at once since the last sample. */
-  peakGpuBytes: number | null;
-  /** WebGPU: bytes TF.js holds allocated, its pool of free buffers included. */
-  gpuAllocatedBytes: number | null;
-}
+export type { MemorySample } from '../spec/backend-report';
 
 interface BufferManagerLike {
   numBytesUsed: number;

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { profileJson, summarizeProfile } from '../spec/profile-summary';
 import * as tf from '../tf';
 import { sampleMemory } from './memory-peak';
-import { profileJson, summarizeProfile } from './profile-summary';
 import { profileSteps } from './step-profile';
 
 beforeAll(async () => {

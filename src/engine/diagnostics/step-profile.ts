@@ -6,9 +6,15 @@
  * backends run each kernel synchronously, so tf.profile's wall time per kernel is its cost.
  * Nothing stays hooked after the profiled steps: the training around them runs as before.
  */
+
+import {
+  type KernelCall,
+  type ProfileClock,
+  type StepProfile,
+  summarizeProfile,
+} from '../spec/profile-summary';
 import * as tf from '../tf';
 import { programKind } from './kernel-shapes';
-import { type KernelCall, type ProfileClock, type StepProfile, summarizeProfile } from './profile-summary';
 
 type Runner = (program: { shaderKey: string }, ...rest: unknown[]) => unknown;
 

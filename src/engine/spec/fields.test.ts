@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../config';
-import { runConfigProblems, runConfigSchema } from '../config-schema';
-import { PRESETS, presetConfig } from '../presets';
+import { DEFAULT_CONFIG } from './config';
+import { runConfigProblems, runConfigSchema } from './config-schema';
 import { FIELDS, fieldAt, numberInput } from './fields';
 import { formatLayerPairs, parseLayerPairs } from './layer-pairs';
+import { PRESETS, presetConfig } from './presets';
 
 /** Every leaf path of an object, e.g. 'loss.wIntra'. */
 function leaves(obj: object, prefix = ''): string[] {

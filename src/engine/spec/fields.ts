@@ -7,7 +7,7 @@
  * The order is the share link's: keys that depend on others (k, warmup, pairs) come after them.
  * TF-free, so the page may import it.
  */
-import type { LayerPair } from '../config';
+import type { LayerPair } from './config';
 import {
   BACKEND_OPTIONS,
   BASELINE_OPTIONS,

@@ -5,7 +5,7 @@
  * Reading also takes the older forms: `:` inside a pair (the form's `0:0 5:5`) and `,`, `.` or
  * spaces between pairs.
  */
-import type { LayerPair } from '../config';
+import type { LayerPair } from './config';
 
 export function formatLayerPairs(pairs: readonly LayerPair[]): string {
   return pairs.length ? pairs.map(([s, t]) => `${s}-${t}`).join('_') : 'auto';

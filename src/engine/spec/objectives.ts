@@ -3,7 +3,7 @@
  * each a partial loss config layered over the run's own. The twin reads them from
  * tools/torch/mkd/app_spec.json, which scripts/docs.ts writes from here.
  */
-import { DEFAULT_LOSS, type LossConfig } from '../config';
+import { DEFAULT_LOSS, type LossConfig } from './config';
 
 /**
  * The paper's objective (the official code's ImageNet values): no label CE, soft KD at tau 1 and

@@ -1,8 +1,8 @@
 import { useDeferredValue, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { headsLabel } from '../../engine/heads';
 import { TERM_LABELS as TERM_NAMES } from '../../engine/spec/fields';
-import { activeTerms, LOSS_TERMS } from '../../engine/terms';
+import { headsLabel } from '../../engine/spec/heads';
+import { activeTerms, LOSS_TERMS } from '../../engine/spec/terms';
 import { pretrainedTeacherFor } from '../../state/pretrained-teachers';
 import { referenceMarks } from '../../state/reference-runs';
 import { useRunReference } from '../../state/reference-view';

@@ -1,4 +1,4 @@
-import { formatDownloaded } from '../../engine/format-bytes';
+import { formatDownloaded } from '../../engine/spec/format-bytes';
 import { retryStart } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
 

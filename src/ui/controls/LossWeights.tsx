@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import type { LossConfig } from '../../engine/config';
+import type { LossConfig } from '../../engine/spec/config';
 import { fieldAt, fieldOptions, numberInput } from '../../engine/spec/fields';
 import { setLossWeights } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';

@@ -1,9 +1,14 @@
 import { useShallow } from 'zustand/react/shallow';
-import { type BackendChoice, defaultLayerPairs, type RunConfig, type VitConfig } from '../../engine/config';
-import { countParameters } from '../../engine/model-size';
-import { PRESETS } from '../../engine/presets';
+import {
+  type BackendChoice,
+  defaultLayerPairs,
+  type RunConfig,
+  type VitConfig,
+} from '../../engine/spec/config';
 import { fieldAt, fieldOptions, numberInput } from '../../engine/spec/fields';
 import { formatLayerPairs, parseLayerPairs } from '../../engine/spec/layer-pairs';
+import { countParameters } from '../../engine/spec/model-size';
+import { PRESETS } from '../../engine/spec/presets';
 import { resetRun, restartWorker, startRun } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
 import { CifarPicker } from './CifarPicker';

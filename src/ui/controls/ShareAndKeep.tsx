@@ -1,5 +1,5 @@
 import { useRef } from 'react';
-import { validateManifest } from '../../engine/checkpoint-format';
+import { validateManifest } from '../../engine/spec/checkpoint-format';
 import { currentExperimentLink } from '../../state/experiment-form';
 import { timelineForExport } from '../../state/map-timeline';
 import { exportModel, startRun } from '../../state/run-actions';

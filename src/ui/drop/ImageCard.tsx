@@ -1,6 +1,6 @@
 import type { UserImage } from '../../state/images-slice';
 import { useAppStore } from '../../state/store';
-import type { Prediction } from '../../worker/protocol';
+import type { Prediction } from '../../worker/shared/protocol';
 import { Heatmap } from '../heatmap/Heatmap';
 
 function Predictions({ who, prediction }: { who: string; prediction: Prediction | null }) {

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { effectiveLayerPairs, type LayerPair } from '../../engine/config';
+import { effectiveLayerPairs, type LayerPair } from '../../engine/spec/config';
 import type { ShownMaps } from '../../state/map-timeline';
 import { resetRun, setMapView, startRun } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';

@@ -1,10 +1,10 @@
 import { useDeferredValue, useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { effectiveLayerPairs } from '../../engine/config';
+import { effectiveLayerPairs } from '../../engine/spec/config';
 import { snapshotIndex } from '../../state/map-timeline';
 import { setMapView } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
-import type { ModelMaps } from '../../worker/protocol';
+import type { ModelMaps } from '../../worker/shared/protocol';
 import { CPU_CANVAS } from '../cpu-canvas';
 import { ExportableFigure } from '../export/ExportButtons';
 import { ColorLegend } from '../heatmap/ColorLegend';

@@ -1,4 +1,4 @@
-import type { ActiveBackend } from '../../engine/backend';
+import type { ActiveBackend } from '../../engine/spec/backend-report';
 import { useAppStore } from '../../state/store';
 
 /** The adapter's kind in the badge's words (engine/adapter-kind.ts classifies). */

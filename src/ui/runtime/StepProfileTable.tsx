@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { profileJson } from '../../engine/diagnostics/profile-summary';
+import { profileJson } from '../../engine/spec/profile-summary';
 import { profileRun } from '../../state/run-actions';
 import { useAppStore } from '../../state/store';
 import { downloadBlob } from '../export/figure-files';

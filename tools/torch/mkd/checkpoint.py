@@ -1,4 +1,4 @@
-"""The app's checkpoint format (src/engine/checkpoint-format.ts): model.json + weights.bin.
+"""The app's checkpoint format (src/engine/spec/checkpoint-format.ts): model.json + weights.bin.
 
 model.json is a TF.js weights manifest with the run's config, normalisation, dataset and
 models; weights.bin holds float32 tensors, little-endian, concatenated in manifest order.

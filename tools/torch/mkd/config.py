@@ -1,6 +1,6 @@
 """The app's RunConfig in Python: defaults, presets, partial-config layers and share links.
 
-Field names are those of src/engine/config.ts; the defaults, presets and share-link keys are
+Field names are those of src/engine/spec/config.ts; the defaults, presets and share-link keys are
 read from app_spec.json, written from the app's field table (src/engine/spec/fields.ts). The parity test checks that every preset
 resolves here to exactly what presetConfig() gives in TypeScript.
 """

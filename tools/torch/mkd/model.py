@@ -29,7 +29,7 @@ INIT_STD = 0.02
 
 @dataclass
 class VitConfig:
-    """Mirrors VitConfig in src/engine/config.ts (same field names, camelCase kept)."""
+    """Mirrors VitConfig in src/engine/spec/config.ts (same field names, camelCase kept)."""
 
     imageSize: int = 32
     patchSize: int = 4
@@ -162,7 +162,7 @@ class Vit(nn.Module):
     def note_trained_heads(self, loss: dict | None) -> None:
         """Records the heads a step with these loss weights trains (None: the teacher phase's CE).
 
-        As src/engine/heads.ts: CE trains the class head, KD the distillation head (or the
+        As src/engine/spec/heads.ts: CE trains the class head, KD the distillation head (or the
         class head when there is no distillation token)."""
         has_dist = self.head_dist is not None
         if loss is None:

@@ -5,14 +5,16 @@
  * checked for shape only, because they come from code of this app, not from a user.
  */
 import { z } from 'zod';
-import type { ActiveBackend, BackendName } from '../engine/backend';
-import type { CheckpointManifest, Phase } from '../engine/checkpoint';
-import { runConfigSchema } from '../engine/config-schema';
-import type { MemorySample } from '../engine/diagnostics/memory-peak';
-import type { StepProfile } from '../engine/diagnostics/profile-summary';
-import type { MetricRow } from '../engine/pending-metrics';
-import type { SelfTestResult } from '../engine/selftest';
-import type { EvalResult } from '../engine/trainer';
+import type {
+  ActiveBackend,
+  BackendName,
+  MemorySample,
+  SelfTestResult,
+} from '../../engine/spec/backend-report';
+import type { CheckpointManifest, Phase } from '../../engine/spec/checkpoint-format';
+import { runConfigSchema } from '../../engine/spec/config-schema';
+import type { StepProfile } from '../../engine/spec/profile-summary';
+import type { EvalResult, MetricRow } from '../../engine/spec/run-records';
 import { describeIssues, mapViewSchema, runViewsSchema } from './command-schema';
 import type { GpuCounters } from './gpu-counters';
 

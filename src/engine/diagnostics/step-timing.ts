@@ -4,13 +4,14 @@
  * step, fixed batch on the device), and disposed after. Each timed step waits for its metrics:
  * a sync point, which is fine here, outside the training loop.
  */
-import { effectiveLayerPairs, patchCount, type RunConfig } from './config';
-import { randomSampleIndices } from './losses';
-import { createOptimizer } from './optim';
-import { makeRng } from './random';
-import { distillStep, teacherStep } from './step';
-import * as tf from './tf';
-import { Vit } from './vit';
+
+import { randomSampleIndices } from '../losses';
+import { createOptimizer } from '../optim';
+import { makeRng } from '../random';
+import { effectiveLayerPairs, patchCount, type RunConfig } from '../spec/config';
+import { distillStep, teacherStep } from '../step';
+import * as tf from '../tf';
+import { Vit } from '../vit';
 
 export interface StepTimingOptions {
   /** Steps run first and not counted (shader compilation, buffer pools). */

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tryBackend } from './backend';
-import { presetConfig } from './presets';
+import { tryBackend } from '../backend';
+import { presetConfig } from '../spec/presets';
+import * as tf from '../tf';
 import { timeTrainingSteps } from './step-timing';
-import * as tf from './tf';
 
 beforeAll(async () => {
   expect(await tryBackend('cpu')).toBeNull();

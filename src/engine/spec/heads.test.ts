@@ -4,15 +4,15 @@
  * and an untrained head is shown unable to change any prediction.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tryBackend } from './backend';
-import { decodeCheckpoint, encodeCheckpoint } from './checkpoint';
+import { tryBackend } from '../backend';
+import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint';
+import { distillationObjective, teacherTargets } from '../objective';
+import { mulberry32, randomBatch, scoped, TINY_STUDENT, TINY_TEACHER } from '../test-utils';
+import * as tf from '../tf';
+import { Vit } from '../vit';
 import { DEFAULT_LOSS, type LossConfig } from './config';
 import { headsTrainedBy, predictionHeads } from './heads';
-import { distillationObjective, teacherTargets } from './objective';
 import { presetConfig } from './presets';
-import { mulberry32, randomBatch, scoped, TINY_STUDENT, TINY_TEACHER } from './test-utils';
-import * as tf from './tf';
-import { Vit } from './vit';
 
 beforeAll(async () => {
   const problem = await tryBackend('cpu');

@@ -2,10 +2,11 @@
  * The checkpoint format (model.json): its types, constants and validation. Free of TF.js
  * values, so the page can check a file before handing it to the worker.
  */
+
+import type { AugmentConfig, Normalization } from '../data/gpu-data';
+import type * as tf from '../tf';
 import { type RunConfig, type VitConfig, vitConfigProblems } from './config';
-import type { AugmentConfig, Normalization } from './data/gpu-data';
 import type { TrainedHeads } from './heads';
-import type * as tf from './tf';
 
 export const CHECKPOINT_FORMAT = 'manifold-kd-playground/checkpoint';
 export const CHECKPOINT_VERSION = 1;

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tryBackend } from './backend';
-import { DEFAULT_CONFIG, type RunConfig } from './config';
-import type { Dataset } from './data/dataset';
-import { ALL_TERMS_LOSS, randomDataset, smallModels } from './test-utils';
-import * as tf from './tf';
-import { Trainer } from './trainer';
+import { tryBackend } from '../backend';
+import type { Dataset } from '../data/dataset';
+import { DEFAULT_CONFIG, type RunConfig } from '../spec/config';
+import { ALL_TERMS_LOSS, randomDataset, smallModels } from '../test-utils';
+import * as tf from '../tf';
+import { Trainer } from '../trainer';
 import { traceWarmUpSteps, warmUpPipelines } from './warm-up';
 
 const DATASET: Dataset = randomDataset('warm-up-test', 24, 8);

@@ -3,11 +3,7 @@
  * gradients for random inputs. The benchmark worker runs it, and the browser test asserts
  * on it, because the fused kernels exist only on WebGPU.
  */
-import { kdLoss, manifoldTermVector, randomSampleIndices, type TokenPrefix } from '../losses';
-import { prependTokens } from '../prepend-tokens';
-import { makeRng } from '../random';
-import * as tf from '../tf';
-import { checkFusedAdamW } from './adamw-check';
+
 import {
   accuracy,
   addLayerNorm,
@@ -18,7 +14,12 @@ import {
   linear,
   softmax,
   weightedSum,
-} from './fused-ops';
+} from '../kernels/fused-ops';
+import { kdLoss, manifoldTermVector, randomSampleIndices, type TokenPrefix } from '../losses';
+import { prependTokens } from '../prepend-tokens';
+import { makeRng } from '../random';
+import * as tf from '../tf';
+import { checkFusedAdamW } from './adamw-check';
 
 export interface KernelCheck {
   name: string;

@@ -4,21 +4,11 @@
  * fallback adapter) is never chosen over a CPU backend that is as fast or faster: on such a
  * machine wasm is often 20x faster than "WebGPU".
  */
-import type { BackendName } from './backend';
-import type { RunConfig } from './config';
+import type { BackendName } from '../backend';
+import type { BackendTiming } from '../spec/backend-report';
+import type { RunConfig } from '../spec/config';
 
-/** One candidate's measured training step on the current config. */
-export interface BackendTiming {
-  name: BackendName;
-  /** Median ms per step of the timed steps, or the time spent when the cap cut it short. */
-  msPerStep: number;
-  /** The measurement hit its time cap: the true step time is at least msPerStep. */
-  cutShort: boolean;
-  /** A software-emulated GPU adapter (webgpu on SwiftShader or a fallback adapter). */
-  emulated: boolean;
-  /** wasm: threads of its pool. */
-  threads?: number | null;
-}
+export type { BackendTiming } from '../spec/backend-report';
 
 export interface BackendDecision {
   name: BackendName;

@@ -1,8 +1,8 @@
 /** Messages between the benchmark page (bench/page.ts) and its worker (bench.worker.ts). */
-import type { BackendName } from '../engine/backend';
-import type { BenchSize, StepMeasurement } from '../engine/benchmark';
-import type { KernelCheck } from '../engine/kernels/check';
-import type { StepKind } from '../engine/optim';
+import type { BackendName } from '../../engine/backend';
+import type { BenchSize, StepMeasurement } from '../../engine/diagnostics/benchmark';
+import type { KernelCheck } from '../../engine/diagnostics/kernel-check';
+import type { StepKind } from '../../engine/optim';
 
 /** One size: its reference and fast step are measured together (measureStepPair). */
 export interface BenchJob {

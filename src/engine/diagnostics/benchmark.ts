@@ -5,20 +5,20 @@
  * supplies a clock and, in the browser, the WebGPU call counters.
  */
 
-import { effectiveLayerPairs, patchCount, type RunConfig } from './config';
-import { compileOnlyKernelShapes, type KernelShape } from './diagnostics/kernel-shapes';
-import type { StepProfile } from './diagnostics/profile-summary';
-import { profileSteps } from './diagnostics/step-profile';
-import { headsTrainedBy } from './heads';
-import { randomSampleIndices } from './losses';
-import { countParameters } from './model-size';
-import { createOptimizer, type StepKind } from './optim';
-import { MIN_STEPS_PER_READ } from './pending-metrics';
-import { applyLayers, presetConfig } from './presets';
-import { makeRng } from './random';
-import { type Batch, distillMetricNames, distillStep } from './step';
-import * as tf from './tf';
-import { Vit } from './vit';
+import { randomSampleIndices } from '../losses';
+import { createOptimizer, type StepKind } from '../optim';
+import { MIN_STEPS_PER_READ } from '../pending-metrics';
+import { makeRng } from '../random';
+import { effectiveLayerPairs, patchCount, type RunConfig } from '../spec/config';
+import { headsTrainedBy } from '../spec/heads';
+import { countParameters } from '../spec/model-size';
+import { applyLayers, presetConfig } from '../spec/presets';
+import type { StepProfile } from '../spec/profile-summary';
+import { type Batch, distillMetricNames, distillStep } from '../step';
+import * as tf from '../tf';
+import { Vit } from '../vit';
+import { compileOnlyKernelShapes, type KernelShape } from './kernel-shapes';
+import { profileSteps } from './step-profile';
 import { compiledPipelineCount, warmUpPipelines } from './warm-up';
 
 /** Model sizes benchmarked: the tiny and default presets, and one halfway between. */

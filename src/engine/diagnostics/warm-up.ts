@@ -14,20 +14,20 @@
  * mode too (kernels/webgpu-program.ts, adamw-webgpu.ts). Other backends compile nothing: no-op.
  */
 
-import type { BaselineSpec } from './baselines';
-import type { Phase } from './checkpoint';
-import { effectiveLayerPairs, type LossConfig, patchCount, type RunConfig } from './config';
-import { type ImageSet, imageBytes } from './data/dataset';
-import { type AugmentConfig, DeviceImageSet } from './data/gpu-data';
-import { headsTrainedBy } from './heads';
-import { randomSampleIndices } from './losses';
-import { createOptimizer, type ParamOptimizer, type StepKind } from './optim';
-import { makeRng, type Rng } from './random';
-import { type Batch, distillStep, teacherStep } from './step';
-import * as tf from './tf';
-import { disposeBatch, makeTrainBatch } from './train-batch';
-import { TEACHER_PHASE_HEADS } from './trainer';
-import { Vit } from './vit';
+import type { BaselineSpec } from '../baselines';
+import type { Phase } from '../checkpoint';
+import { type ImageSet, imageBytes } from '../data/dataset';
+import { type AugmentConfig, DeviceImageSet } from '../data/gpu-data';
+import { randomSampleIndices } from '../losses';
+import { createOptimizer, type ParamOptimizer, type StepKind } from '../optim';
+import { makeRng, type Rng } from '../random';
+import { effectiveLayerPairs, type LossConfig, patchCount, type RunConfig } from '../spec/config';
+import { headsTrainedBy } from '../spec/heads';
+import { type Batch, distillStep, teacherStep } from '../step';
+import * as tf from '../tf';
+import { disposeBatch, makeTrainBatch } from '../train-batch';
+import { TEACHER_PHASE_HEADS } from '../trainer';
+import { Vit } from '../vit';
 
 export const COMPILE_ONLY_FLAG = 'WEBGPU_ENGINE_COMPILE_ONLY';
 

@@ -5,8 +5,8 @@
  * (its one entry point) and acts only on what passed.
  */
 import { z } from 'zod';
-import type { CheckpointManifest } from '../engine/checkpoint';
-import { lossSchema, runConfigSchema } from '../engine/config-schema';
+import type { CheckpointManifest } from '../../engine/spec/checkpoint-format';
+import { lossSchema, runConfigSchema } from '../../engine/spec/config-schema';
 
 const requestId = z.number().int().nonnegative();
 const blob = z.instanceof(Blob);

@@ -3,7 +3,7 @@
  * alone before anything is allocated. The worker and the command line refuse with the same
  * figures and the same advice, so a config the page refuses is refused by the CLI too.
  */
-import type { BackendName } from './backend';
+import type { BackendName } from './backend-report';
 import { patchCount, type RunConfig } from './config';
 import { estimateTrainingBytes } from './model-size';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { applyLayers, presetConfig } from '../spec/presets';
 import {
   type BackendTiming,
   chooseBackend,
@@ -7,7 +8,6 @@ import {
   timingCacheKey,
   wasmThreadCount,
 } from './backend-choice';
-import { applyLayers, presetConfig } from './presets';
 
 const t = (
   name: BackendTiming['name'],

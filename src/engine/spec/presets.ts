@@ -4,7 +4,7 @@
  * what to expect.
  */
 import { DEFAULT_CONFIG, type RunConfig } from './config';
-import { PAPER_OBJECTIVE } from './spec/objectives';
+import { PAPER_OBJECTIVE } from './objectives';
 
 /** A partial RunConfig: any nested field may be left out. */
 export type ConfigLayer = {

@@ -4,8 +4,9 @@
  * clipping, decay on some parameters only, and a parameter left without a gradient in one
  * step; parameters and both moments compared after them. Part of checkFusedKernels.
  */
-import type { OptimConfig } from '../config';
+
 import { FlatAdamW } from '../optim-flat';
+import type { OptimConfig } from '../spec/config';
 import * as tf from '../tf';
 import type { NamedVariable } from '../vit';
 

@@ -4,7 +4,6 @@
  */
 import { z } from 'zod';
 import { effectiveLayerPairs, patchCount, type RunConfig, vitConfigProblems } from './config';
-import { type ConfigLayer, PRESET_NAMES } from './presets';
 import {
   BACKEND_OPTIONS,
   BASELINE_OPTIONS,
@@ -12,7 +11,8 @@ import {
   KD_OPTIONS,
   numberFieldAt,
   optionValues,
-} from './spec/fields';
+} from './fields';
+import { type ConfigLayer, PRESET_NAMES } from './presets';
 
 // zod compiles parsers with new Function unless told not to, and probing for that trips the
 // page's Content-Security-Policy (no eval). Configs are small: the interpreted parser is enough.

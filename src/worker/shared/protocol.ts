@@ -6,7 +6,7 @@
  * of runs it no longer shows.
  */
 import type { z } from 'zod';
-import type { BackendName } from '../engine/backend';
+import type { BackendName } from '../../engine/spec/backend-report';
 import type {
   commandSchema,
   dataSourceSchema,

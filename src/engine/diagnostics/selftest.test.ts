@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tryBackend } from './backend';
+import { tryBackend } from '../backend';
+import * as tf from '../tf';
 import { compareStepRuns, runTinyPair, type StepRun } from './selftest';
-import * as tf from './tf';
 
 let reference: StepRun;
 

@@ -3,8 +3,8 @@
  * matching by requestId, validation of what arrives, and a restart that replaces the worker.
  * state/run-actions.ts gives it handlers that turn events into store updates.
  */
-import { parseWorkerEvent } from './event-schema';
-import type { Command, WorkerEvent } from './protocol';
+import { parseWorkerEvent } from '../shared/event-schema';
+import type { Command, WorkerEvent } from '../shared/protocol';
 
 /** A command without its requestId: request() adds one. */
 export type CommandBody = Command extends infer C
@@ -28,7 +28,7 @@ type Pending = { resolve: (e: WorkerEvent) => void; reject: (err: Error) => void
 export type WorkerLike = Pick<Worker, 'postMessage' | 'terminate' | 'addEventListener'>;
 
 function trainWorker(): WorkerLike {
-  return new Worker(new URL('./train.worker.ts', import.meta.url), { type: 'module', name: 'train' });
+  return new Worker(new URL('../train.worker.ts', import.meta.url), { type: 'module', name: 'train' });
 }
 
 export class WorkerBridge {

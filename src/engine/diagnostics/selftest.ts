@@ -4,15 +4,16 @@
  * in the student's weights after its AdamW update. Models are seeded on the CPU (random.ts), so
  * both backends start from identical weights and data.
  */
-import { type BackendName, type BackendSetup, tryBackend } from './backend';
-import { DEFAULT_LOSS, DEFAULT_OPTIM, type LayerPair, type LossConfig, type VitConfig } from './config';
-import { randomSampleIndices } from './losses';
-import { createOptimizer, type ParamOptimizer } from './optim';
-import type { AdamWState } from './optim-math';
-import { makeRng } from './random';
-import { distillMetricNames, distillStep, type MetricName } from './step';
-import * as tf from './tf';
-import { Vit } from './vit';
+import { type BackendName, type BackendSetup, tryBackend } from '../backend';
+import { randomSampleIndices } from '../losses';
+import { createOptimizer, type ParamOptimizer } from '../optim';
+import type { AdamWState } from '../optim-math';
+import { makeRng } from '../random';
+import type { SelfTestResult } from '../spec/backend-report';
+import { DEFAULT_LOSS, DEFAULT_OPTIM, type LayerPair, type LossConfig, type VitConfig } from '../spec/config';
+import { distillMetricNames, distillStep, type MetricName } from '../step';
+import * as tf from '../tf';
+import { Vit } from '../vit';
 
 /** The tiny pair of browser-runtime.md: cheap enough to compile and run on an emulated GPU. */
 export const SELFTEST_TEACHER: VitConfig = {
@@ -159,23 +160,7 @@ export async function runTinyPair(seed = 7): Promise<StepRun> {
   }
 }
 
-export interface SelfTestResult {
-  backend: BackendName;
-  /** Largest |logit(backend) - logit(cpu)| of the forward pass. */
-  forwardMaxAbsDiff: number;
-  /** Largest relative difference of any step metric (loss terms, total) from the cpu's. */
-  stepMaxRelDiff: number;
-  /** Largest |gradient difference| from the cpu's, over the largest |cpu gradient|. */
-  gradientMaxRelDiff: number;
-  /** Largest |weight difference| from the cpu's after the update, in learning rates. */
-  updateMaxDiffInLr: number;
-  /** Loss total of the step on this backend and on cpu. */
-  total: number;
-  cpuTotal: number;
-  passed: boolean;
-  /** What disagreed, in words, when it did not pass. */
-  problem: string | null;
-}
+export type { SelfTestResult } from '../spec/backend-report';
 
 /**
  * Runs the tiny pair on cpu and on `backend`, compares, and leaves `backend` active.

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tryBackend } from './backend';
+import { tryBackend } from '../backend';
 import { measureStepPair } from './benchmark';
 
 beforeAll(async () => {

@@ -8,7 +8,7 @@ import {
   type DATA_OPTIONS,
   fieldDefaults,
   type KD_OPTIONS,
-} from './spec/fields';
+} from './fields';
 
 /** Shape of one vision transformer (DeiT-style, pre-norm). */
 export interface VitConfig {

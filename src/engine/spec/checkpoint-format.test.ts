@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tryBackend } from './backend';
-import { decodeCheckpoint, validateManifest } from './checkpoint';
+import { tryBackend } from '../backend';
+import { decodeCheckpoint, validateManifest } from '../checkpoint';
 import type { CheckpointManifest } from './checkpoint-format';
 
 // A real checkpoint, as shipped: the edits below are what a careless or hostile file does to it.
-const DIR = path.resolve(import.meta.dirname, '../../public/models/cifar10-tiny');
+const DIR = path.resolve(import.meta.dirname, '../../../public/models/cifar10-tiny');
 const MANIFEST: CheckpointManifest = JSON.parse(readFileSync(path.join(DIR, 'model.json'), 'utf8'));
 const WEIGHTS = readFileSync(path.join(DIR, 'weights.bin'));
 

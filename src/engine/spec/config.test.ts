@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { countParameters } from '../vit';
 import {
   DEFAULT_CONFIG,
   DEFAULT_LOSS,
@@ -14,7 +15,6 @@ import {
   vitConfigProblems,
 } from './config';
 import { numberLimits, runConfigSchema } from './config-schema';
-import { countParameters } from './vit';
 
 describe('defaultLayerPairs', () => {
   it('gives the official DeiT-Tiny (12) <- CaiT-S24 (24) pairs: the first four with the first four, the last four with the last four', () => {
