@@ -10,6 +10,7 @@ are averaged by DistributedDataParallel.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import math
 import os
@@ -48,6 +49,9 @@ class Dist:
         if use_cuda:
             torch.cuda.set_device(self.device)
         if self.world > 1:
+            # torchrun stops its workers with SIGTERM (on its own SIGTERM, or a worker's failure):
+            # each then prints where it was before it goes, so a stuck run shows its place.
+            faulthandler.register(signal.SIGTERM, chain=True)
             dist.init_process_group("nccl" if use_cuda else "gloo")
 
     @property
