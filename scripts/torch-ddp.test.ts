@@ -4,7 +4,8 @@
  * process of batch 32 (same global batches, gradients averaged). Skipped, with the reason,
  * when no Python with torch is found.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,9 +20,12 @@ const TOOLS = path.resolve(import.meta.dirname, '../tools/torch');
 const found = findTorchPython();
 if ('reason' in found) console.warn(`torch DDP tests skipped: ${found.reason}`);
 
-let port = 29600 + Math.floor(Math.random() * 300);
+// A normal 2-process run took 24-26 s here at load 15 on 2 cores and 45-58 s with a second
+// run beside it (mostly three processes importing torch): the limit is well above that.
+const RUN_LIMIT_MS = 180_000;
 
-function twin(args: string[], procs: number): Record<string, number> {
+/** Runs train.py (under torchrun when procs > 1) and returns its result.json. */
+async function twin(args: string[], procs: number): Promise<Record<string, number>> {
   const launcher =
     procs > 1
       ? [
@@ -30,31 +34,39 @@ function twin(args: string[], procs: number): Record<string, number> {
           '1',
           '--nproc_per_node',
           String(procs),
-          '--master_port',
-          String(port++),
+          // Port 0: the kernel picks a free port for the rendezvous store, so runs side by side
+          // (other checkouts, CI) never meet on one; a random fixed port did.
+          '--rdzv_backend',
+          'c10d',
+          '--rdzv_endpoint',
+          'localhost:0',
           '--monitor_interval',
           '0.5',
         ]
       : [];
-  const run = () =>
-    spawnSync(found.python!, [...launcher, path.join(TOOLS, 'train.py'), ...args], {
-      encoding: 'utf8',
-      timeout: 60_000,
-      // On a hang, the launcher prints its threads' stacks (faulthandler) as it dies.
-      env: { ...process.env, PYTHONFAULTHANDLER: '1' },
-      killSignal: 'SIGABRT',
-    });
-  let res = run();
-  if (res.status === null && procs > 1) {
-    // torch 1.13's launcher twice hung here after a finished run (result line printed, the
-    // workers done), once in a row on a fresh clone, not reproducible outside the test
-    // runner. A run takes seconds: one retry on a new port, and the stacks are kept in the log.
-    console.warn(`torchrun hung (${res.signal}); retrying once. Its output:\n${res.stdout}\n${res.stderr}`);
-    const at = launcher.indexOf('--master_port');
-    launcher[at + 1] = String(port++);
-    res = run();
+  const child = spawn(found.python!, [...launcher, path.join(TOOLS, 'train.py'), ...args], {
+    // A DDP worker stopped by its launcher prints its stacks (mkd/train.py), so a hang shows where.
+    env: { ...process.env, PYTHONFAULTHANDLER: '1' },
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
+  let timedOut = false;
+  // SIGTERM lets torchrun stop its workers (SIGTERM, then SIGKILL after 30 s); the output is
+  // read to the end, so their stacks arrive. spawnSync's timeout closed the pipes at the kill
+  // and left the workers running.
+  const term = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGTERM');
+  }, RUN_LIMIT_MS);
+  const kill = setTimeout(() => child.kill('SIGKILL'), RUN_LIMIT_MS + 45_000);
+  const [code, signal] = (await once(child, 'close')) as [number | null, string | null];
+  clearTimeout(term);
+  clearTimeout(kill);
+  if (timedOut || code !== 0) {
+    const why = timedOut ? `ran over ${RUN_LIMIT_MS / 1000} s` : `failed (${code ?? signal})`;
+    throw new Error(`train.py ${why}:\n${output}`);
   }
-  if (res.status !== 0) throw new Error(`train.py failed:\n${res.stdout}\n${res.stderr}`);
   const out = args[args.indexOf('--out') + 1]!;
   return JSON.parse(readFileSync(path.join(out, 'result.json'), 'utf8')) as Record<string, number>;
 }
@@ -75,13 +87,13 @@ describe.skipIf(!found.python)('the twin on two processes (gloo)', () => {
     const data = path.join(dir, 'data');
     const common = ['--data', data, '--preset', 'tiny', '--steps', '6', '--log-every', '3'];
     const plain = ['--crop-padding', '0', '--no-flip'];
-    const two = twin(
+    const two = await twin(
       ['--phase', 'teacher', ...common, ...plain, '--eval-every', '3', '--out', path.join(dir, 't2')],
       2,
     );
     expect(two).toMatchObject({ processes: 2, batchPerProcess: 16, count: 128, steps: 6 });
     writeFileSync(path.join(dir, 'b32.json'), JSON.stringify({ optim: { batch: 32 } }));
-    const one = twin(
+    const one = await twin(
       [
         '--phase',
         'teacher',
@@ -138,7 +150,7 @@ describe.skipIf(!found.python)('the twin on two processes (gloo)', () => {
       expect(Math.abs(v - l1[i]!) / l1[i]!).toBeLessThan(1e-4);
     });
 
-    const student = twin(
+    const student = await twin(
       [
         '--phase',
         'student',
@@ -158,5 +170,5 @@ describe.skipIf(!found.python)('the twin on two processes (gloo)', () => {
     const first = JSON.parse(lines[0]!) as Record<string, number>;
     for (const term of ['kd', 'intra', 'inter', 'random', 'total'])
       expect(Number.isFinite(first[term])).toBe(true);
-  }, 300_000);
+  }, 600_000);
 });

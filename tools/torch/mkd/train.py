@@ -10,6 +10,8 @@ are averaged by DistributedDataParallel.
 
 from __future__ import annotations
 
+import faulthandler
+import gc
 import json
 import math
 import os
@@ -48,6 +50,9 @@ class Dist:
         if use_cuda:
             torch.cuda.set_device(self.device)
         if self.world > 1:
+            # torchrun stops its workers with SIGTERM (on its own SIGTERM, or a worker's failure):
+            # each then prints where it was before it goes, so a stuck run shows its place.
+            faulthandler.register(signal.SIGTERM, chain=True)
             dist.init_process_group("nccl" if use_cuda else "gloo")
 
     @property
@@ -62,7 +67,13 @@ class Dist:
         return t.tolist()
 
     def close(self) -> None:
+        """Tears the process group down on every process together. The caller first drops its
+        DistributedDataParallel wrapper: that holds the gloo group (its reducer too), so
+        destroy_process_group alone left the group to die when train() returned, each process
+        on its own; a worker was once seen stuck there after its peer had exited (its stack at
+        train()'s return), and torchrun waited on it."""
         if self.world > 1:
+            gc.collect()  # the wrapper's reference cycles, so the group goes in destroy below
             dist.barrier()
             dist.destroy_process_group()
 
@@ -337,6 +348,7 @@ def train(args, cfg: dict, recipe: Recipe | None = None) -> dict:
         if metrics:
             metrics.close()
         log(f"stopped at step {done} of {steps}; continue with the same command and --resume")
+        del net  # the DDP wrapper holds the process group: see Dist.close
         d.close()
         return {"phase": phase, "steps": done, "partial": True}
     steps = done
@@ -369,5 +381,6 @@ def train(args, cfg: dict, recipe: Recipe | None = None) -> dict:
         with open(os.path.join(out_dir, "result.json"), "w") as fh:
             json.dump(result, fh, indent=1)
     log(json.dumps(result))
+    del net  # the DDP wrapper holds the process group: see Dist.close
     d.close()
     return result
