@@ -19,6 +19,7 @@ import type { Page as PuppeteerPage } from 'puppeteer-core';
 import { BASE_URL } from '../scripts/lib/browser';
 import { findFirefox, launchFirefox } from '../scripts/lib/firefox';
 import { openApp, type StoreState } from './helpers';
+import { pollPage } from './puppeteer-poll';
 
 type Row = Record<string, number>;
 const TERMS = ['kd', 'intra', 'inter', 'random', 'total'] as const;
@@ -38,17 +39,24 @@ async function rowsInChromium(page: Page, hash: string, steps: number): Promise<
 
 async function rowsInFirefox(page: PuppeteerPage, hash: string, steps: number): Promise<Row[]> {
   await page.goto(`${BASE_URL}/?testhooks${hash}`);
-  await page.waitForFunction(
-    () => document.querySelector('[data-testid=status]')?.textContent?.startsWith('idle'),
-    { timeout: 150_000, polling: 500 },
+  // pollPage, not waitForFunction: puppeteer builds that predicate with Function(), which the
+  // app's Content-Security-Policy refuses in Firefox.
+  await pollPage(
+    page,
+    () => document.querySelector('[data-testid=status]')?.textContent ?? '',
+    (status) => status.startsWith('idle'),
+    150_000,
+    'Firefox: the page idle',
   );
   const backend = await page.$eval('[data-testid=backend]', (e) => e.textContent ?? '');
   expect(backend, 'Firefox must run the WebGPU backend, not fall back').toMatch(/^webgpu/);
-  await page.evaluate((n) => window.__kd.step(n), steps);
-  await page.waitForFunction(
-    (n) => (window.__kd.store.getState() as StoreState).run.studentRows.length >= n,
-    { timeout: 600_000, polling: 1000 },
-    steps,
+  await page.evaluate((n) => void window.__kd.step(n), steps);
+  await pollPage(
+    page,
+    () => (window.__kd.store.getState() as StoreState).run.studentRows.length,
+    (rows) => rows >= steps,
+    600_000,
+    `Firefox: ${steps} steps`,
   );
   return page.evaluate(() => (window.__kd.store.getState() as StoreState).run.studentRows as Row[]);
 }
