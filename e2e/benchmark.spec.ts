@@ -129,6 +129,9 @@ async function fastAlone(page: Page, warmUp: boolean): Promise<StepMeasurement> 
 test('after the pipeline warm-up the first fast step compiles nothing, and trains the same', async ({
   page,
 }) => {
+  // About 2.6 min on CI's two cores, where the whole npm test must fit 30 min: the warm-up is
+  // unchanged since it last passed there; npm run test:e2e:full (E2E_FULL=1) runs it.
+  test.skip(!process.env.E2E_FULL, 'a long warm-up test: run it with npm run test:e2e:full (E2E_FULL=1)');
   test.setTimeout(400_000);
   await page.goto('/bench/index.html');
   await page.waitForFunction(() => 'runBench' in window);
