@@ -80,6 +80,21 @@ describe('which settings have a reference', () => {
     expect(ref?.rows.map((r) => r.objective)).toEqual(['ce-only', 'kd-only', 'kd+all']);
   });
 
+  it('the key order does not matter: the worker echoes a config in its schema order', () => {
+    const reversed = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).reverse()) as T;
+    const config = presetConfig('default');
+    const echoed: RunConfig = {
+      ...reversed(config),
+      teacher: reversed(config.teacher),
+      student: reversed(config.student),
+      optim: reversed(config.optim),
+      loss: reversed(config.loss),
+    };
+    expect(JSON.stringify(echoed.optim)).not.toBe(JSON.stringify(config.optim));
+    expect(referenceFor(ctx(echoed), TABLES)?.table).toBe('starter');
+    expect(referenceFor(ctx(echoed), TABLES)?.current).toBe('kd+all');
+  });
+
   it('the seed and the backend do not matter; the model, schedule, data and teacher do', () => {
     expect(referenceFor(ctx(edited({ seed: 9, backend: 'wasm' })), TABLES)?.table).toBe('starter');
     expect(referenceFor(ctx(edited({ optim: { teacherSteps: 50 } })), TABLES)?.table).toBe('starter');
