@@ -134,10 +134,10 @@ test('Delete removes a saved run from the list and from IndexedDB', async ({ pag
   await openApp(page, `${TINY}&seed=5`);
   await trainTeacherHere(page);
   // One step, paused: the pause saves it; Reset leaves the save, and the offer shows it.
-  await page.getByRole('button', { name: 'Step' }).click();
+  await page.getByRole('button', { name: 'Step', exact: true }).click();
   await expect(page.getByTestId('status')).toHaveText(/^paused/, { timeout: 60_000 });
   await expect.poll(() => lastCheckpoint(page)).toBe(1);
-  await page.getByRole('button', { name: 'Reset' }).click();
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
   const item = page.getByTestId('saved-run');
   await expect(item).toHaveCount(1);
   // Its summary, its run, and the page's views of it (written when the pause's save was reported).
