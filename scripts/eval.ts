@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     args['other-data'] ?? false,
   );
   const role = args.model ?? saved.manifest.primary;
-  const decoded = await decodeCheckpoint(saved.manifest, saved.weights, false);
+  const decoded = await decodeCheckpoint(saved.manifest, saved.weights, { withOptimizers: false });
   const model = decoded.models.get(role);
   if (!model) {
     throw new UsageError(
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   }
   const test = new DeviceImageSet(dataset.test, saved.manifest.normalization);
   const count = Math.min(limit ?? test.count, test.count);
-  const [accuracy] = await evaluateAccuracy([model.model], test, 100, count);
+  const [accuracy] = await evaluateAccuracy([model.model], test, { batch: 100, limit: count });
   process.stdout.write(`${JSON.stringify({ testAccuracy: accuracy, count })}\n`);
   test.dispose();
   for (const m of decoded.models.values()) m.model.dispose();

@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const saved = await readCheckpointDir(path.join(args.run, 'checkpoint'));
   if (saved.manifest.phase !== 'teacher')
     throw new UsageError(`${args.run} holds no teacher-phase checkpoint`);
-  const decoded = await decodeCheckpoint(saved.manifest, saved.weights, false);
+  const decoded = await decodeCheckpoint(saved.manifest, saved.weights, { withOptimizers: false });
   const teacher = decoded.models.get('teacher')?.model;
   if (!teacher) throw new UsageError(`${args.run}: the checkpoint holds no teacher`);
   const m = saved.manifest;
@@ -61,8 +61,10 @@ async function main(): Promise<void> {
 
   const dataset = await loadDatasetArg(args.data ?? 'synthetic', 0);
   const test = new DeviceImageSet(dataset.test, m.normalization);
-  const all = (await evaluateAccuracy([teacher], test, 100, test.count))[0]!;
-  const first = (await evaluateAccuracy([teacher], test, 100, Math.min(1000, test.count)))[0]!;
+  const all = (await evaluateAccuracy([teacher], test, { batch: 100 }))[0]!;
+  const first = (
+    await evaluateAccuracy([teacher], test, { batch: 100, limit: Math.min(1000, test.count) })
+  )[0]!;
   test.dispose();
 
   const metrics = (await readFile(path.join(args.run, 'metrics.jsonl'), 'utf8'))

@@ -110,7 +110,7 @@ describe.skipIf(!found.python)('the twin on two processes (gloo)', () => {
 
     const weights = async (folder: string) => {
       const saved = await readCheckpointDir(path.join(dir, folder, 'checkpoint'));
-      const decoded = await decodeCheckpoint(saved.manifest, saved.weights, false);
+      const decoded = await decodeCheckpoint(saved.manifest, saved.weights, { withOptimizers: false });
       const model = decoded.models.get('teacher')!.model;
       const out = model.namedVariables().map((p) => ({ name: p.name, values: p.variable.dataSync() }));
       model.dispose();

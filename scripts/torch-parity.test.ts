@@ -20,7 +20,6 @@ import { activeTerms, distillationObjective, teacherTargets } from '../src/engin
 import { AdamW } from '../src/engine/optim';
 import {
   DEFAULT_CONFIG,
-  DEFAULT_LOSS,
   DEFAULT_OPTIM,
   effectiveLayerPairs,
   type LossConfig,
@@ -29,7 +28,7 @@ import {
 } from '../src/engine/spec/config';
 import { PRESET_NAMES, presetConfig } from '../src/engine/spec/presets';
 import { distillStep } from '../src/engine/step';
-import { gaussian, mulberry32 } from '../src/engine/test-utils';
+import { distinctWeightsLoss, gaussian, mulberry32 } from '../src/engine/test-utils';
 import * as tf from '../src/engine/tf';
 import { Vit } from '../src/engine/vit';
 import { scaleCommands } from '../src/state/run-at-scale';
@@ -56,20 +55,8 @@ const STUDENT: VitConfig = { ...TEACHER, dModel: 16, nLayers: 2, distillToken: t
 const BATCH = 4;
 const PATCHES = 16;
 const K = 24;
-/** Every term active, distinct weights, label smoothing on: a swapped weight shows. */
-const LOSS: LossConfig = {
-  ...DEFAULT_LOSS,
-  wCe: 0.5,
-  wKd: 1,
-  wMd: 1.5,
-  wIntra: 4,
-  wInter: 0.1,
-  wRandom: 0.2,
-  tau: 2,
-  k: K,
-  kd: 'soft',
-  labelSmoothing: 0.1,
-};
+/** Label smoothing on too. */
+const LOSS: LossConfig = { ...distinctWeightsLoss(K), labelSmoothing: 0.1 };
 const CONFIG: RunConfig = {
   ...DEFAULT_CONFIG,
   preset: 'default',

@@ -181,11 +181,13 @@ async function main(): Promise<void> {
 
   let resume: DecodedCheckpoint | undefined;
   let teacher: Vit | undefined;
-  if (resumeFiles) resume = await decodeCheckpoint(resumeFiles.manifest, resumeFiles.weights, true, stepKind);
+  if (resumeFiles) resume = await decodeCheckpoint(resumeFiles.manifest, resumeFiles.weights, { stepKind });
   if (phase === 'student') {
     teacher = resume?.models.get('teacher')?.model;
     if (!teacher && teacherFiles) {
-      const decoded = await decodeCheckpoint(teacherFiles.manifest, teacherFiles.weights, false);
+      const decoded = await decodeCheckpoint(teacherFiles.manifest, teacherFiles.weights, {
+        withOptimizers: false,
+      });
       teacher = decoded.models.get('teacher')?.model;
       for (const [role, m] of decoded.models) if (role !== 'teacher') m.model.dispose();
     }

@@ -6,23 +6,7 @@
  */
 
 import type { AugmentConfig, Normalization } from './data/gpu-data';
-import { type AdamWState, createOptimizer, type ParamOptimizer, type StepKind } from './optim';
-import type { RunConfig } from './spec/config';
-import { headsTrainedBy, type TrainedHeads } from './spec/heads';
-import * as tf from './tf';
-import { Vit } from './vit';
-
-export {
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
-  type CheckpointManifest,
-  type ModelEntry,
-  type Phase,
-  type TrainerPosition,
-  validateManifest,
-  WEIGHTS_FILE,
-} from './spec/checkpoint-format';
-
+import { type AdamWState, createOptimizer, type ParamOptimizer } from './optim';
 import {
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
@@ -32,6 +16,11 @@ import {
   type TrainerPosition,
   WEIGHTS_FILE,
 } from './spec/checkpoint-format';
+import type { RunConfig } from './spec/config';
+import { headsTrainedBy, type TrainedHeads } from './spec/heads';
+import type { StepKind } from './spec/step-kind';
+import * as tf from './tf';
+import { Vit } from './vit';
 
 export interface EncodedCheckpoint {
   manifest: CheckpointManifest;
@@ -146,15 +135,18 @@ export interface DecodedCheckpoint {
   epochOrder: Int32Array | null;
 }
 
-/**
- * Rebuilds models (and, with `withOptimizers`, their AdamW state, with the hyper-parameters
- * of the saved config) from a manifest and its weights.
- */
+export interface DecodeOptions {
+  /** Rebuild each model's AdamW state too, with the saved config's hyper-parameters (default true). */
+  withOptimizers?: boolean;
+  /** The step those optimizers serve (default 'fast'). */
+  stepKind?: StepKind;
+}
+
+/** Rebuilds models (and their optimizers) from a manifest and its weights. */
 export async function decodeCheckpoint(
   manifest: CheckpointManifest,
   weights: ArrayBuffer,
-  withOptimizers = true,
-  stepKind: StepKind = 'fast',
+  { withOptimizers = true, stepKind = 'fast' }: DecodeOptions = {},
 ): Promise<DecodedCheckpoint> {
   const specs = manifest.weightsManifest.flatMap((g) => g.weights);
   const expectedBytes = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type BackendName, tryBackend } from './backend';
 import { channelStats, DeviceImageSet } from './data/gpu-data';
 import { evaluateAccuracy } from './evaluate';
+import { STEP_KINDS } from './spec/step-kind';
 import { randomImageSet, TINY_STUDENT, TINY_TEACHER, WASM_PATHS } from './test-utils';
 import * as tf from './tf';
 import { Vit } from './vit';
@@ -11,9 +12,9 @@ afterAll(async () => {
 });
 
 describe('evaluateAccuracy', () => {
-  // wasm: its forward pass by XNNPACK's routes when fused (kernels/wasm-ops.ts).
+  // wasm: its forward pass by XNNPACK's routes in the fast step (kernels/wasm-ops.ts).
   it.each(['cpu', 'wasm'] as BackendName[])(
-    'counts the images whose label is the model’s argmax, fused or not, in uneven batches, on %s',
+    'counts the images whose label is the model’s argmax, with either step kind, in uneven batches, on %s',
     async (backend) => {
       expect(await tryBackend(backend, { wasmPaths: WASM_PATHS })).toBeNull();
       const count = 23;
@@ -40,14 +41,14 @@ describe('evaluateAccuracy', () => {
         expect(want[0]).toBeCloseTo(15 / count, 12);
 
         const set = new DeviceImageSet({ ...base, labels: Uint8Array.from(labels) }, norm);
-        for (const fused of [false, true]) {
+        for (const stepKind of STEP_KINDS) {
           const before = tf.memory().numTensors;
-          const got = await evaluateAccuracy([teacher, student], set, 10, count, fused);
-          expect(tf.memory().numTensors, `fused ${fused}`).toBe(before);
-          expect(got, `fused ${fused}`).toEqual(want);
+          const got = await evaluateAccuracy([teacher, student], set, { batch: 10, limit: count, stepKind });
+          expect(tf.memory().numTensors, `${stepKind} step`).toBe(before);
+          expect(got, `${stepKind} step`).toEqual(want);
         }
         // A limit counts only the first images.
-        const first = await evaluateAccuracy([teacher], set, 4, 10, true);
+        const first = await evaluateAccuracy([teacher], set, { batch: 4, limit: 10, stepKind: 'fast' });
         expect(first).toEqual([1]);
         set.dispose();
       } finally {

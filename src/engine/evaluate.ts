@@ -3,20 +3,28 @@
  * total there; the total is read once at the end, never per sample or per batch.
  */
 import type { DeviceImageSet } from './data/gpu-data';
+import type { StepKind } from './spec/step-kind';
 import * as tf from './tf';
 import type { Vit } from './vit';
 
-/**
- * Accuracy (0..1) of each model on the first `limit` images of a set (default: all). `fused`
- * runs the forward pass as the fast step does (fused kernels on WebGPU, XNNPACK's routes on
- * wasm: at the default size and a batch of 100 in Node, 1.3 s where the plain ops take 5.2).
- */
+export interface EvaluateOptions {
+  /** Test images per forward pass. */
+  batch: number;
+  /** Only the first this many images of the set (default: all). */
+  limit?: number;
+  /**
+   * 'fast' runs the forward pass as the fast step does (fused kernels on WebGPU, XNNPACK's
+   * routes on wasm: at the default size and a batch of 100 in Node, 1.3 s where the plain ops
+   * take 5.2). Default 'reference'.
+   */
+  stepKind?: StepKind;
+}
+
+/** Accuracy (0..1) of each model on a set. */
 export async function evaluateAccuracy(
   models: Vit[],
   set: DeviceImageSet,
-  batch: number,
-  limit = set.count,
-  fused = false,
+  { batch, limit = set.count, stepKind = 'reference' }: EvaluateOptions,
 ): Promise<number[]> {
   const count = Math.min(limit, set.count);
   if (count <= 0 || !models.length) return models.map(() => Number.NaN);
@@ -31,7 +39,13 @@ export async function evaluateAccuracy(
       // once, at the default size and a batch of 250, outgrew wasm's heap in Node (an abort).
       const hits = models.map((m) =>
         tf.tidy(
-          () => m.predictLogits(m.apply(images, fused)).argMax(-1).equal(labels).toFloat().sum() as tf.Scalar,
+          () =>
+            m
+              .predictLogits(m.apply(images, { stepKind }))
+              .argMax(-1)
+              .equal(labels)
+              .toFloat()
+              .sum() as tf.Scalar,
         ),
       );
       return correct.add(tf.stack(hits)) as tf.Tensor1D;

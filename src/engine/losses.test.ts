@@ -9,6 +9,7 @@ import {
   randomSampleIndices,
   relationMatrices,
 } from './losses';
+import { STEP_KINDS } from './spec/step-kind';
 import { gaussian, mulberry32 } from './test-utils';
 
 beforeAll(async () => {
@@ -274,10 +275,10 @@ describe('manifoldTerms against the float64 reference', () => {
 });
 
 describe('manifoldTermVector', () => {
-  // On cpu the fused kernel is absent, so `fused` must fall back to the plain ops (the fast
-  // step on wasm and cpu); the WebGPU kernel is checked against these ops in kernels/check.ts.
-  for (const fused of [false, true]) {
-    it(`is [intra, inter, random] of the float64 reference (fused ${fused})`, () => {
+  // On cpu the fused kernel is absent, so the fast step must fall back to the plain ops (as
+  // on wasm and cpu); the WebGPU kernel is checked against these ops in kernels/check.ts.
+  for (const stepKind of STEP_KINDS) {
+    it(`is [intra, inter, random] of the float64 reference (${stepKind} step)`, () => {
       const rng = mulberry32(40);
       const [b, n, ds, dt, k] = [3, 16, 8, 24, 20];
       const student = randomTokens(rng, b, n, ds);
@@ -286,12 +287,11 @@ describe('manifoldTermVector', () => {
       const expected = refManifoldTerms(student.data, teacher.data, b, n, ds, dt, idx);
       const got = tf.tidy(() =>
         Array.from(
-          manifoldTermVector(
-            toTensor(student),
-            toTensor(teacher),
-            { k, sampleIndices: idx, fast: true },
-            fused,
-          ).dataSync(),
+          manifoldTermVector(toTensor(student), toTensor(teacher), {
+            k,
+            sampleIndices: idx,
+            stepKind,
+          }).dataSync(),
         ),
       );
       expect(got).toHaveLength(3);
@@ -424,10 +424,10 @@ describe('cosine-similarity properties of the relation terms', () => {
 });
 
 describe('gradients of the manifold terms', () => {
-  // fast: the fast step picks the random-sampled tokens by gather + scatter gradient.
-  it.each([false, true])(
-    'match central finite differences of the float64 reference loss (fast: %s)',
-    (fast) => {
+  // The fast step picks the random-sampled tokens by gather + scatter gradient.
+  it.each(STEP_KINDS)(
+    'match central finite differences of the float64 reference loss (%s step)',
+    (stepKind) => {
       const rng = mulberry32(51);
       const [b, n, ds, dt, k] = [2, 3, 4, 5, 4];
       const student = randomTokens(rng, b, n, ds);
@@ -437,7 +437,7 @@ describe('gradients of the manifold terms', () => {
       const analytic = tf.tidy(() => {
         const t = toTensor(teacher);
         const lossOf = (x: tf.Tensor) => {
-          const r = manifoldTerms(x as tf.Tensor3D, t, { k, sampleIndices: idx, fast });
+          const r = manifoldTerms(x as tf.Tensor3D, t, { k, sampleIndices: idx, stepKind });
           return tf.addN([r.intra, r.inter, r.random]);
         };
         return Array.from(tf.grad(lossOf)(toTensor(student)).dataSync());

@@ -16,6 +16,7 @@ import {
 } from './kernels/wasm-ops';
 import { meanAll, meanSquaredDifference, sumLastAxis } from './reduce';
 import type { KdKind } from './spec/config';
+import type { StepKind } from './spec/step-kind';
 import * as tf from './tf';
 
 /** Floor on a token's norm, as torch.nn.functional.normalize uses. */
@@ -27,11 +28,11 @@ export interface SampleOptions {
   /** K flat token indices in [0, B*N); replaces the random draw so the term is reproducible. */
   sampleIndices?: Int32Array | tf.Tensor1D;
   /**
-   * The fast step's ops for the same values: the K tokens picked with a gather (gradient: a
-   * scatter) instead of a one-hot matmul and, in manifoldTerms on wasm, its routes
-   * (groupedTerms). Off, the reference's matmuls.
+   * 'fast': the same values with the K tokens picked by a gather (gradient: a scatter)
+   * instead of a one-hot matmul, in manifoldTerms on wasm its routes (groupedTerms), and in
+   * manifoldTermVector the relation kernel where the backend has one. Default 'reference'.
    */
-  fast?: boolean;
+  stepKind?: StepKind;
 }
 
 /** A type, not an interface, so that tf.tidy takes it as a tensor container. */
@@ -112,7 +113,8 @@ export function relationMatrices(tokens: tf.Tensor3D, opts: SampleOptions): Rela
     const flat = f.reshape([b * n, d]) as tf.Tensor2D;
     // The reference selects rows with a one-hot matmul, because tf.gather's gradient needs
     // UnsortedSegmentSum, which the wasm backend lacks; gatherRows brings its own gradient.
-    const fk = opts.fast ? gatherRows(flat, idx) : tf.matMul(tf.oneHot(idx, b * n).toFloat(), flat); // [K, D]
+    const fk =
+      opts.stepKind === 'fast' ? gatherRows(flat, idx) : tf.matMul(tf.oneHot(idx, b * n).toFloat(), flat); // [K, D]
     const random = tf.matMul(fk, fk, false, true) as tf.Tensor2D; // [K, K]
     return { intra, inter, random };
   });
@@ -161,9 +163,9 @@ export function manifoldTerms(
   return tf.tidy(() => {
     // One index tensor for both models: the sample must be the same tokens on each side.
     const idx = sampleTensor(b * n, opts);
-    if (opts.fast && matMulIsSlowUnlessPlain()) return groupedTerms(student, teacher, idx);
-    const s = relationMatrices(student, { k: opts.k, sampleIndices: idx, fast: opts.fast });
-    const t = relationMatrices(teacher, { k: opts.k, sampleIndices: idx, fast: opts.fast });
+    if (opts.stepKind === 'fast' && matMulIsSlowUnlessPlain()) return groupedTerms(student, teacher, idx);
+    const s = relationMatrices(student, { k: opts.k, sampleIndices: idx, stepKind: opts.stepKind });
+    const t = relationMatrices(teacher, { k: opts.k, sampleIndices: idx, stepKind: opts.stepKind });
     return {
       intra: meanSquaredDifference(s.intra, t.intra),
       inter: meanSquaredDifference(s.inter, t.inter),
@@ -226,7 +228,7 @@ export interface TermVectorOptions {
 /**
  * scale * [intra, inter, random] of one layer pair, plus `addTo`: what the fast step averages
  * over the pairs, one pair at a time. Each side is a block output [B, prefix + N, D] whose
- * first `prefix` tokens of each image are not patches. With `fused`, on a backend that has the
+ * first `prefix` tokens of each image are not patches. In the fast step, on a backend that has the
  * kernel (WebGPU), this is one kernel forward (two dispatches, the scale and the sum inside)
  * and one for the student's gradient (kernels/relation-webgpu.ts), reading the patch tokens in
  * place: no slice, no pad in the gradient, no add or multiply between pairs. The teacher gets
@@ -237,7 +239,6 @@ export function manifoldTermVector(
   student: tf.Tensor3D,
   teacher: tf.Tensor3D,
   opts: SampleOptions,
-  fused: boolean,
   { prefix = { student: 0, teacher: 0 }, scale = 1, addTo }: TermVectorOptions = {},
 ): tf.Tensor1D {
   const width = student.shape[2];
@@ -251,7 +252,7 @@ export function manifoldTermVector(
       dt: teacher.shape[2],
       k: opts.k,
     });
-  if (!fused || !fits || !hasKernel(kernel)) {
+  if (opts.stepKind !== 'fast' || !fits || !hasKernel(kernel)) {
     return tf.tidy(() => {
       const t = manifoldTerms(
         dropPrefixTokens(student, prefix.student),
@@ -287,8 +288,8 @@ export interface KdOptions {
   /** Softmax temperature; the soft loss is scaled by tau^2 so gradients keep their size. */
   tau: number;
   kind: KdKind;
-  /** Soft KD as one kernel and one for its gradient where the backend has it (the fast step). */
-  fused?: boolean;
+  /** 'fast': soft KD as one kernel and one for its gradient where the backend has it. */
+  stepKind?: StepKind;
 }
 
 /**
@@ -306,7 +307,7 @@ export function kdLoss(studentLogits: tf.Tensor2D, teacherLogits: tf.Tensor2D, o
       const target = teacherLogits.argMax(-1) as tf.Tensor1D;
       return crossEntropy(studentLogits, target);
     }
-    if (opts.fused && hasKernel(KERNELS.softKd)) {
+    if (opts.stepKind === 'fast' && hasKernel(KERNELS.softKd)) {
       return (
         tf
           .engine()

@@ -16,6 +16,7 @@ import {
 } from './losses';
 import { meanAll } from './reduce';
 import { type LayerPair, type LossConfig, prefixTokenCount } from './spec/config';
+import type { StepKind } from './spec/step-kind';
 import { activeTerms, type LossTerm } from './spec/terms';
 import * as tf from './tf';
 import type { Vit, VitOutput } from './vit';
@@ -93,6 +94,13 @@ export function readsStudentBlock(loss: LossConfig, pairs: LayerPair[], block: n
   return relations && pairs.some(([s]) => s === block);
 }
 
+export interface ObjectiveOptions {
+  /** Present when the batch was made by mixup. */
+  mix?: Mix;
+  /** 'fast': the fast step's cheaper formulations of the same values. Default 'reference'. */
+  stepKind?: StepKind;
+}
+
 /**
  * The objective for a student forward pass. With a distillation token, KD trains the
  * distillation head and CE the cls head (DeiT); otherwise both act on the one head.
@@ -106,10 +114,9 @@ export function distillationObjective(
   loss: LossConfig,
   pairs: LayerPair[],
   sampleIndices: tf.Tensor1D[],
-  mix?: Mix,
-  /** The fast step's cheaper formulations (same values). */
-  fast = false,
+  { mix, stepKind = 'reference' }: ObjectiveOptions = {},
 ): ObjectiveValue {
+  const fast = stepKind === 'fast';
   const order = activeTerms(loss);
   const active = new Set(order);
   const termParts: tf.Tensor1D[] = [];
@@ -129,7 +136,7 @@ export function distillationObjective(
     const kd = kdLoss(out.distLogits ?? out.logits, target.logits, {
       tau: loss.tau,
       kind: loss.kd,
-      fused: fast,
+      stepKind,
     });
     addTerm(kd, loss.wKd);
   }
@@ -142,7 +149,7 @@ export function distillationObjective(
         );
       return block;
     });
-    const opts = (i: number) => ({ k: loss.k, sampleIndices: sampleIndices[i]!, fast });
+    const opts = (i: number) => ({ k: loss.k, sampleIndices: sampleIndices[i]!, stepKind });
     if (fast) {
       const prefix = { student: prefixTokenCount(student.config), teacher: target.prefix };
       const rel = relationPartFast(students, target.blocks, prefix, opts, loss, active);
@@ -182,7 +189,7 @@ export function distillationObjective(
     return tf.concat(termParts).slice([at], [1]).reshape([]) as tf.Scalar;
   };
   const total = oneKernelTotal
-    ? weightedSum(weighted, true)
+    ? weightedSum(weighted, 'fast')
     : (parts.reduce((a, b) => a.add(b)) as tf.Scalar);
   return { total, termParts, term };
 }
@@ -214,7 +221,7 @@ function relationPartFast(
   const scale = 1 / students.length;
   let mean: tf.Tensor1D | undefined;
   students.forEach((s, i) => {
-    mean = manifoldTermVector(s, teachers[i]!, opts(i), true, { prefix, scale, addTo: mean });
+    mean = manifoldTermVector(s, teachers[i]!, opts(i), { prefix, scale, addTo: mean });
   });
   if (!mean) throw new Error('The relation terms need at least one layer pair.');
   const weights = relationWeights(loss).map(([key, w]) => (active.has(key) ? w * loss.wMd : 0));

@@ -9,20 +9,18 @@
  */
 
 import { hasKernel, KERNELS, splitFlat } from './kernels/fused-ops';
-import { AdamConstants, type AdamWState, clipFactor, type ParamOptimizer, stepStart } from './optim-math';
+import { AdamWBase, type AdamWState, clipFactor } from './optim-math';
 import type { OptimConfig } from './spec/config';
+import type { StepKind } from './spec/step-kind';
 import * as tf from './tf';
 import type { NamedVariable } from './vit';
 
-export class FlatAdamW implements ParamOptimizer {
-  readonly params: NamedVariable[];
-  private readonly cfg: OptimConfig;
+export class FlatAdamW extends AdamWBase {
   private readonly sizes: number[];
   private readonly m: tf.Variable;
   private readonly v: tf.Variable;
   /** 1 where decoupled weight decay applies, 0 elsewhere. */
   private readonly decayMask: tf.Tensor1D;
-  private readonly k: AdamConstants;
   /**
    * For parameters off the loss's path (no gradient: e.g. the cls head when CE is off):
    * zero gradients, the mask of parameters that do get one, and the fused kernel's flags,
@@ -37,14 +35,19 @@ export class FlatAdamW implements ParamOptimizer {
    * has one, and a stand-in for the squared gradient norm without clipping (made on first use).
    */
   private fusedConstants: { flags: tf.Tensor1D; one: tf.Tensor2D } | null = null;
-  private readonly fused: boolean;
-  step = 0;
+  private readonly stepKind: StepKind;
 
-  /** `fused`: use the fused kernels where the backend has them (false: the plain ops everywhere). */
-  constructor(params: NamedVariable[], cfg: OptimConfig, fused = true) {
-    this.params = params;
-    this.fused = fused;
-    this.cfg = cfg;
+  /**
+   * The fast step's optimizer; with `stepKind: 'reference'` it runs the same flat update on
+   * the plain ops only (adamw-check.ts compares the two).
+   */
+  constructor(
+    params: NamedVariable[],
+    cfg: OptimConfig,
+    { stepKind = 'fast' }: { stepKind?: StepKind } = {},
+  ) {
+    super(params, cfg);
+    this.stepKind = stepKind;
     this.sizes = params.map((p) => p.variable.size);
     const total = this.sizes.reduce((a, b) => a + b, 0);
     // In a tidy: tf.variable keeps its own reference, and the zeros it started from would leak.
@@ -55,12 +58,10 @@ export class FlatAdamW implements ParamOptimizer {
         Float32Array.from(params.flatMap((p) => new Array<number>(p.variable.size).fill(p.decay ? 1 : 0))),
       ),
     );
-    this.k = new AdamConstants(cfg);
   }
 
   apply(grads: (tf.Tensor | undefined)[], lr: number): void {
-    const { stepSize, epsHat } = stepStart(grads, this.params.length, this.cfg, this.step + 1, lr);
-    this.step += 1;
+    const { stepSize, epsHat } = this.beginStep(grads, lr);
     const { weightDecay, gradClip } = this.cfg;
     tf.tidy(() => {
       const missing = grads.some((g) => g === undefined) ? this.missing(grads) : null;
@@ -93,7 +94,7 @@ export class FlatAdamW implements ParamOptimizer {
       const parts = splitFlat(
         next,
         this.params.map((q) => q.variable.shape),
-        !this.fused,
+        this.stepKind,
       );
       this.params.forEach((q, i) => {
         q.variable.assign(parts[i]!);
@@ -102,7 +103,7 @@ export class FlatAdamW implements ParamOptimizer {
   }
 
   private useKernel(): boolean {
-    return this.fused && hasKernel(KERNELS.adamW);
+    return this.stepKind === 'fast' && hasKernel(KERNELS.adamW);
   }
 
   /** The update as one kernel writing [m, v, params] packed, cut apart by copies (inside apply's tidy). */
@@ -174,9 +175,7 @@ export class FlatAdamW implements ParamOptimizer {
   }
 
   setState(state: AdamWState): void {
-    if (state.m.length !== this.params.length || state.v.length !== this.params.length) {
-      throw new Error(`Optimizer state has ${state.m.length} slots, the model needs ${this.params.length}.`);
-    }
+    this.checkSlots(state);
     this.step = state.step;
     tf.tidy(() => {
       this.m.assign(flatten(state.m));
@@ -184,14 +183,14 @@ export class FlatAdamW implements ParamOptimizer {
     });
   }
 
-  dispose(): void {
+  override dispose(): void {
     for (const entry of this.missingCache.values()) {
       tf.dispose([...entry.zeros.values(), entry.present, entry.flags]);
     }
     if (this.fusedConstants) tf.dispose([this.fusedConstants.flags, this.fusedConstants.one]);
     this.missingCache.clear();
     tf.dispose([this.m, this.v, this.decayMask]);
-    this.k.dispose();
+    super.dispose();
   }
 }
 

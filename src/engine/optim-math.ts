@@ -50,21 +50,46 @@ export function biasCorrected(cfg: OptimConfig, t: number, lr: number): { stepSi
   return { stepSize: (lr * root) / (1 - cfg.beta1 ** t), epsHat: cfg.eps * root };
 }
 
-/**
- * The start of every AdamW step: one gradient per parameter (undefined for one off the loss's
- * path), and step t's bias-corrected step size and epsilon.
- */
-export function stepStart(
-  grads: readonly unknown[],
-  paramCount: number,
-  cfg: OptimConfig,
-  t: number,
-  lr: number,
-): { stepSize: number; epsHat: number } {
-  if (grads.length !== paramCount) {
-    throw new Error(`AdamW.apply got ${grads.length} gradients for ${paramCount} parameters.`);
+/** What both AdamW implementations hold (parameters, config, Adam's constants, t) and how each step starts. */
+export abstract class AdamWBase implements ParamOptimizer {
+  readonly params: NamedVariable[];
+  protected readonly cfg: OptimConfig;
+  protected readonly k: AdamConstants;
+  /** Updates applied so far (Adam's t). */
+  step = 0;
+
+  constructor(params: NamedVariable[], cfg: OptimConfig) {
+    this.params = params;
+    this.cfg = cfg;
+    this.k = new AdamConstants(cfg);
   }
-  return biasCorrected(cfg, t, lr);
+
+  abstract apply(grads: (tf.Tensor | undefined)[], lr: number): void;
+  abstract getState(): AdamWState;
+  abstract setState(state: AdamWState): void;
+
+  dispose(): void {
+    this.k.dispose();
+  }
+
+  /**
+   * The start of every step: one gradient per parameter (undefined for one off the loss's
+   * path); counts the step and gives its bias-corrected step size and epsilon.
+   */
+  protected beginStep(grads: readonly unknown[], lr: number): { stepSize: number; epsHat: number } {
+    if (grads.length !== this.params.length) {
+      throw new Error(`AdamW.apply got ${grads.length} gradients for ${this.params.length} parameters.`);
+    }
+    this.step += 1;
+    return biasCorrected(this.cfg, this.step, lr);
+  }
+
+  /** Refuses a saved state whose slots do not match the parameters. */
+  protected checkSlots(state: AdamWState): void {
+    if (state.m.length !== this.params.length || state.v.length !== this.params.length) {
+      throw new Error(`Optimizer state has ${state.m.length} slots, the model needs ${this.params.length}.`);
+    }
+  }
 }
 
 /** min(1, maxNorm / ||g||) from the squared norm of all gradients together, as torch.nn.utils.clip_grad_norm_. */

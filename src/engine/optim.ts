@@ -6,41 +6,32 @@
  */
 
 import { FlatAdamW } from './optim-flat';
-import { AdamConstants, type AdamWState, clipFactor, type ParamOptimizer, stepStart } from './optim-math';
+import { AdamWBase, type AdamWState, clipFactor, type ParamOptimizer } from './optim-math';
 import type { OptimConfig } from './spec/config';
+import type { StepKind } from './spec/step-kind';
 import * as tf from './tf';
 import type { NamedVariable } from './vit';
 
 export type { AdamWState, ParamOptimizer } from './optim-math';
 
-/**
- * Which implementation of a training step runs: 'reference' is the straightforward one
- * (per-variable optimizer, plain TF.js ops), 'fast' computes the same values with far
- * fewer kernels (flat optimizer, fused kernels where the backend has them).
- */
-export type StepKind = 'fast' | 'reference';
-
 /** AdamW for the given step kind; both compute the same update and share the checkpoint layout. */
-export function createOptimizer(params: NamedVariable[], cfg: OptimConfig, kind: StepKind): ParamOptimizer {
-  return kind === 'fast' ? new FlatAdamW(params, cfg) : new AdamW(params, cfg);
+export function createOptimizer(
+  params: NamedVariable[],
+  cfg: OptimConfig,
+  stepKind: StepKind,
+): ParamOptimizer {
+  return stepKind === 'fast' ? new FlatAdamW(params, cfg) : new AdamW(params, cfg);
 }
 
-export class AdamW implements ParamOptimizer {
-  readonly params: NamedVariable[];
-  private readonly cfg: OptimConfig;
+export class AdamW extends AdamWBase {
   private readonly m: tf.Variable[];
   private readonly v: tf.Variable[];
-  private readonly k: AdamConstants;
-  /** Updates applied so far (Adam's t). */
-  step = 0;
 
   constructor(params: NamedVariable[], cfg: OptimConfig) {
-    this.params = params;
-    this.cfg = cfg;
+    super(params, cfg);
     const zeros = (p: NamedVariable) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false));
     this.m = params.map(zeros);
     this.v = params.map(zeros);
-    this.k = new AdamConstants(cfg);
   }
 
   /**
@@ -49,8 +40,7 @@ export class AdamW implements ParamOptimizer {
    * Everything stays on the device: the clip factor is a tensor, never read back.
    */
   apply(grads: (tf.Tensor | undefined)[], lr: number): void {
-    const { stepSize, epsHat } = stepStart(grads, this.params.length, this.cfg, this.step + 1, lr);
-    this.step += 1;
+    const { stepSize, epsHat } = this.beginStep(grads, lr);
     const { weightDecay, gradClip } = this.cfg;
     tf.tidy(() => {
       // Three scalars a step: the only per-step uploads the optimizer makes.
@@ -84,9 +74,7 @@ export class AdamW implements ParamOptimizer {
   }
 
   setState(state: AdamWState): void {
-    if (state.m.length !== this.m.length || state.v.length !== this.v.length) {
-      throw new Error(`Optimizer state has ${state.m.length} slots, the model needs ${this.m.length}.`);
-    }
+    this.checkSlots(state);
     this.step = state.step;
     state.m.forEach((t, i) => {
       this.m[i]!.assign(t);
@@ -96,9 +84,9 @@ export class AdamW implements ParamOptimizer {
     });
   }
 
-  dispose(): void {
+  override dispose(): void {
     tf.dispose([...this.m, ...this.v]);
-    this.k.dispose();
+    super.dispose();
   }
 }
 

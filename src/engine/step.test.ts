@@ -1,16 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackendName, tryBackend } from './backend';
 import { crossEntropy, kdLoss, manifoldTerms } from './losses';
-import { AdamW, createOptimizer, type ParamOptimizer, type StepKind } from './optim';
-import {
-  DEFAULT_LOSS,
-  DEFAULT_OPTIM,
-  type LayerPair,
-  type LossConfig,
-  type OptimConfig,
-} from './spec/config';
+import { AdamW, createOptimizer, type ParamOptimizer } from './optim';
+import { DEFAULT_OPTIM, type LayerPair, type LossConfig, type OptimConfig } from './spec/config';
+import type { StepKind } from './spec/step-kind';
 import { type Batch, distillMetricNames, distillStep, TEACHER_METRIC_NAMES, teacherStep } from './step';
 import {
+  distinctWeightsLoss,
   maxAbsDiff,
   maxRelDiff,
   mulberry32,
@@ -40,19 +36,7 @@ const PAIRS: LayerPair[] = [
   [0, 1],
   [1, 1],
 ];
-/** Every term active, with distinct weights so a swapped weight shows in the total. */
-const LOSS: LossConfig = {
-  ...DEFAULT_LOSS,
-  wCe: 0.5,
-  wKd: 1,
-  wMd: 1.5,
-  wIntra: 4,
-  wInter: 0.1,
-  wRandom: 0.2,
-  tau: 2,
-  k: K,
-  kd: 'soft',
-};
+const LOSS: LossConfig = distinctWeightsLoss(K);
 const OPTIM: OptimConfig = { ...DEFAULT_OPTIM, lr: 1e-3, batch: BATCH, steps: 100, warmupSteps: 0 };
 
 interface Setup {
@@ -109,7 +93,7 @@ function step(s: Setup, loss: LossConfig = LOSS, lr = OPTIM.lr): Float32Array {
       pairs: PAIRS,
       lr,
       sampleIndices: s.sampleIndices,
-      fused: s.kind === 'fast',
+      stepKind: s.kind,
     },
     s.batch,
   );

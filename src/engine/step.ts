@@ -15,6 +15,7 @@ import {
 import type { ParamOptimizer } from './optim';
 import type { LayerPair, LossConfig } from './spec/config';
 import type { MetricName } from './spec/run-records';
+import type { StepKind } from './spec/step-kind';
 import * as tf from './tf';
 import { patchify, type Vit } from './vit';
 
@@ -46,8 +47,8 @@ export interface DistillStepInput {
   lr: number;
   /** K token indices for each layer pair's random-sampled term, drawn from the run's seed. */
   sampleIndices: Int32Array[];
-  /** Fused kernels where the backend has them (the fast step); same values either way. */
-  fused?: boolean;
+  /** Default 'reference'; 'fast' computes the same values with far fewer kernels. */
+  stepKind?: StepKind;
 }
 
 /**
@@ -58,17 +59,18 @@ export interface DistillStepInput {
 export function distillStep(input: DistillStepInput, batch: Batch): tf.Tensor1D {
   const { student, teacher, optimizer, loss, pairs } = input;
   return tf.tidy(() => {
-    const fused = input.fused ?? false;
+    const stepKind = input.stepKind ?? 'reference';
     // The fast step cuts the images into patches once when both models use the same size.
     const p = teacher.config.patchSize;
-    const patches = fused && student.config.patchSize === p ? patchify(batch.images, p) : undefined;
+    const patches =
+      stepKind === 'fast' && student.config.patchSize === p ? patchify(batch.images, p) : undefined;
     // Its own scope: the teacher's intermediates (most of its forward) are freed here, not at the
     // end of the step; only the logits and the block outputs the relation terms read stay.
     const target = tf.tidy(
       () =>
         teacherTargets(
           teacher,
-          teacher.apply(batch.images, fused, true, patches),
+          teacher.apply(batch.images, { stepKind, patches }),
           pairs,
         ) as unknown as tf.TensorContainer,
     ) as unknown as ReturnType<typeof teacherTargets>;
@@ -76,24 +78,16 @@ export function distillStep(input: DistillStepInput, batch: Batch): tf.Tensor1D 
     let metrics: tf.Tensor1D | null = null;
     const { grads } = tf.variableGrads(
       () => {
-        const out = student.apply(
-          batch.images,
-          fused,
-          readsStudentBlock(loss, pairs, student.config.nLayers - 1),
+        const out = student.apply(batch.images, {
+          stepKind,
+          lastBlockInLoss: readsStudentBlock(loss, pairs, student.config.nLayers - 1),
           patches,
-        );
-        const obj = distillationObjective(
-          student,
-          out,
-          target,
-          batch.labels,
-          loss,
-          pairs,
-          idx,
-          batch.mix,
-          fused,
-        );
-        const acc = accuracy(student.predictLogits(out), batch.labels, fused);
+        });
+        const obj = distillationObjective(student, out, target, batch.labels, loss, pairs, idx, {
+          mix: batch.mix,
+          stepKind,
+        });
+        const acc = accuracy(student.predictLogits(out), batch.labels, stepKind);
         // One concat (a kernel binds at most 7 inputs: these are at most 7 pieces).
         metrics = tf.keep(
           tf.concat([...obj.termParts, obj.total.reshape([1]), acc.reshape([1])]) as tf.Tensor1D,
@@ -115,19 +109,21 @@ export interface TeacherStepInput {
   optimizer: ParamOptimizer;
   labelSmoothing: number;
   lr: number;
-  fused?: boolean;
+  /** Default 'reference'. */
+  stepKind?: StepKind;
 }
 
 /** Supervised step of the teacher phase. Returns [ce, total, accuracy]. */
 export function teacherStep(input: TeacherStepInput, batch: Batch): tf.Tensor1D {
   const { teacher, optimizer } = input;
+  const stepKind = input.stepKind ?? 'reference';
   return tf.tidy(() => {
     let metrics: tf.Tensor1D | null = null;
     const { grads } = tf.variableGrads(
       () => {
-        const out = teacher.apply(batch.images, input.fused ?? false, false);
+        const out = teacher.apply(batch.images, { stepKind, lastBlockInLoss: false });
         const ce = labelCrossEntropy(out.logits, batch.labels, input.labelSmoothing, batch.mix);
-        const acc = accuracy(teacher.predictLogits(out), batch.labels, input.fused ?? false);
+        const acc = accuracy(teacher.predictLogits(out), batch.labels, stepKind);
         metrics = tf.keep(tf.stack([ce, ce, acc]) as tf.Tensor1D);
         return ce;
       },

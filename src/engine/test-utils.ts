@@ -7,7 +7,7 @@
 import type { Dataset, ImageSet } from './data/dataset';
 import { SELFTEST_STUDENT, SELFTEST_TEACHER } from './diagnostics/selftest';
 import { makeRng } from './random';
-import type { RunConfig, VitConfig } from './spec/config';
+import { DEFAULT_LOSS, type LossConfig, type RunConfig, type VitConfig } from './spec/config';
 import * as tf from './tf';
 
 /** mulberry32: a tiny seeded PRNG, independent of the engine's seedrandom streams. */
@@ -86,6 +86,22 @@ export const TINY_STUDENT: VitConfig = { ...SELFTEST_STUDENT, numClasses: 5 };
 
 /** Every loss term on (the self-test's objective), so a broken term anywhere shows. */
 export { ALL_TERMS_LOSS } from './diagnostics/selftest';
+
+/** Every term on, each weight distinct, so a swapped weight shows in the total. */
+export function distinctWeightsLoss(k: number): LossConfig {
+  return {
+    ...DEFAULT_LOSS,
+    wCe: 0.5,
+    wKd: 1,
+    wMd: 1.5,
+    wIntra: 4,
+    wInter: 0.1,
+    wRandom: 0.2,
+    tau: 2,
+    k,
+    kd: 'soft',
+  };
+}
 
 /**
  * Runs `fn` inside tf.tidy and returns its plain (non-tensor) result: every tensor made

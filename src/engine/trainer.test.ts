@@ -1,8 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tryBackend } from './backend';
-import { decodeCheckpoint, validateManifest } from './checkpoint';
+import { decodeCheckpoint } from './checkpoint';
 import type { Dataset } from './data/dataset';
 import type { MetricRow } from './pending-metrics';
+import { validateManifest } from './spec/checkpoint-format';
 import { DEFAULT_CONFIG, type RunConfig } from './spec/config';
 import { ALL_TERMS_LOSS, randomDataset, smallModels } from './test-utils';
 import * as tf from './tf';

@@ -9,13 +9,7 @@
  */
 
 import type { BaselineSpec } from './baselines';
-import {
-  type DecodedCheckpoint,
-  type EncodedCheckpoint,
-  encodeCheckpoint,
-  type Phase,
-  type TrainerPosition,
-} from './checkpoint';
+import { type DecodedCheckpoint, type EncodedCheckpoint, encodeCheckpoint } from './checkpoint';
 import type { Dataset } from './data/dataset';
 import {
   type AugmentConfig,
@@ -26,31 +20,20 @@ import {
   STANDARD_AUGMENT,
 } from './data/gpu-data';
 import { evaluateAccuracy } from './evaluate';
-import { randomSampleIndices } from './losses';
-import { createOptimizer, learningRateAt, type ParamOptimizer, type StepKind } from './optim';
+import { learningRateAt, type ParamOptimizer } from './optim';
 import { type MetricRow, PendingMetrics, type PendingPart } from './pending-metrics';
 import { betaSample, makeRng, restoreRng, type StatefulRng } from './random';
-import {
-  effectiveLayerPairs,
-  type LayerPair,
-  type LossConfig,
-  patchCount,
-  type RunConfig,
-} from './spec/config';
+import { buildRig, type Rig, type StudentRun } from './rig';
+import type { Phase, TrainerPosition } from './spec/checkpoint-format';
+import type { LayerPair, LossConfig, RunConfig } from './spec/config';
 import { assertValidConfig } from './spec/config-schema';
-import { headsTrainedBy, type TrainedHeads } from './spec/heads';
 import type { EvalResult } from './spec/run-records';
-import { distillMetricNames, distillStep, TEACHER_METRIC_NAMES, teacherStep } from './step';
+import type { StepKind } from './spec/step-kind';
+import { distillMetricNames, TEACHER_METRIC_NAMES } from './step';
 import { disposeBatch, makeTrainBatch } from './train-batch';
-import { Vit } from './vit';
+import type { Vit } from './vit';
 
-/** A student being trained: the main one is named 'student', baselines by their own names. */
-export interface StudentRun {
-  name: string;
-  loss: LossConfig;
-  model: Vit;
-  optimizer: ParamOptimizer;
-}
+export type { StudentRun } from './rig';
 
 export interface TrainerOptions {
   config: RunConfig;
@@ -74,9 +57,6 @@ export interface TrainerOptions {
 
 export type { EvalResult } from './spec/run-records';
 
-/** The teacher phase's CE reaches the class head only. */
-export const TEACHER_PHASE_HEADS: TrainedHeads = { cls: true, dist: false };
-
 /** Test images per evaluation batch: large batches mean fewer dispatches (small models are dispatch-bound). */
 const EVAL_BATCH = 250;
 
@@ -87,14 +67,10 @@ export class Trainer {
   }
   private runConfig: RunConfig;
   readonly phase: Phase;
-  readonly stepKind: StepKind;
   readonly datasetInfo: { name: string; classNames: string[] };
   readonly normalization: Normalization;
-  readonly teacher: Vit;
-  /** Present in the teacher phase only. */
-  readonly teacherOptimizer: ParamOptimizer | null;
-  readonly students: StudentRun[];
-  readonly pairs: LayerPair[];
+  /** The models, their optimizers and the layer pairs. */
+  private readonly rig: Rig;
   step = 0;
   private readonly train: DeviceImageSet;
   private readonly test: DeviceImageSet;
@@ -129,11 +105,9 @@ export class Trainer {
     }
     this.runConfig = config;
     this.phase = phase;
-    this.stepKind = opts.stepKind ?? 'fast';
     this.datasetInfo = { name: dataset.name, classNames: dataset.classNames };
     this.normalization = resume?.manifest.normalization ?? opts.normalization ?? channelStats(dataset.train);
     this.augment = opts.augment ?? resume?.manifest.augment ?? STANDARD_AUGMENT;
-    this.pairs = effectiveLayerPairs(config.loss, config.student, config.teacher);
 
     const position = resume?.manifest.position ?? null;
     this.orderRng = position ? restoreRng(position.rng.order) : makeRng(config.seed, 'data-order');
@@ -152,39 +126,34 @@ export class Trainer {
         : undefined,
     );
 
-    if (phase === 'teacher') {
-      const saved = resume?.models.get('teacher');
-      this.teacher = saved?.model ?? Vit.create(config.teacher, config.seed);
-      this.teacherOptimizer =
-        saved?.optimizer ?? createOptimizer(this.teacher.namedVariables(), config.optim, this.stepKind);
-      this.students = [];
-    } else {
-      if (!opts.teacher)
-        throw new Error('The student phase needs a trained teacher: train one first or load a checkpoint.');
-      if (JSON.stringify(opts.teacher.config) !== JSON.stringify(config.teacher)) {
-        throw new Error(
-          "The loaded teacher does not match the config's teacher shape; use the teacher's own config.",
-        );
-      }
-      this.teacher = opts.teacher;
-      this.teacherOptimizer = null;
-      const specs = [{ name: 'student', loss: {} }, ...(opts.baselines ?? [])];
-      const names = new Set<string>();
-      this.students = specs.map((spec) => {
-        if (names.has(spec.name) || spec.name === 'teacher')
-          throw new Error(`Duplicate model name "${spec.name}".`);
-        names.add(spec.name);
-        const saved = resume?.models.get(spec.name);
-        // Every student starts from the same weights, so curves differ only by their loss.
-        const model = saved?.model ?? Vit.create(config.student, config.seed + 1);
-        return {
-          name: spec.name,
-          loss: { ...config.loss, ...spec.loss },
-          model,
-          optimizer: saved?.optimizer ?? createOptimizer(model.namedVariables(), config.optim, this.stepKind),
-        };
-      });
-    }
+    if (phase === 'student' && !opts.teacher)
+      throw new Error('The student phase needs a trained teacher: train one first or load a checkpoint.');
+    this.rig = buildRig({
+      config,
+      phase,
+      stepKind: opts.stepKind ?? 'fast',
+      teacher: opts.teacher,
+      students: [{ name: 'student', loss: {} }, ...(opts.baselines ?? [])],
+      saved: resume?.models,
+    });
+  }
+
+  get stepKind(): StepKind {
+    return this.rig.stepKind;
+  }
+  get teacher(): Vit {
+    return this.rig.teacher;
+  }
+  /** Present in the teacher phase only. */
+  get teacherOptimizer(): ParamOptimizer | null {
+    return this.rig.teacherOptimizer;
+  }
+  /** Empty in the teacher phase. */
+  get students(): StudentRun[] {
+    return this.rig.students;
+  }
+  get pairs(): LayerPair[] {
+    return this.rig.pairs;
   }
 
   get epoch(): number {
@@ -234,38 +203,11 @@ export class Trainer {
     const parts: PendingPart[] = [];
     try {
       if (this.phase === 'teacher') {
-        this.teacher.noteTrainedHeads(TEACHER_PHASE_HEADS);
-        const values = teacherStep(
-          {
-            teacher: this.teacher,
-            optimizer: this.teacherOptimizer!,
-            labelSmoothing: this.config.loss.labelSmoothing,
-            lr,
-            fused: this.stepKind === 'fast',
-          },
-          batch,
-        );
+        const values = this.rig.teacherStep(batch, lr);
         parts.push({ name: 'teacher', names: TEACHER_METRIC_NAMES, values });
       } else {
-        const tokens = this.config.optim.batch * patchCount(this.config.student);
         for (const run of this.students) {
-          const sampleIndices = this.pairs.map(() =>
-            randomSampleIndices(tokens, Math.min(run.loss.k, tokens), this.sampleRng),
-          );
-          run.model.noteTrainedHeads(headsTrainedBy(run.loss, run.model.config.distillToken));
-          const values = distillStep(
-            {
-              student: run.model,
-              teacher: this.teacher,
-              optimizer: run.optimizer,
-              loss: run.loss,
-              pairs: this.pairs,
-              lr,
-              sampleIndices,
-              fused: this.stepKind === 'fast',
-            },
-            batch,
-          );
+          const values = this.rig.studentStep(run, batch, { lr, sampleRng: this.sampleRng });
           parts.push({ name: run.name, names: distillMetricNames(run.loss), values });
         }
       }
@@ -295,9 +237,7 @@ export class Trainer {
     const accs = await evaluateAccuracy(
       models.map((m) => m.model),
       this.test,
-      Math.max(this.config.optim.batch, EVAL_BATCH),
-      limit,
-      this.stepKind === 'fast',
+      { batch: Math.max(this.config.optim.batch, EVAL_BATCH), limit, stepKind: this.stepKind },
     );
     return {
       step: this.step,
@@ -345,11 +285,6 @@ export class Trainer {
     this.train.dispose();
     this.test.dispose();
     this.sampler.dispose();
-    this.teacherOptimizer?.dispose();
-    if (ownTeacher) this.teacher.dispose();
-    for (const s of this.students) {
-      s.model.dispose();
-      s.optimizer.dispose();
-    }
+    this.rig.dispose(!ownTeacher);
   }
 }

@@ -478,8 +478,8 @@ describe('Vit shared patches', () => {
     const vit = Vit.create(cfg, 3);
     const x = images(4, cfg, 3);
     const [own, shared] = scoped(() => {
-      const a = vit.apply(x, true);
-      const b = vit.apply(x, true, true, patchify(x, cfg.patchSize));
+      const a = vit.apply(x, { stepKind: 'fast' });
+      const b = vit.apply(x, { stepKind: 'fast', patches: patchify(x, cfg.patchSize) });
       const read = (ts: tf.Tensor[]) => ts.map((t) => Float32Array.from(t.dataSync()));
       return [read([a.logits, ...a.blocks]), read([b.logits, ...b.blocks])];
     });
@@ -493,9 +493,9 @@ describe('Vit shared patches', () => {
     const vit = Vit.create(cfg, 3);
     const x = images(5, cfg, 2);
     // TINY_STUDENT: 16 x 16 images in 4 x 4 patches (16 of 48 values), cut here as 8 x 8.
-    expect(() => scoped(() => vit.apply(x, true, true, patchify(x, 8)).logits.shape)).toThrow(
-      /ViT expects patches \[2,16,48\] for images \[2,16,16,3\], got \[2,4,192\]/,
-    );
+    expect(() =>
+      scoped(() => vit.apply(x, { stepKind: 'fast', patches: patchify(x, 8) }).logits.shape),
+    ).toThrow(/ViT expects patches \[2,16,48\] for images \[2,16,16,3\], got \[2,4,192\]/);
     vit.dispose();
     x.dispose();
   });

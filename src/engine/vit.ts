@@ -23,6 +23,7 @@ import {
   predictionHeads,
   type TrainedHeads,
 } from './spec/heads';
+import type { StepKind } from './spec/step-kind';
 import * as tf from './tf';
 
 /** timm / DeiT initialise weights, tokens and position embedding with trunc_normal(std=.02). */
@@ -67,6 +68,26 @@ export interface VitOutput {
   blocks: tf.Tensor3D[];
 }
 
+export interface ApplyOptions {
+  /**
+   * 'fast' runs LayerNorm, GELU and attention as single kernels where the backend has them;
+   * the values are the same either way. Default 'reference'.
+   */
+  stepKind?: StepKind;
+  /**
+   * Whether a loss differentiated through this pass reads the last block's output (a relation
+   * term on it); default true. When it does not, the fast step adds that block's residual
+   * apart from the final LayerNorm: the fused kernel's second output would get no gradient,
+   * and TF.js builds the zeros it stands for on the CPU and uploads them, every step.
+   */
+  lastBlockInLoss?: boolean;
+  /**
+   * These images already cut into this model's patches (patchify), when another model of the
+   * same patch size did it for the same batch (the fast step's teacher for its student).
+   */
+  patches?: tf.Tensor3D;
+}
+
 /** A named parameter: the name is stable and used by checkpoints. */
 export interface NamedVariable {
   name: string;
@@ -106,18 +127,9 @@ export class Vit {
     return this.variables().reduce((n, v) => n + v.size, 0);
   }
 
-  /**
-   * Forward pass on images [B, H, W, C] (already normalised). Wrap callers in tf.tidy.
-   * `fused` runs LayerNorm, GELU and attention as single kernels where the backend has them
-   * (the fast step); the values are the same either way. `lastBlockInLoss`: whether a loss
-   * differentiated through this pass reads the last block's output (a relation term on it).
-   * When it does not, the fast step adds that block's residual apart from the final
-   * LayerNorm: the fused kernel's second output would get no gradient, and TF.js builds the
-   * zeros it stands for on the CPU and uploads them, every step. `patches`: these images
-   * already cut into this model's patches (patchify), when another model of the same patch
-   * size did it for the same batch (the fast step's teacher for its student).
-   */
-  apply(images: tf.Tensor4D, fused = false, lastBlockInLoss = true, patches?: tf.Tensor3D): VitOutput {
+  /** Forward pass on images [B, H, W, C] (already normalised). Wrap callers in tf.tidy. */
+  apply(images: tf.Tensor4D, opts: ApplyOptions = {}): VitOutput {
+    const { stepKind = 'reference', lastBlockInLoss = true, patches } = opts;
     const cfg = this.config;
     const p = this.params;
     const [batch, height, width, channels] = images.shape;
@@ -133,14 +145,15 @@ export class Vit {
     if (!tf.util.arraysEqual(pixels.shape, cut)) {
       throw new Error(`ViT expects patches [${cut}] for images [${images.shape}], got [${pixels.shape}].`);
     }
-    const embedded = linear(pixels, p.patchW, p.patchB, fused); // [B, N, D]
+    const embedded = linear(pixels, p.patchW, p.patchB, stepKind); // [B, N, D]
     const tokens = [p.clsToken, ...(p.distToken ? [p.distToken] : [])]; // [1, 1, D] each
     // The fast step's version differentiates with four kernels instead of tile's 2B + 2.
-    let x = fused
-      ? prependTokens(embedded as tf.Tensor3D, tokens, p.posEmbed)
-      : (tf
-          .concat([...tokens.map((t) => tf.tile(t, [batch, 1, 1])), embedded], 1)
-          .add(p.posEmbed) as tf.Tensor3D); // [B, T, D]
+    let x =
+      stepKind === 'fast'
+        ? prependTokens(embedded as tf.Tensor3D, tokens, p.posEmbed)
+        : (tf
+            .concat([...tokens.map((t) => tf.tile(t, [batch, 1, 1])), embedded], 1)
+            .add(p.posEmbed) as tf.Tensor3D); // [B, T, D]
 
     // Pre-norm blocks: x += attn(LN1(x)); x += mlp(LN2(x)); then the final LayerNorm. Each
     // residual add is taken together with the LayerNorm that follows it (the next
@@ -149,31 +162,33 @@ export class Vit {
       ...p.blocks.map((b) => [b.ln1Gamma, b.ln1Beta] as const),
       [p.normGamma, p.normBeta] as const,
     ];
-    let h = layerNorm(x, norms[0]![0], norms[0]![1], fused); // [B, T, D]
+    let h = layerNorm(x, norms[0]![0], norms[0]![1], stepKind); // [B, T, D]
     const blocks: tf.Tensor3D[] = [];
     p.blocks.forEach((block, i) => {
       [x, h] = addLayerNorm(
         x,
-        selfAttention(h, block, cfg.nHeads, fused),
+        selfAttention(h, block, cfg.nHeads, stepKind),
         block.ln2Gamma,
         block.ln2Beta,
-        fused,
+        stepKind,
       );
       const [gamma, beta] = norms[i + 1]!;
-      const branch = mlp(h, block, fused);
+      const branch = mlp(h, block, stepKind);
       if (i === p.blocks.length - 1 && !lastBlockInLoss) {
         x = x.add(branch) as tf.Tensor3D;
-        h = layerNorm(x, gamma, beta, fused);
+        h = layerNorm(x, gamma, beta, stepKind);
       } else {
-        [x, h] = addLayerNorm(x, branch, gamma, beta, fused);
+        [x, h] = addLayerNorm(x, branch, gamma, beta, stepKind);
       }
       blocks.push(x);
     });
     const out = h; // the final LayerNorm's output, [B, T, D]
     const token = (i: number) => out.slice([0, i, 0], [batch, 1, d]).reshape([batch, d]) as tf.Tensor2D; // [B, D]
-    const logits = linear(token(0), p.headW, p.headB, fused) as tf.Tensor2D; // [B, classes]
+    const logits = linear(token(0), p.headW, p.headB, stepKind) as tf.Tensor2D; // [B, classes]
     const distLogits =
-      p.distHeadW && p.distHeadB ? (linear(token(1), p.distHeadW, p.distHeadB, fused) as tf.Tensor2D) : null;
+      p.distHeadW && p.distHeadB
+        ? (linear(token(1), p.distHeadW, p.distHeadB, stepKind) as tf.Tensor2D)
+        : null;
     return { logits, distLogits, blocks };
   }
 
@@ -224,13 +239,13 @@ export function patchify(images: tf.Tensor4D, p: number): tf.Tensor3D {
     .reshape([b, gh * gw, p * p * c]);
 }
 
-function selfAttention(x: tf.Tensor3D, p: BlockParams, nHeads: number, fused: boolean): tf.Tensor3D {
-  const qkv = linear(x, p.qkvW, p.qkvB, fused) as tf.Tensor3D; // [B, T, 3D]: q, k, v each [T, H, dh]
-  return linear(attention(qkv, nHeads, fused), p.projW, p.projB, fused) as tf.Tensor3D;
+function selfAttention(x: tf.Tensor3D, p: BlockParams, nHeads: number, stepKind: StepKind): tf.Tensor3D {
+  const qkv = linear(x, p.qkvW, p.qkvB, stepKind) as tf.Tensor3D; // [B, T, 3D]: q, k, v each [T, H, dh]
+  return linear(attention(qkv, nHeads, stepKind), p.projW, p.projB, stepKind) as tf.Tensor3D;
 }
 
-function mlp(x: tf.Tensor3D, p: BlockParams, fused: boolean): tf.Tensor3D {
-  return linear(gelu(linear(x, p.fc1W, p.fc1B, fused), fused), p.fc2W, p.fc2B, fused) as tf.Tensor3D;
+function mlp(x: tf.Tensor3D, p: BlockParams, stepKind: StepKind): tf.Tensor3D {
+  return linear(gelu(linear(x, p.fc1W, p.fc1B, stepKind), stepKind), p.fc2W, p.fc2B, stepKind) as tf.Tensor3D;
 }
 
 function initParams(cfg: VitConfig, rng: Rng, trainable: boolean): VitParams {

@@ -28,7 +28,7 @@ export async function previewTeacher(
 ): Promise<PreviewTeacher> {
   if (held?.name === source.name) return held;
   const files = await fetchSiteTeacher(source, report);
-  const decoded = await decodeCheckpoint(files.manifest, files.weights, false);
+  const decoded = await decodeCheckpoint(files.manifest, files.weights, { withOptimizers: false });
   const model = decoded.models.get('teacher')?.model;
   if (!model) throw new Error(`The shipped teacher ${source.name} holds no teacher model.`);
   for (const [role, m] of decoded.models) if (role !== 'teacher') m.model.dispose();

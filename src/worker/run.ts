@@ -4,10 +4,11 @@
  */
 
 import { baselineSpecs } from '../engine/baselines';
-import { decodeCheckpoint, type EncodedCheckpoint, type Phase } from '../engine/checkpoint';
+import { decodeCheckpoint, type EncodedCheckpoint } from '../engine/checkpoint';
 import type { Dataset } from '../engine/data/dataset';
 import { type AugmentConfig, STANDARD_AUGMENT } from '../engine/data/gpu-data';
 import { warmUpPipelines } from '../engine/diagnostics/warm-up';
+import type { Phase } from '../engine/spec/checkpoint-format';
 import type { RunConfig } from '../engine/spec/config';
 import { Trainer } from '../engine/trainer';
 import type { Vit } from '../engine/vit';
@@ -119,7 +120,9 @@ export async function createRun(
       baselines: baselineSpecs(config),
     });
   } else if (cmd.teacher.kind === 'checkpoint') {
-    const decoded = await decodeCheckpoint(cmd.teacher.manifest, cmd.teacher.weights, false);
+    const decoded = await decodeCheckpoint(cmd.teacher.manifest, cmd.teacher.weights, {
+      withOptimizers: false,
+    });
     const teacher = decoded.models.get('teacher')?.model;
     if (!teacher) throw new Error('The teacher file holds no teacher model.');
     for (const [role, m] of decoded.models) if (role !== 'teacher') m.model.dispose();

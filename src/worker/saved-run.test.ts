@@ -1,6 +1,6 @@
 /** The save-slot logic (the same code runs over IndexedDB in the browser) over a Map. */
 import { describe, expect, it } from 'vitest';
-import type { CheckpointManifest } from '../engine/checkpoint';
+import type { CheckpointManifest } from '../engine/spec/checkpoint-format';
 import { DEFAULT_CONFIG } from '../engine/spec/config';
 import { LEGACY_KEY, memoryKeyValue, type SavedRun, slotStore } from './saved-run';
 

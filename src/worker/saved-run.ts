@@ -9,7 +9,7 @@
  * has them and deleted with the slot, so a continued run shows its whole history again.
  */
 import { delMany, get, getMany, keys, setMany } from 'idb-keyval';
-import type { CheckpointManifest, Phase } from '../engine/checkpoint';
+import type { CheckpointManifest, Phase } from '../engine/spec/checkpoint-format';
 import type { RunConfig } from '../engine/spec/config';
 
 /** The single slot of earlier versions; moved into a slot of its own on first use. */

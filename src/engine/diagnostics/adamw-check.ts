@@ -38,22 +38,22 @@ export async function checkFusedAdamW(seed: number, relDiff: RelDiff): Promise<n
     SHAPES.map(
       (s, i): NamedVariable => ({ name: `p${i}`, variable: tf.variable(init[i]!.clone()), decay: s.decay }),
     );
-  const fusedParams = make();
-  const plainParams = make();
-  const fused = new FlatAdamW(fusedParams, cfg, true);
-  const plain = new FlatAdamW(plainParams, cfg, false);
+  const fastParams = make();
+  const referenceParams = make();
+  const fast = new FlatAdamW(fastParams, cfg, { stepKind: 'fast' });
+  const reference = new FlatAdamW(referenceParams, cfg, { stepKind: 'reference' });
   try {
     grads.forEach((step, k) => {
       // Step 2: the second parameter is off the loss's path.
       const given = step.map((g, i) => (k === 1 && i === 1 ? undefined : g));
       const lr = cfg.lr * (k + 1);
-      fused.apply(given, lr);
-      plain.apply(given, lr);
+      fast.apply(given, lr);
+      reference.apply(given, lr);
     });
-    const a = fused.getState();
-    const b = plain.getState();
+    const a = fast.getState();
+    const b = reference.getState();
     const pairs: [tf.Tensor, tf.Tensor][] = [
-      ...fusedParams.map((p, i): [tf.Tensor, tf.Tensor] => [p.variable, plainParams[i]!.variable]),
+      ...fastParams.map((p, i): [tf.Tensor, tf.Tensor] => [p.variable, referenceParams[i]!.variable]),
       ...a.m.map((m, i): [tf.Tensor, tf.Tensor] => [m, b.m[i]!]),
       ...a.v.map((v, i): [tf.Tensor, tf.Tensor] => [v, b.v[i]!]),
     ];
@@ -65,13 +65,13 @@ export async function checkFusedAdamW(seed: number, relDiff: RelDiff): Promise<n
     tf.dispose([...a.m, ...a.v, ...b.m, ...b.v]);
     return worst;
   } finally {
-    fused.dispose();
-    plain.dispose();
+    fast.dispose();
+    reference.dispose();
     tf.dispose([
       ...init,
       ...grads.flat(),
-      ...fusedParams.map((p) => p.variable),
-      ...plainParams.map((p) => p.variable),
+      ...fastParams.map((p) => p.variable),
+      ...referenceParams.map((p) => p.variable),
     ]);
   }
 }

@@ -5,18 +5,18 @@
  * supplies a clock and, in the browser, the WebGPU call counters.
  */
 
-import { randomSampleIndices } from '../losses';
-import { createOptimizer, type StepKind } from '../optim';
 import { MIN_STEPS_PER_READ } from '../pending-metrics';
 import { makeRng } from '../random';
-import { effectiveLayerPairs, patchCount, type RunConfig } from '../spec/config';
-import { headsTrainedBy } from '../spec/heads';
+import { buildRig } from '../rig';
+import { patchCount, type RunConfig } from '../spec/config';
 import { countParameters } from '../spec/model-size';
 import { applyLayers, presetConfig } from '../spec/presets';
 import type { StepProfile } from '../spec/profile-summary';
-import { type Batch, distillMetricNames, distillStep } from '../step';
+import { STEP_KINDS, type StepKind } from '../spec/step-kind';
+import { type Batch, distillMetricNames } from '../step';
 import * as tf from '../tf';
-import { Vit } from '../vit';
+import type { Vit } from '../vit';
+import { fixedBatch } from './fixed-batch';
 import { compileOnlyKernelShapes, type KernelShape } from './kernel-shapes';
 import { profileSteps } from './step-profile';
 import { compiledPipelineCount, warmUpPipelines } from './warm-up';
@@ -173,55 +173,28 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
     : null;
   const config = small ? applyLayers(base, { optim: { batch: small.batch }, loss: { k: small.k } }) : base;
   const { batch } = config.optim;
-  const teacher = Vit.create(config.teacher, config.seed, false);
-  const pairs = effectiveLayerPairs(config.loss, config.student, config.teacher);
   const names = distillMetricNames(config.loss);
-  // A fixed batch, uploaded once: the trainer's batches come from a GPU-resident dataset.
-  const imageSize = config.teacher.imageSize;
-  const images = tf.randomNormal(
-    [batch, imageSize, imageSize, config.teacher.channels],
-    0,
-    1,
-    'float32',
-    7,
-  ) as tf.Tensor4D;
-  const labels = tf.tensor1d(
-    Int32Array.from({ length: batch }, (_, i) => i % config.teacher.numClasses),
-    'int32',
-  );
+  const fixed = fixedBatch(config.teacher, batch);
 
+  // One rig per kind, on one teacher (the first rig's) and the same seed.
+  let teacher: Vit | undefined;
   const rig = (kind: StepKind): StepRig => {
-    const student = Vit.create(config.student, config.seed + 1);
-    // As the trainer does: the heads its loss trains decide the logits predictions come from.
-    student.noteTrainedHeads(headsTrainedBy(config.loss, config.student.distillToken));
-    const optimizer = createOptimizer(student.namedVariables(), config.optim, kind);
+    const built = buildRig({ config, phase: 'student', stepKind: kind, teacher });
+    teacher ??= built.teacher;
+    const run = built.students[0]!;
     const sampleRng = makeRng(config.seed, 'random-sample');
+    // Another batch (the kernel report's) takes the preset's K, as the preset's step does.
+    const otherLoss = { ...config.loss, k: base.loss.k };
     return {
       kind,
-      student,
-      step: (other?: Batch) => {
-        // Another batch (the kernel report's) takes the preset's K, as the preset's step does.
-        const batchTensors = other ?? { images, labels };
-        const n = batchTensors.images.shape[0] * patchCount(config.student);
-        const k = Math.min(other ? base.loss.k : config.loss.k, n);
-        return distillStep(
-          {
-            student,
-            teacher,
-            optimizer,
-            loss: { ...config.loss, k },
-            pairs,
-            lr: config.optim.lr,
-            sampleIndices: pairs.map(() => randomSampleIndices(n, k, sampleRng)),
-            fused: kind === 'fast',
-          },
-          batchTensors,
-        );
-      },
-      dispose: () => {
-        student.dispose();
-        optimizer.dispose();
-      },
+      student: run.model,
+      step: (other?: Batch) =>
+        built.studentStep(run, other ?? fixed, {
+          lr: config.optim.lr,
+          sampleRng,
+          loss: other ? otherLoss : run.loss,
+        }),
+      dispose: () => built.dispose(),
     };
   };
   const synced = async (r: StepRig): Promise<{ ms: number; values: Float32Array }> => {
@@ -234,7 +207,7 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
   };
   const named = (values: Float32Array) => Object.fromEntries(names.map((n, i) => [n, values[i]!]));
 
-  const kinds = opts.kinds ?? (['reference', 'fast'] as const);
+  const kinds = opts.kinds ?? STEP_KINDS;
   if (kinds.length === 0) throw new Error('measureStepPair: no step kind to measure');
   const traceSteps = Math.max(1, opts.traceSteps ?? 3);
   const rigs = kinds.map(rig);
@@ -400,8 +373,8 @@ export async function measureStepPair(opts: StepMeasureOptions): Promise<StepMea
       };
     });
   } finally {
-    for (const r of rigs) r.dispose();
-    teacher.dispose();
-    tf.dispose([images, labels]);
+    // The rigs that share the first one's teacher go first.
+    for (const r of [...rigs].reverse()) r.dispose();
+    tf.dispose([fixed.images, fixed.labels]);
   }
 }

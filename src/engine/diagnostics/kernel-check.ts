@@ -18,6 +18,7 @@ import {
 import { kdLoss, manifoldTermVector, randomSampleIndices, type TokenPrefix } from '../losses';
 import { prependTokens } from '../prepend-tokens';
 import { makeRng } from '../random';
+import { STEP_KINDS, type StepKind } from '../spec/step-kind';
 import * as tf from '../tf';
 import { checkFusedAdamW } from './adamw-check';
 
@@ -134,29 +135,33 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
   const totalW = tf.scalar(1.3);
   const cases: {
     name: string;
-    f: (fused: boolean) => (xs: tf.Tensor[]) => tf.Tensor;
+    f: (stepKind: StepKind) => (xs: tf.Tensor[]) => tf.Tensor;
     inputs: tf.Tensor[];
     /** Weights of the outputs in the summed loss (shape of the output), w unless given. */
     weights?: tf.Tensor;
   }[] = [
     {
       name: 'layerNorm',
-      f: (fused) => (xs) => layerNorm(xs[0] as tf.Tensor3D, xs[1]!, xs[2]!, fused),
+      f: (stepKind) => (xs) => layerNorm(xs[0] as tf.Tensor3D, xs[1]!, xs[2]!, stepKind),
       inputs: [x, gamma, beta],
     },
     {
       name: 'addLayerNorm',
-      f: (fused) => (xs) =>
-        tf.concat(addLayerNorm(xs[0] as tf.Tensor3D, xs[1] as tf.Tensor3D, xs[2]!, xs[3]!, fused), 2),
+      f: (stepKind) => (xs) =>
+        tf.concat(addLayerNorm(xs[0] as tf.Tensor3D, xs[1] as tf.Tensor3D, xs[2]!, xs[3]!, stepKind), 2),
       inputs: [x, branch, gamma, beta],
       weights: wBoth,
     },
-    { name: 'gelu', f: (fused) => (xs) => gelu(xs[0]!, fused), inputs: [x] },
-    { name: 'softmax', f: (fused) => (xs) => softmax(xs[0]!, fused), inputs: [x] },
-    { name: 'attention', f: (fused) => (xs) => attention(xs[0] as tf.Tensor3D, 2, fused), inputs: [qkv] },
+    { name: 'gelu', f: (stepKind) => (xs) => gelu(xs[0]!, stepKind), inputs: [x] },
+    { name: 'softmax', f: (stepKind) => (xs) => softmax(xs[0]!, stepKind), inputs: [x] },
+    {
+      name: 'attention',
+      f: (stepKind) => (xs) => attention(xs[0] as tf.Tensor3D, 2, stepKind),
+      inputs: [qkv],
+    },
     {
       name: 'attention-65x32',
-      f: (fused) => (xs) => attention(xs[0] as tf.Tensor3D, 2, fused),
+      f: (stepKind) => (xs) => attention(xs[0] as tf.Tensor3D, 2, stepKind),
       inputs: [qkvWide],
       weights: wWide,
     },
@@ -167,19 +172,19 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
     kdWide.testCase,
     {
       name: 'linear',
-      f: (fused) => (xs) => linear(xs[0]!, xs[1]!, xs[2]!, fused),
+      f: (stepKind) => (xs) => linear(xs[0]!, xs[1]!, xs[2]!, stepKind),
       inputs: lin,
       weights: linW,
     },
     {
       name: 'linear-520x24x10',
-      f: (fused) => (xs) => linear(xs[0]!, xs[1]!, xs[2]!, fused),
+      f: (stepKind) => (xs) => linear(xs[0]!, xs[1]!, xs[2]!, stepKind),
       inputs: linTall,
       weights: linTallW,
     },
     {
       name: 'linear-patch',
-      f: (fused) => (xs) => linear(xs[0]!, xs[1]!, xs[2]!, fused),
+      f: (stepKind) => (xs) => linear(xs[0]!, xs[1]!, xs[2]!, stepKind),
       inputs: patchLin,
       weights: patchLinW,
     },
@@ -187,24 +192,24 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
       // A linear layer's output as the residual branch of addLayerNorm, as in a block: the
       // fused bias gradient is then the column sum its gradient kernel offers.
       name: 'linearAddLayerNorm',
-      f: (fused) => (xs) => {
+      f: (stepKind) => (xs) => {
         const [a, m, bias, stream, g, b] = xs as [tf.Tensor, tf.Tensor, tf.Tensor1D, ...tf.Tensor[]];
-        const branch = linear(a, m, bias, fused) as tf.Tensor3D;
-        return tf.concat(addLayerNorm(stream as tf.Tensor3D, branch, g!, b!, fused), 2);
+        const branch = linear(a, m, bias, stepKind) as tf.Tensor3D;
+        return tf.concat(addLayerNorm(stream as tf.Tensor3D, branch, g!, b!, stepKind), 2);
       },
       inputs: [lin[0]!, linSquare, lin[2]!.slice(0, shape[2]!), x, gamma, beta],
       weights: wBoth,
     },
     {
       name: 'weightedSum',
-      f: (fused) => (xs) =>
+      f: (stepKind) => (xs) =>
         weightedSum(
           [
             { value: xs[0] as tf.Tensor1D, weights: [0.7] },
             { value: xs[1] as tf.Tensor1D, weights: [1.5, 0, 2] },
             { value: xs[2] as tf.Tensor1D, weights: [0.3] },
           ],
-          fused,
+          stepKind,
         ),
       inputs: terms,
       weights: totalW,
@@ -213,13 +218,13 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
       name: 'prependTokens',
       // Two tokens (a DeiT student), then one (the pos embedding's tail: a plain ViT), side
       // by side. The plain version is the reference step's (vit.ts): tile, concat, add.
-      f: (fused) => (xs) => {
+      f: (stepKind) => (xs) => {
         const [patches, cls, dist, pos] = xs as [tf.Tensor3D, tf.Tensor, tf.Tensor, tf.Tensor];
         const tail = pos.slice([0, 1, 0], [-1, -1, -1]);
         const plain = (tokens: tf.Tensor[], p: tf.Tensor) =>
           tf.concat([...tokens.map((t) => tf.tile(t, [3, 1, 1])), patches], 1).add(p);
         const one = (tokens: tf.Tensor[], p: tf.Tensor) =>
-          fused ? prependTokens(patches, tokens, p) : plain(tokens, p);
+          stepKind === 'fast' ? prependTokens(patches, tokens, p) : plain(tokens, p);
         return tf.concat([one([cls, dist], pos), one([cls], tail)], 1);
       },
       inputs: embed,
@@ -229,9 +234,9 @@ export async function checkFusedKernels(seed = 3): Promise<KernelCheck[]> {
   const results: KernelCheck[] = [];
   try {
     for (const c of cases) {
-      const fused = await valueAndGrads(c.f(true), c.inputs, c.weights ?? w);
-      const plain = await valueAndGrads(c.f(false), c.inputs, c.weights ?? w);
-      results.push({ name: c.name, maxRelDiff: Math.max(...fused.map((a, i) => relDiff(a, plain[i]!))) });
+      const fast = await valueAndGrads(c.f('fast'), c.inputs, c.weights ?? w);
+      const reference = await valueAndGrads(c.f('reference'), c.inputs, c.weights ?? w);
+      results.push({ name: c.name, maxRelDiff: Math.max(...fast.map((a, i) => relDiff(a, reference[i]!))) });
     }
     results.push({ name: 'adamw', maxRelDiff: await checkFusedAdamW(seed + 11, relDiff) });
     results.push({ name: 'accuracy', maxRelDiff: await checkAccuracy(seed + 21) });
@@ -293,11 +298,16 @@ function relationCase(
     tensors: [student, teacher, idx, weights, before],
     testCase: {
       name,
-      f: (fused: boolean) => (xs: tf.Tensor[]) =>
-        manifoldTermVector(xs[0] as tf.Tensor3D, teacher, { k: k!, sampleIndices: idx, fast: true }, fused, {
-          prefix,
-          ...(chained ? { scale: 0.5, addTo: xs[1] as tf.Tensor1D } : {}),
-        }),
+      f: (stepKind: StepKind) => (xs: tf.Tensor[]) =>
+        manifoldTermVector(
+          xs[0] as tf.Tensor3D,
+          teacher,
+          { k: k!, sampleIndices: idx, stepKind },
+          {
+            prefix,
+            ...(chained ? { scale: 0.5, addTo: xs[1] as tf.Tensor1D } : {}),
+          },
+        ),
       inputs: chained ? [student, before] : [student],
       weights,
     },
@@ -317,10 +327,10 @@ async function checkAccuracy(seed: number): Promise<number> {
     return [l, tf.where(coin, l.argMax(-1), other) as tf.Tensor1D] as const;
   });
   try {
-    const [fused, plain] = await Promise.all(
-      [true, false].map((f) => tf.tidy(() => accuracy(logits, labels, f)).data() as Promise<Float32Array>),
+    const [reference, fast] = await Promise.all(
+      STEP_KINDS.map((kind) => tf.tidy(() => accuracy(logits, labels, kind)).data() as Promise<Float32Array>),
     );
-    return relDiff(fused!, plain!);
+    return relDiff(fast!, reference!);
   } finally {
     tf.dispose([logits, labels]);
   }
@@ -335,8 +345,8 @@ function kdCase(name: string, shape: [number, number], tau: number, seed: number
     tensors: [student, teacher, weights],
     testCase: {
       name,
-      f: (fused: boolean) => (xs: tf.Tensor[]) =>
-        kdLoss(xs[0] as tf.Tensor2D, teacher, { tau, kind: 'soft' as const, fused }),
+      f: (stepKind: StepKind) => (xs: tf.Tensor[]) =>
+        kdLoss(xs[0] as tf.Tensor2D, teacher, { tau, kind: 'soft' as const, stepKind }),
       inputs: [student],
       weights,
     },

@@ -5,15 +5,15 @@
  * both backends start from identical weights and data.
  */
 import { type BackendName, type BackendSetup, tryBackend } from '../backend';
-import { randomSampleIndices } from '../losses';
-import { createOptimizer, type ParamOptimizer } from '../optim';
+import type { ParamOptimizer } from '../optim';
 import type { AdamWState } from '../optim-math';
 import { makeRng } from '../random';
+import { buildRig } from '../rig';
 import type { SelfTestResult } from '../spec/backend-report';
 import { DEFAULT_LOSS, DEFAULT_OPTIM, type LayerPair, type LossConfig, type VitConfig } from '../spec/config';
-import { distillMetricNames, distillStep, type MetricName } from '../step';
+import { distillMetricNames, type MetricName } from '../step';
 import * as tf from '../tf';
-import { Vit } from '../vit';
+import { cyclicLabels } from './fixed-batch';
 
 /** The tiny pair of browser-runtime.md: cheap enough to compile and run on an emulated GPU. */
 export const SELFTEST_TEACHER: VitConfig = {
@@ -106,37 +106,36 @@ class GradientRecorder implements ParamOptimizer {
  */
 export async function runTinyPair(seed = 7): Promise<StepRun> {
   const rng = makeRng(seed, 'selftest-data');
-  const teacher = Vit.create(SELFTEST_TEACHER, seed);
-  const student = Vit.create(SELFTEST_STUDENT, seed + 1);
-  const optimizer = new GradientRecorder(createOptimizer(student.namedVariables(), DEFAULT_OPTIM, 'fast'));
+  const recorders: GradientRecorder[] = [];
+  const rig = buildRig({
+    config: {
+      teacher: SELFTEST_TEACHER,
+      student: SELFTEST_STUDENT,
+      loss: { ...ALL_TERMS_LOSS, layerPairs: SELFTEST_PAIRS },
+      optim: DEFAULT_OPTIM,
+      seed,
+    },
+    phase: 'student',
+    stepKind: 'fast',
+    wrapOptimizer: (inner) => {
+      const recorder = new GradientRecorder(inner);
+      recorders.push(recorder);
+      return recorder;
+    },
+  });
+  const run = rig.students[0]!;
+  const student = run.model;
   const size = SELFTEST_TEACHER.imageSize;
   const images = tf.tensor4d(
     Float32Array.from({ length: SELFTEST_BATCH * size * size * 3 }, () => 2 * rng() - 1),
     [SELFTEST_BATCH, size, size, 3],
   );
-  const labels = tf.tensor1d(
-    Int32Array.from({ length: SELFTEST_BATCH }, (_, i) => i % SELFTEST_TEACHER.numClasses),
-    'int32',
-  );
+  const labels = cyclicLabels(SELFTEST_BATCH, SELFTEST_TEACHER.numClasses);
   try {
-    const logitsT = tf.tidy(() => student.predictLogits(student.apply(images, true)));
-    const tokens = SELFTEST_BATCH * (size / SELFTEST_TEACHER.patchSize) ** 2;
-    const sampleIndices = SELFTEST_PAIRS.map(() => randomSampleIndices(tokens, ALL_TERMS_LOSS.k, rng));
-    const metricsT = distillStep(
-      {
-        student,
-        teacher,
-        optimizer,
-        loss: ALL_TERMS_LOSS,
-        pairs: SELFTEST_PAIRS,
-        lr: SELFTEST_LR,
-        sampleIndices,
-        fused: true,
-      },
-      { images, labels },
-    );
+    const logitsT = tf.tidy(() => student.predictLogits(student.apply(images, { stepKind: 'fast' })));
+    const metricsT = rig.studentStep(run, { images, labels }, { lr: SELFTEST_LR, sampleRng: rng });
     const weightsT = tf.tidy(() => tf.concat(student.namedVariables().map((v) => v.variable.reshape([-1]))));
-    const gradientsT = optimizer.gradients;
+    const gradientsT = recorders[0]?.gradients;
     if (!gradientsT) throw new Error('The self-test step made no update.');
     const [logits, values, gradients, weights] = await Promise.all([
       logitsT.data(),
@@ -154,9 +153,7 @@ export async function runTinyPair(seed = 7): Promise<StepRun> {
     };
   } finally {
     tf.dispose([images, labels]);
-    teacher.dispose();
-    student.dispose();
-    optimizer.dispose();
+    rig.dispose();
   }
 }
 

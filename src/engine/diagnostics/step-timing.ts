@@ -5,13 +5,10 @@
  * a sync point, which is fine here, outside the training loop.
  */
 
-import { randomSampleIndices } from '../losses';
-import { createOptimizer } from '../optim';
 import { makeRng } from '../random';
-import { effectiveLayerPairs, patchCount, type RunConfig } from '../spec/config';
-import { distillStep, teacherStep } from '../step';
+import { buildRig, type RigConfig } from '../rig';
 import * as tf from '../tf';
-import { Vit } from '../vit';
+import { fixedBatch } from './fixed-batch';
 
 export interface StepTimingOptions {
   /** Steps run first and not counted (shader compilation, buffer pools). */
@@ -48,32 +45,14 @@ function within<T>(promise: Promise<T>, ms: number): Promise<Timed<T>> {
   });
 }
 
-export async function timeTrainingSteps(
-  config: Pick<RunConfig, 'teacher' | 'student' | 'loss' | 'optim' | 'seed'>,
-  opts: StepTimingOptions,
-): Promise<StepTiming> {
-  const { batch } = config.optim;
-  const tokens = batch * patchCount(config.student);
-  const k = Math.min(config.loss.k, tokens);
-  const teacherPhase = opts.phase === 'teacher';
+export async function timeTrainingSteps(config: RigConfig, opts: StepTimingOptions): Promise<StepTiming> {
   // In the teacher phase the teacher trains (and no student exists); in the student phase it is frozen.
-  const teacher = Vit.create(config.teacher, config.seed, teacherPhase);
-  const student = teacherPhase ? null : Vit.create(config.student, config.seed + 1);
-  const optimizer = createOptimizer((student ?? teacher).namedVariables(), config.optim, 'fast');
-  const pairs = effectiveLayerPairs(config.loss, config.student, config.teacher);
-  const rng = makeRng(config.seed, 'backend-timing');
-  const { imageSize, channels, numClasses } = config.teacher;
-  const images = tf.randomNormal([batch, imageSize, imageSize, channels], 0, 1, 'float32', 7) as tf.Tensor4D;
-  const labels = tf.tensor1d(
-    Int32Array.from({ length: batch }, (_, i) => i % numClasses),
-    'int32',
-  );
+  const rig = buildRig({ config, phase: opts.phase ?? 'student', stepKind: 'fast' });
+  const sampleRng = makeRng(config.seed, 'backend-timing');
+  const batch = fixedBatch(config.teacher, config.optim.batch);
   const dispose = () => {
-    teacher.dispose();
-    student?.dispose();
-    optimizer.dispose();
-    images.dispose();
-    labels.dispose();
+    rig.dispose();
+    tf.dispose([batch.images, batch.labels]);
   };
 
   const start = opts.now();
@@ -91,30 +70,9 @@ export async function timeTrainingSteps(
       dispose();
       return { msPerStep: median(), cutShort: true, stepsDone };
     }
-    const metrics = student
-      ? distillStep(
-          {
-            student,
-            teacher,
-            optimizer,
-            loss: config.loss,
-            pairs,
-            lr: config.optim.lr,
-            sampleIndices: pairs.map(() => randomSampleIndices(tokens, k, rng)),
-            fused: true,
-          },
-          { images, labels },
-        )
-      : teacherStep(
-          {
-            teacher,
-            optimizer,
-            lr: config.optim.lr,
-            labelSmoothing: config.loss.labelSmoothing,
-            fused: true,
-          },
-          { images, labels },
-        );
+    const lr = config.optim.lr;
+    const student = rig.students[0];
+    const metrics = student ? rig.studentStep(student, batch, { lr, sampleRng }) : rig.teacherStep(batch, lr);
     const read = metrics.data();
     const result = await within(read, opts.capMs - (t0 - start));
     if ('late' in result) {

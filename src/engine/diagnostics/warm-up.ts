@@ -15,19 +15,18 @@
  */
 
 import type { BaselineSpec } from '../baselines';
-import type { Phase } from '../checkpoint';
 import { type ImageSet, imageBytes } from '../data/dataset';
 import { type AugmentConfig, DeviceImageSet } from '../data/gpu-data';
-import { randomSampleIndices } from '../losses';
-import { createOptimizer, type ParamOptimizer, type StepKind } from '../optim';
 import { makeRng, type Rng } from '../random';
-import { effectiveLayerPairs, type LossConfig, patchCount, type RunConfig } from '../spec/config';
-import { headsTrainedBy } from '../spec/heads';
-import { type Batch, distillStep, teacherStep } from '../step';
+import { buildRig, type Rig } from '../rig';
+import type { Phase } from '../spec/checkpoint-format';
+import type { RunConfig } from '../spec/config';
+import type { StepKind } from '../spec/step-kind';
+import type { Batch } from '../step';
 import * as tf from '../tf';
 import { disposeBatch, makeTrainBatch } from '../train-batch';
-import { TEACHER_PHASE_HEADS } from '../trainer';
-import { Vit } from '../vit';
+import type { Vit } from '../vit';
+import { cyclicLabels } from './fixed-batch';
 
 export const COMPILE_ONLY_FLAG = 'WEBGPU_ENGINE_COMPILE_ONLY';
 
@@ -121,80 +120,38 @@ export async function warmUpPipelines(
 export function traceWarmUpSteps(plan: WarmUpPlan): void {
   const { config } = plan;
   const rng = makeRng(config.seed, 'warm-up');
-  const owned: { dispose(): void }[] = [];
-  const own = <T extends { dispose(): void }>(x: T): T => {
-    owned.push(x);
-    return x;
+  const { lr } = config.optim;
+  const rigs: Rig[] = [];
+  const batches = batchMaker(plan, rng);
+  const traced = (step: (batch: Batch) => tf.Tensor) => {
+    const batch = batches.next();
+    try {
+      step(batch).dispose();
+    } finally {
+      disposeBatch(batch);
+    }
   };
   try {
-    const batches = own(batchMaker(plan, rng));
-    for (const kind of plan.stepKinds) {
-      // A fresh teacher per kind: the phase's optimizer replaces its variables' buffers.
-      const teacher = own(Vit.create(config.teacher, config.seed));
+    for (const stepKind of plan.stepKinds) {
+      // A fresh teacher per kind: the teacher phase's optimizer replaces its variables' buffers.
+      let teacher: Vit | undefined;
       if (plan.phase === 'teacher') {
-        const optimizer = own(createOptimizer(teacher.namedVariables(), config.optim, kind));
-        teacher.noteTrainedHeads(TEACHER_PHASE_HEADS);
-        const batch = batches.next();
-        try {
-          teacherStep(
-            {
-              teacher,
-              optimizer,
-              labelSmoothing: config.loss.labelSmoothing,
-              lr: config.optim.lr,
-              fused: kind === 'fast',
-            },
-            batch,
-          ).dispose();
-        } finally {
-          disposeBatch(batch);
-        }
+        const teacherRig = buildRig({ config, phase: 'teacher', stepKind });
+        rigs.push(teacherRig);
+        teacher = teacherRig.teacher;
+        traced((batch) => teacherRig.teacherStep(batch, lr));
       }
       // The student phase (the one that follows a teacher phase, too). Students share one
       // stand-in: they have the same shapes, only their losses differ.
-      const student = own(Vit.create(config.student, config.seed + 1));
-      const optimizer = own(createOptimizer(student.namedVariables(), config.optim, kind));
-      const losses: LossConfig[] = [
-        config.loss,
-        ...(plan.baselines ?? []).map((b) => ({ ...config.loss, ...b.loss })),
-      ];
-      for (const loss of losses) traceDistill(config, loss, kind, teacher, student, optimizer, batches, rng);
+      const rig = buildRig({ config, phase: 'student', stepKind, teacher });
+      rigs.push(rig);
+      const run = rig.students[0]!;
+      const losses = [config.loss, ...(plan.baselines ?? []).map((b) => ({ ...config.loss, ...b.loss }))];
+      for (const loss of losses) traced((batch) => rig.studentStep(run, batch, { lr, sampleRng: rng, loss }));
     }
   } finally {
-    for (const x of owned.reverse()) x.dispose();
-  }
-}
-
-function traceDistill(
-  config: RunConfig,
-  loss: LossConfig,
-  kind: StepKind,
-  teacher: Vit,
-  student: Vit,
-  optimizer: ParamOptimizer,
-  batches: { next(): Batch },
-  rng: Rng,
-): void {
-  const pairs = effectiveLayerPairs(loss, config.student, config.teacher);
-  const tokens = config.optim.batch * patchCount(config.student);
-  student.noteTrainedHeads(headsTrainedBy(loss, config.student.distillToken));
-  const batch = batches.next();
-  try {
-    distillStep(
-      {
-        student,
-        teacher,
-        optimizer,
-        loss,
-        pairs,
-        lr: config.optim.lr,
-        sampleIndices: pairs.map(() => randomSampleIndices(tokens, Math.min(loss.k, tokens), rng)),
-        fused: kind === 'fast',
-      },
-      batch,
-    ).dispose();
-  } finally {
-    disposeBatch(batch);
+    for (const r of rigs.reverse()) r.dispose();
+    batches.dispose();
   }
 }
 
@@ -210,10 +167,7 @@ function batchMaker(plan: WarmUpPlan, rng: Rng): { next(): Batch; dispose(): voi
     return {
       next: () => ({
         images: tf.zeros([b, shape.imageSize, shape.imageSize, shape.channels]) as tf.Tensor4D,
-        labels: tf.tensor1d(
-          Int32Array.from({ length: b }, (_, i) => i % shape.numClasses),
-          'int32',
-        ),
+        labels: cyclicLabels(b, shape.numClasses),
       }),
       dispose: () => {},
     };

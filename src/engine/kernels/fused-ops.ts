@@ -6,6 +6,7 @@
  * has none of the kernels, the fast step takes the routes of wasm-ops.ts instead.
  */
 import { meanLastAxis } from '../reduce';
+import type { StepKind } from '../spec/step-kind';
 import * as tf from '../tf';
 import { attentionKernelFits } from './kernel-cost';
 import { geluExact, groupMatMul, layerNormLastAxis, linearXnn, matMulIsSlowUnlessPlain } from './wasm-ops';
@@ -107,12 +108,18 @@ export function sameData<T extends tf.Tensor>(t: tf.Tensor, shape: number[] = t.
 }
 
 /** LayerNorm over the last axis: (x - mean) / sqrt(var + eps) * gamma + beta. */
-export function layerNorm(x: tf.Tensor3D, gamma: tf.Tensor, beta: tf.Tensor, fused: boolean): tf.Tensor3D {
+export function layerNorm(
+  x: tf.Tensor3D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  stepKind: StepKind,
+): tf.Tensor3D {
   const attrs = weightAttrs(gamma, { eps: LN_EPS });
-  if (fused && attrs && hasFusedKernels()) {
+  if (stepKind === 'fast' && attrs && hasFusedKernels()) {
     return tf.engine().runKernel(KERNELS.layerNorm, { X: x, G: gamma, B: beta }, attrs) as tf.Tensor3D;
   }
-  if (fused && matMulIsSlowUnlessPlain()) return layerNormLastAxis(x, gamma, beta, LN_EPS) as tf.Tensor3D;
+  if (stepKind === 'fast' && matMulIsSlowUnlessPlain())
+    return layerNormLastAxis(x, gamma, beta, LN_EPS) as tf.Tensor3D;
   // Statistics by matmul (reduce.ts): no CPU-built gradient tensors.
   const centred = x.sub(meanLastAxis(x)); // [B, T, D]
   const variance = meanLastAxis(centred.square()); // [B, T, 1]
@@ -128,29 +135,31 @@ export function addLayerNorm(
   a: tf.Tensor3D,
   gamma: tf.Tensor,
   beta: tf.Tensor,
-  fused: boolean,
+  stepKind: StepKind,
 ): [tf.Tensor3D, tf.Tensor3D] {
   const attrs = weightAttrs(gamma, { eps: LN_EPS });
-  if (fused && attrs && hasKernel(KERNELS.addLayerNorm)) {
+  if (stepKind === 'fast' && attrs && hasKernel(KERNELS.addLayerNorm)) {
     return tf.engine().runKernel(KERNELS.addLayerNorm, { X: x, A: a, G: gamma, B: beta }, attrs) as [
       tf.Tensor3D,
       tf.Tensor3D,
     ];
   }
   const s = x.add(a) as tf.Tensor3D;
-  return [s, layerNorm(s, gamma, beta, fused)];
+  return [s, layerNorm(s, gamma, beta, stepKind)];
 }
 
 /** Exact (erf) GELU, as PyTorch's nn.GELU() default. */
-export function gelu(x: tf.Tensor, fused: boolean): tf.Tensor {
-  if (fused && hasFusedKernels()) return tf.engine().runKernel(KERNELS.gelu, { X: x }) as tf.Tensor;
-  if (fused && matMulIsSlowUnlessPlain()) return geluExact(x);
+export function gelu(x: tf.Tensor, stepKind: StepKind): tf.Tensor {
+  if (stepKind === 'fast' && hasFusedKernels())
+    return tf.engine().runKernel(KERNELS.gelu, { X: x }) as tf.Tensor;
+  if (stepKind === 'fast' && matMulIsSlowUnlessPlain()) return geluExact(x);
   return x.mul(0.5).mul(tf.erf(x.mul(Math.SQRT1_2)).add(1));
 }
 
 /** Softmax over the last axis. */
-export function softmax(x: tf.Tensor, fused: boolean): tf.Tensor {
-  if (fused && hasFusedKernels()) return tf.engine().runKernel(KERNELS.softmax, { X: x }) as tf.Tensor;
+export function softmax(x: tf.Tensor, stepKind: StepKind): tf.Tensor {
+  if (stepKind === 'fast' && hasFusedKernels())
+    return tf.engine().runKernel(KERNELS.softmax, { X: x }) as tf.Tensor;
   return tf.softmax(x);
 }
 
@@ -158,11 +167,16 @@ export function softmax(x: tf.Tensor, fused: boolean): tf.Tensor {
  * Multi-head self-attention from the qkv projection [B, T, 3D] (q, k, v each [T, H, dh] per
  * image) to the heads' outputs merged back to [B, T, D]: softmax(q k^T / sqrt(dh)) v per head.
  */
-export function attention(qkv: tf.Tensor3D, nHeads: number, fused: boolean): tf.Tensor3D {
+export function attention(qkv: tf.Tensor3D, nHeads: number, stepKind: StepKind): tf.Tensor3D {
   const [b, t, width] = qkv.shape;
   const d = width / 3;
   const dh = d / nHeads;
-  if (fused && dh <= ATTENTION_MAX_HEAD_DIM && attentionKernelFits(t, dh) && hasKernel(KERNELS.attention)) {
+  if (
+    stepKind === 'fast' &&
+    dh <= ATTENTION_MAX_HEAD_DIM &&
+    attentionKernelFits(t, dh) &&
+    hasKernel(KERNELS.attention)
+  ) {
     // The kernel also writes each query row's softmax statistics, which only its gradient
     // reads: kept as saved tensors (attention-webgpu.ts says why not as a second output).
     const attrs = { heads: nHeads };
@@ -183,27 +197,28 @@ export function attention(qkv: tf.Tensor3D, nHeads: number, fused: boolean): tf.
     }) as unknown as Parameters<typeof tf.customGrad>[0]);
     return f(qkv) as tf.Tensor3D;
   }
-  if (fused && matMulIsSlowUnlessPlain()) return groupedAttention(qkv, nHeads);
+  if (stepKind === 'fast' && matMulIsSlowUnlessPlain()) return groupedAttention(qkv, nHeads);
   // [B*H, T, dh] each. The fast step splits the heads with rank-4 transposes, which wasm
   // runs about 100x faster than the reference's one rank-5 transpose (0.24 against 24 ms
   // for [16, 65, 3, 4, 32] here); the values are the same.
-  const [q, k, v] = fused
-    ? splitFlat(qkv.reshape([b, t, 3, d]).transpose([2, 0, 1, 3]).reshape([-1]), [
-        [b, t, d],
-        [b, t, d],
-        [b, t, d],
-      ]).map(
-        (m) =>
-          m
-            .reshape([b, t, nHeads, dh])
-            .transpose([0, 2, 1, 3])
-            .reshape([b * nHeads, t, dh]) as tf.Tensor3D,
-      )
-    : tf
-        .unstack(qkv.reshape([b, t, 3, nHeads, dh]).transpose([2, 0, 3, 1, 4])) // [3, B, H, T, dh]
-        .map((m) => m.reshape([b * nHeads, t, dh]) as tf.Tensor3D);
+  const [q, k, v] =
+    stepKind === 'fast'
+      ? splitFlat(qkv.reshape([b, t, 3, d]).transpose([2, 0, 1, 3]).reshape([-1]), [
+          [b, t, d],
+          [b, t, d],
+          [b, t, d],
+        ]).map(
+          (m) =>
+            m
+              .reshape([b, t, nHeads, dh])
+              .transpose([0, 2, 1, 3])
+              .reshape([b * nHeads, t, dh]) as tf.Tensor3D,
+        )
+      : tf
+          .unstack(qkv.reshape([b, t, 3, nHeads, dh]).transpose([2, 0, 3, 1, 4])) // [3, B, H, T, dh]
+          .map((m) => m.reshape([b * nHeads, t, dh]) as tf.Tensor3D);
   const scores = tf.matMul(q!, k!, false, true).mul(1 / Math.sqrt(dh)); // [B*H, T, T]
-  const mixed = tf.matMul(softmax(scores, fused) as tf.Tensor3D, v!); // [B*H, T, dh]
+  const mixed = tf.matMul(softmax(scores, stepKind) as tf.Tensor3D, v!); // [B*H, T, dh]
   return mixed.reshape([b, nHeads, t, dh]).transpose([0, 2, 1, 3]).reshape([b, t, d]); // [B, T, D]
 }
 
@@ -224,7 +239,7 @@ function groupedAttention(qkv: tf.Tensor3D, nHeads: number): tf.Tensor3D {
     part,
   ]) as tf.Tensor3D[];
   const scores = groupMatMul(q!.mul(1 / Math.sqrt(dh)), k!, false, true); // [T, B*H, T]
-  const mixed = groupMatMul(softmax(scores, true) as tf.Tensor3D, v!, false, false); // [T, B*H, dh]
+  const mixed = groupMatMul(softmax(scores, 'fast') as tf.Tensor3D, v!, false, false); // [T, B*H, dh]
   return mixed.reshape([t, b, d]).transpose([1, 0, 2]) as tf.Tensor3D; // [B, T, D]
 }
 
@@ -261,10 +276,10 @@ export function columnSum(x: tf.Tensor): tf.Tensor1D {
  * Fraction of the rows of logits [B, C] whose argmax is the row's label (a scalar on the
  * device). One kernel on WebGPU (accuracy-webgpu.ts) where the plain ops are four.
  */
-export function accuracy(logits: tf.Tensor2D, labels: tf.Tensor1D, fused: boolean): tf.Scalar {
+export function accuracy(logits: tf.Tensor2D, labels: tf.Tensor1D, stepKind: StepKind): tf.Scalar {
   return tf.tidy(() => {
     const y = labels.toInt();
-    if (fused && hasKernel(KERNELS.accuracy)) {
+    if (stepKind === 'fast' && hasKernel(KERNELS.accuracy)) {
       return tf.engine().runKernel(KERNELS.accuracy, { X: logits, Y: y }) as tf.Scalar;
     }
     return logits.argMax(-1).equal(y).toFloat().mean() as tf.Scalar;
@@ -280,19 +295,20 @@ export function accuracy(logits: tf.Tensor2D, labels: tf.Tensor1D, fused: boolea
  * Either way the gradient is a registered one, computed only for the inputs the tape needs
  * (none for the patch embedding's pixels).
  */
-export function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fused: boolean): tf.Tensor {
+export function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, stepKind: StepKind): tf.Tensor {
   const outDim = w.shape[w.rank - 1]!;
   const attrs = weightAttrs(w);
-  if (fused && attrs && hasKernel(KERNELS.linear)) {
+  if (stepKind === 'fast' && attrs && hasKernel(KERNELS.linear)) {
     return tf.engine().runKernel(KERNELS.linear, { X: x, W: w, B: b }, attrs) as tf.Tensor;
   }
   const flat = x.reshape([-1, x.shape[x.rank - 1]!]) as tf.Tensor2D;
   const w2 = (w.rank === 2 ? w : w.reshape([-1, outDim])) as tf.Tensor2D;
-  const y = !fused
-    ? tf.matMul(flat, w2).add(b)
-    : matMulIsSlowUnlessPlain()
-      ? linearXnn(flat, w2, b)
-      : tf.fused.matMul({ a: flat, b: w2, bias: b });
+  const y =
+    stepKind !== 'fast'
+      ? tf.matMul(flat, w2).add(b)
+      : matMulIsSlowUnlessPlain()
+        ? linearXnn(flat, w2, b)
+        : tf.fused.matMul({ a: flat, b: w2, bias: b });
   return y.reshape([...x.shape.slice(0, -1), outDim]);
 }
 
@@ -300,10 +316,10 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, fused: boolean)
  * A flat tensor cut into parts of `shapes`, one after another: KdSplitCopy where the
  * backend has it (WebGPU: buffer copies, no dispatch; wasm: copies in its heap, where its
  * Slice and Unpack copy the whole input out of the heap once per part), else split and
- * reshape (also with `plain`: the plain ops everywhere). Differentiable either way.
+ * reshape (always in the reference step). Differentiable either way.
  */
-export function splitFlat(flat: tf.Tensor, shapes: number[][], plain = false): tf.Tensor[] {
-  if (!plain && hasKernel(KERNELS.splitCopy)) {
+export function splitFlat(flat: tf.Tensor, shapes: number[][], stepKind: StepKind = 'fast'): tf.Tensor[] {
+  if (stepKind === 'fast' && hasKernel(KERNELS.splitCopy)) {
     return tf.engine().runKernel(KERNELS.splitCopy, { X: flat }, {
       shapes,
     } as unknown as tf.NamedAttrMap) as tf.Tensor[];
@@ -337,8 +353,8 @@ export interface WeightedTerm {
  * sum over terms of value . weights, a scalar. One kernel on WebGPU (weighted-sum-webgpu.ts),
  * the weights as uniforms; plain: a product with the weights and a sum per term, added.
  */
-export function weightedSum(terms: WeightedTerm[], fused: boolean): tf.Scalar {
-  if (fused && hasKernel(KERNELS.weightedSum)) {
+export function weightedSum(terms: WeightedTerm[], stepKind: StepKind): tf.Scalar {
+  if (stepKind === 'fast' && hasKernel(KERNELS.weightedSum)) {
     const inputs = Object.fromEntries(terms.map((t, i) => [`T${i}`, t.value]));
     const attrs = { sizes: terms.map((t) => t.value.size), weights: terms.flatMap((t) => t.weights) };
     return tf.engine().runKernel(KERNELS.weightedSum, inputs, attrs) as tf.Scalar;

@@ -60,11 +60,18 @@ fn main(index : i32) {
   );
 }
 
-function geluProgram(shape: number[]): WebGPUProgram {
+/** One thread per element of `shape`: `body` computes it from x = X[i], with erfApprox at hand. */
+function erfElementwise(
+  name: string,
+  inputs: string[],
+  shape: number[],
+  body: string,
+  flopsPerElement: number,
+): WebGPUProgram {
   const size = tf.util.sizeFromShape(shape);
   return program(
-    `kd_gelu_${size}`,
-    ['X'],
+    `${name}_${size}`,
+    inputs,
     shape,
     size,
     `
@@ -73,31 +80,32 @@ ${ERF_WGSL}
 fn main(i : i32) {
   if (i >= SIZE) { return; }
   let x = X[i];
-  setOutputAtIndex(i, 0.5 * x * (1.0 + erfApprox(x * 0.7071067811865476)));
+${body}
 }`,
-    { serialSteps: 0, flops: 20 * size },
+    { serialSteps: 0, flops: flopsPerElement * size },
+  );
+}
+
+function geluProgram(shape: number[]): WebGPUProgram {
+  return erfElementwise(
+    'kd_gelu',
+    ['X'],
+    shape,
+    '  setOutputAtIndex(i, 0.5 * x * (1.0 + erfApprox(x * 0.7071067811865476)));',
+    20,
   );
 }
 
 /** d gelu / dx = Phi(x) + x * phi(x). */
 function geluGradProgram(shape: number[]): WebGPUProgram {
-  const size = tf.util.sizeFromShape(shape);
-  return program(
-    `kd_gelu_dx_${size}`,
+  return erfElementwise(
+    'kd_gelu_dx',
     ['X', 'DY'],
     shape,
-    size,
-    `
-const SIZE : i32 = ${size};
-${ERF_WGSL}
-fn main(i : i32) {
-  if (i >= SIZE) { return; }
-  let x = X[i];
-  let cdf = 0.5 * (1.0 + erfApprox(x * 0.7071067811865476));
+    `  let cdf = 0.5 * (1.0 + erfApprox(x * 0.7071067811865476));
   let pdf = 0.3989422804014327 * exp(-0.5 * x * x);
-  setOutputAtIndex(i, DY[i] * (cdf + x * pdf));
-}`,
-    { serialSteps: 0, flops: 30 * size },
+  setOutputAtIndex(i, DY[i] * (cdf + x * pdf));`,
+    30,
   );
 }
 

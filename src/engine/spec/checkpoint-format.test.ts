@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tryBackend } from '../backend';
-import { decodeCheckpoint, validateManifest } from '../checkpoint';
+import { decodeCheckpoint } from '../checkpoint';
 import type { CheckpointManifest } from './checkpoint-format';
+import { validateManifest } from './checkpoint-format';
 
 // A real checkpoint, as shipped: the edits below are what a careless or hostile file does to it.
 const DIR = path.resolve(import.meta.dirname, '../../../public/models/cifar10-tiny');
@@ -92,16 +93,16 @@ describe('decoding refuses weights no model should hold', () => {
     const specs = MANIFEST.weightsManifest[0]!.weights;
     const offset = specs.slice(0, 2).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
     floats[offset + 1] = value;
-    await expect(decodeCheckpoint(structuredClone(MANIFEST), bytes.buffer, false)).rejects.toThrow(
-      `Checkpoint weight "${specs[2]!.name}" holds ${value} values`,
-    );
+    await expect(
+      decodeCheckpoint(structuredClone(MANIFEST), bytes.buffer, { withOptimizers: false }),
+    ).rejects.toThrow(`Checkpoint weight "${specs[2]!.name}" holds ${value} values`);
   });
 
   it('decodes the untouched weights', async () => {
     const decoded = await decodeCheckpoint(
       structuredClone(MANIFEST),
       new Uint8Array(WEIGHTS).slice().buffer,
-      false,
+      { withOptimizers: false },
     );
     expect([...decoded.models.keys()]).toEqual(['teacher']);
     for (const m of decoded.models.values()) m.model.dispose();

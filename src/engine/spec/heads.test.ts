@@ -139,7 +139,7 @@ describe('checkpoints', () => {
       position: null,
       epochOrder: null,
     });
-    const decoded = await decodeCheckpoint(encoded.manifest, encoded.weights, false);
+    const decoded = await decodeCheckpoint(encoded.manifest, encoded.weights, { withOptimizers: false });
     expect(decoded.models.get('student')!.model.predictionHeads()).toBe('dist');
     decoded.models.get('student')!.model.dispose();
     // An older manifest: no trainedHeads; the run's loss says KD only.
@@ -147,7 +147,7 @@ describe('checkpoints', () => {
       ...encoded.manifest,
       models: encoded.manifest.models.map(({ trainedHeads: _, ...m }) => m),
     };
-    const legacy = await decodeCheckpoint(older, encoded.weights, false);
+    const legacy = await decodeCheckpoint(older, encoded.weights, { withOptimizers: false });
     expect(legacy.models.get('student')!.model.predictionHeads()).toBe('dist');
     legacy.models.get('student')!.model.dispose();
     model.dispose();

@@ -2,7 +2,7 @@
 import type { BackendName } from '../../engine/backend';
 import type { BenchSize, StepMeasurement } from '../../engine/diagnostics/benchmark';
 import type { KernelCheck } from '../../engine/diagnostics/kernel-check';
-import type { StepKind } from '../../engine/optim';
+import type { StepKind } from '../../engine/spec/step-kind';
 
 /** One size: its reference and fast step are measured together (measureStepPair). */
 export interface BenchJob {
