@@ -10,10 +10,12 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const scratch: string[] = [];
 
 /** A copy of src/ and scripts/ to break on purpose. */
-function scratchCopy(): string {
+/** A copy of src/ and scripts/ with `appended` text added to the end of each named file. */
+function scratchCopy(appended: Record<string, string> = {}): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'layers-'));
   scratch.push(dir);
   for (const d of ['src', 'scripts']) cpSync(path.join(ROOT, d), path.join(dir, d), { recursive: true });
+  for (const [file, text] of Object.entries(appended)) appendFileSync(path.join(dir, file), text);
   return dir;
 }
 
@@ -27,11 +29,7 @@ describe('the layer check', () => {
   });
 
   it('fails when the engine imports the store, naming the file and the rule', () => {
-    const dir = scratchCopy();
-    appendFileSync(
-      path.join(dir, 'src/engine/losses.ts'),
-      "\nimport { useAppStore } from '../state/store';\n",
-    );
+    const dir = scratchCopy({ 'src/engine/losses.ts': "\nimport { useAppStore } from '../state/store';\n" });
     expect(checkLayers(dir)).toEqual([
       {
         file: 'src/engine/losses.ts',
@@ -43,26 +41,19 @@ describe('the layer check', () => {
   });
 
   it('fails when the worker imports state, even for a type, or the UI imports the bridge', () => {
-    const dir = scratchCopy();
-    appendFileSync(
-      path.join(dir, 'src/worker/run-loop.ts'),
-      "\nimport type { AppState } from '../state/store';\n",
-    );
-    appendFileSync(
-      path.join(dir, 'src/ui/App.tsx'),
-      "\nimport { WorkerBridge } from '../worker/client/bridge';\nvoid WorkerBridge;\n",
-    );
+    const dir = scratchCopy({
+      'src/worker/run-loop.ts': "\nimport type { AppState } from '../state/store';\n",
+      'src/ui/App.tsx': "\nimport { WorkerBridge } from '../worker/client/bridge';\nvoid WorkerBridge;\n",
+    });
     const files = checkLayers(dir).map((p) => p.file);
     expect(files.sort()).toEqual(['src/ui/App.tsx', 'src/worker/run-loop.ts']);
   });
 
   it('fails when the page imports an engine module outside src/engine/spec/, even for a type, naming the file and the rule', () => {
-    const dir = scratchCopy();
-    appendFileSync(path.join(dir, 'src/state/run-slice.ts'), "\nimport type { Vit } from '../engine/vit';\n");
-    appendFileSync(
-      path.join(dir, 'src/ui/App.tsx'),
-      "\nimport { presetConfig } from '../engine/spec/presets';\nvoid presetConfig;\n",
-    );
+    const dir = scratchCopy({
+      'src/state/run-slice.ts': "\nimport type { Vit } from '../engine/vit';\n",
+      'src/ui/App.tsx': "\nimport { presetConfig } from '../engine/spec/presets';\nvoid presetConfig;\n",
+    });
     expect(checkLayers(dir)).toEqual([
       {
         file: 'src/state/run-slice.ts',
@@ -74,8 +65,7 @@ describe('the layer check', () => {
   });
 
   it('lets the engine spec import types from the rest of the engine, but nothing it would load', () => {
-    const dir = scratchCopy();
-    appendFileSync(path.join(dir, 'src/engine/spec/terms.ts'), "\nimport type { Vit } from '../vit';\n");
+    const dir = scratchCopy({ 'src/engine/spec/terms.ts': "\nimport type { Vit } from '../vit';\n" });
     expect(checkLayers(dir)).toEqual([]);
     appendFileSync(
       path.join(dir, 'src/engine/spec/heads.ts'),
@@ -92,11 +82,9 @@ describe('the layer check', () => {
   });
 
   it('fails on an import cycle and names every file on it', () => {
-    const dir = scratchCopy();
-    appendFileSync(
-      path.join(dir, 'src/engine/optim-math.ts'),
-      "\nimport { AdamW } from './optim';\nvoid AdamW;\n",
-    );
+    const dir = scratchCopy({
+      'src/engine/optim-math.ts': "\nimport { AdamW } from './optim';\nvoid AdamW;\n",
+    });
     const problems = checkLayers(dir);
     expect(problems).toHaveLength(1);
     expect(problems[0]!.message).toBe(
@@ -105,8 +93,7 @@ describe('the layer check', () => {
   });
 
   it('exits with status 1 from the command line on a wrong-direction import', () => {
-    const dir = scratchCopy();
-    appendFileSync(path.join(dir, 'src/state/store.ts'), "\nimport '../ui/App';\n");
+    const dir = scratchCopy({ 'src/state/store.ts': "\nimport '../ui/App';\n" });
     const tsx = path.join(ROOT, 'node_modules/.bin/tsx');
     const run = spawnSync(tsx, [path.join(ROOT, 'scripts/check-layers.ts'), dir], { encoding: 'utf8' });
     expect(run.status).toBe(1);

@@ -127,6 +127,27 @@ function applyGrads(opt: ParamOptimizer, grads: (Float32Array | undefined)[], lr
   tf.dispose(tensors.filter((t): t is tf.Tensor => t !== undefined));
 }
 
+/** The three steps of `grads` on the optimizer and on the float64 reference alike. */
+function stepBoth(
+  opt: ParamOptimizer,
+  ref: RefState,
+  grads: (Float32Array | undefined)[][],
+  cfg: OptimConfig,
+  clip: boolean,
+): void {
+  for (let k = 0; k < 3; k++) {
+    applyGrads(opt, grads[k]!, LRS[k]!);
+    refStep(
+      ref,
+      grads[k]!,
+      SPECS.map((s) => s.decay),
+      cfg,
+      LRS[k]!,
+      clip,
+    );
+  }
+}
+
 function disposeAll(params: NamedVariable[], opt: ParamOptimizer): void {
   for (const p of params) p.variable.dispose();
   opt.dispose();
@@ -147,17 +168,7 @@ describe.each(IMPLEMENTATIONS)('%s against a float64 PyTorch-semantics reference
     const params = makeParams(init);
     const opt = new Impl(params, CFG);
     const ref = refInit(init);
-    for (let k = 0; k < 3; k++) {
-      applyGrads(opt, grads[k]!, LRS[k]!);
-      refStep(
-        ref,
-        grads[k]!,
-        SPECS.map((s) => s.decay),
-        CFG,
-        LRS[k]!,
-        false,
-      );
-    }
+    stepBoth(opt, ref, grads, CFG, false);
     expect(opt.step).toBe(3);
     snapshot(params.map((p) => p.variable)).forEach((p, i) => {
       expect(maxRelDiff(p, ref.params[i]!), `parameter ${i}`).toBeLessThan(TOL);
@@ -224,17 +235,7 @@ describe.each(IMPLEMENTATIONS)('%s against a float64 PyTorch-semantics reference
     const params = makeParams(init);
     const opt = new Impl(params, { ...CFG, gradClip: 1e6 });
     const ref = refInit(init);
-    for (let k = 0; k < 3; k++) {
-      applyGrads(opt, grads[k]!, LRS[k]!);
-      refStep(
-        ref,
-        grads[k]!,
-        SPECS.map((s) => s.decay),
-        CFG,
-        LRS[k]!,
-        false,
-      );
-    }
+    stepBoth(opt, ref, grads, CFG, false);
     snapshot(params.map((p) => p.variable)).forEach((p, i) => {
       expect(maxRelDiff(p, ref.params[i]!)).toBeLessThan(TOL);
     });
@@ -249,17 +250,7 @@ describe.each(IMPLEMENTATIONS)('%s against a float64 PyTorch-semantics reference
     const cfg = { ...CFG, gradClip: 0.5 };
     const opt = new Impl(params, cfg);
     const ref = refInit(init);
-    for (let k = 0; k < 3; k++) {
-      applyGrads(opt, partial[k]!, LRS[k]!);
-      refStep(
-        ref,
-        partial[k]!,
-        SPECS.map((s) => s.decay),
-        cfg,
-        LRS[k]!,
-        true,
-      );
-    }
+    stepBoth(opt, ref, partial, cfg, true);
     const got = snapshot(params.map((p) => p.variable));
     expect(got[missing]).toEqual(init[missing]);
     got.forEach((p, i) => {

@@ -25,13 +25,10 @@ beforeAll(() => {
 // Plain-JS baselines.
 // ---------------------------------------------------------------------------------------------
 
-/** Nearest class mean: fit class centroids on the training features, return test accuracy. */
-function nearestClassMean(
-  train: Float64Array[],
-  trainLabels: Uint8Array,
-  test: Float64Array[],
-  testLabels: Uint8Array,
-): number {
+/** Nearest class mean on one feature of `data`: centroids from its training set, accuracy on its test set. */
+function nearestClassMean(data: Dataset, feature: (set: ImageSet) => Float64Array[]): number {
+  const [train, trainLabels] = [feature(data.train), data.train.labels];
+  const [test, testLabels] = [feature(data.test), data.test.labels];
   const dims = train[0]!.length;
   const means = Array.from({ length: CLASSES }, () => new Float64Array(dims));
   const counts = new Array<number>(CLASSES).fill(0);
@@ -263,12 +260,7 @@ describe('the synthetic dataset', () => {
     // Measured: 14.1% with seed 0 (14.1% seed 1, 15.6% seed 2); chance is 10%. Slightly above
     // chance because the shape is always the lighter one and the classes cover different
     // areas (two dots far less than a disc), so a brighter image leans towards the big shapes.
-    const accuracy = nearestClassMean(
-      meanRgb(full.train),
-      full.train.labels,
-      meanRgb(full.test),
-      full.test.labels,
-    );
+    const accuracy = nearestClassMean(full, meanRgb);
     expect(accuracy).toBeLessThan(0.25);
   });
 
@@ -280,12 +272,7 @@ describe('the synthetic dataset', () => {
     // it 40%. For scale: the tiny preset's teacher (patch 8, 32 wide, 2 blocks) reaches 54.5%
     // test accuracy after 1500 steps of 16 (npm run train -- --phase teacher --data synthetic
     // --preset tiny --steps 1500).
-    const accuracy = nearestClassMean(
-      magnitudeSpectrum(full.train),
-      full.train.labels,
-      magnitudeSpectrum(full.test),
-      full.test.labels,
-    );
+    const accuracy = nearestClassMean(full, magnitudeSpectrum);
     expect(accuracy).toBeGreaterThan(0.4);
     expect(accuracy).toBeLessThan(0.9);
   });
