@@ -35,6 +35,11 @@ function cli(
   return spawnWatched(command, watch, limitMs);
 }
 
+/** `npm run train` of this phase on the built-in shapes, with these flags. */
+function trainOnShapes(phase: 'teacher' | 'student', ...flags: string[]): Promise<Result> {
+  return cli('train', ['--phase', phase, '--data', 'synthetic', ...flags]);
+}
+
 /** Spawns a command, `detached` in its own process group (as a terminal's foreground job). */
 function spawnWatched(
   [file, ...args]: string[],
@@ -137,22 +142,13 @@ describe.concurrent('command line: refused before any work, one line, exit 2', (
     [['--steps', '0x3'], '--steps must be a positive integer, got "0x3"'],
     [['--mixup', 'Infinity'], '--mixup must be a number from 0 to 10, got "Infinity"'],
   ])('the flag values %j', async (flags, message) => {
-    const r = await cli('train', ['--phase', 'teacher', '--data', 'synthetic', '--out', tempDir(), ...flags]);
+    const r = await trainOnShapes('teacher', '--out', tempDir(), ...flags);
     expectRefusal(r, message);
   });
 
   it('a missing --teacher folder, named as --teacher (it was reported under --checkpoint)', async () => {
     const missing = path.join(tempDir(), 'no-teacher');
-    const r = await cli('train', [
-      '--phase',
-      'student',
-      '--data',
-      'synthetic',
-      '--teacher',
-      missing,
-      '--out',
-      tempDir(),
-    ]);
+    const r = await trainOnShapes('student', '--teacher', missing, '--out', tempDir());
     expectRefusal(r, `--teacher ${missing}: no model.json there`);
   });
 
@@ -160,16 +156,7 @@ describe.concurrent('command line: refused before any work, one line, exit 2', (
     const dir = editedTeacher((m) => {
       m.weightsManifest[0]!.paths = ['../../../../../../../../etc/passwd'];
     });
-    const r = await cli('train', [
-      '--phase',
-      'student',
-      '--data',
-      'synthetic',
-      '--teacher',
-      dir,
-      '--out',
-      tempDir(),
-    ]);
+    const r = await trainOnShapes('student', '--teacher', dir, '--out', tempDir());
     expectRefusal(r, '"../../../../../../../../etc/passwd"', 'plain file names inside the checkpoint folder');
   });
 
@@ -197,16 +184,7 @@ describe.concurrent('command line: refused before any work, one line, exit 2', (
   });
 
   it('a CIFAR-10 teacher distilled on the built-in shapes, naming both; --other-data goes ahead', async () => {
-    const r = await cli('train', [
-      '--phase',
-      'student',
-      '--data',
-      'synthetic',
-      '--teacher',
-      SHIPPED,
-      '--out',
-      tempDir(),
-    ]);
+    const r = await trainOnShapes('student', '--teacher', SHIPPED, '--out', tempDir());
     expectRefusal(
       r,
       'was trained on cifar10 (10 classes: airplane',
@@ -236,16 +214,7 @@ describe.concurrent('command line: refused before any work, one line, exit 2', (
     const config = path.join(dir, 'huge.json');
     writeFileSync(config, JSON.stringify({ optim: { batch: 4096 } }));
     const out = path.join(dir, 'out');
-    const r = await cli('train', [
-      '--phase',
-      'teacher',
-      '--data',
-      'synthetic',
-      '--config',
-      config,
-      '--out',
-      out,
-    ]);
+    const r = await trainOnShapes('teacher', '--config', config, '--out', out);
     expectRefusal(r, /needs about \d+(\.\d)? GB for training on wasm/, 'Lower the batch size (now 4096)');
     expect(existsSync(path.join(out, 'metrics.jsonl'))).toBe(false);
   });
@@ -254,16 +223,7 @@ describe.concurrent('command line: refused before any work, one line, exit 2', (
     const dir = editedTeacher((m) => {
       m.position = { step: -3, epoch: 0, cursor: 0, rng: { order: {}, augment: {}, sample: {} } };
     });
-    const r = await cli('train', [
-      '--phase',
-      'teacher',
-      '--data',
-      'synthetic',
-      '--resume',
-      dir,
-      '--out',
-      tempDir(),
-    ]);
+    const r = await trainOnShapes('teacher', '--resume', dir, '--out', tempDir());
     expectRefusal(r, 'Checkpoint position has step -3; it must be a count');
   });
 });
