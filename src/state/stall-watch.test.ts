@@ -60,6 +60,25 @@ describe('the stall watch', () => {
     expect(w.stalled(50_000 + 59_000)).toBe(false);
   });
 
+  it('takes beats as signs of life again while a new phase compiles, and times its steps afresh', () => {
+    const w = new StallWatch(limits);
+    w.observe(true, 'teacher', 0, 0, 0);
+    w.observe(true, 'teacher', 1, 10_000, 1);
+    w.observe(true, 'teacher', 11, 20_000, 2);
+    expect(w.limitMs()).toBe(60_000);
+    // The student phase begins and compiles for three minutes, beating every 5 s.
+    w.observe(true, 'student', 0, 30_000, 3);
+    for (let t = 35_000, beats = 4; t <= 210_000; t += 5_000, beats++) {
+      w.observe(true, 'student', 0, t, beats);
+      expect(w.stalled(t + 4_000)).toBe(false);
+    }
+    // Its first step is not timed; until a step is, the first-step allowance holds.
+    w.observe(true, 'student', 1, 215_000, 100);
+    expect(w.slowestStepMs).toBe(1_000);
+    expect(w.stalled(215_000 + 119_000)).toBe(false);
+    expect(w.stalled(215_000 + 121_000)).toBe(true);
+  });
+
   it('never trips while the run is not training, and starts afresh when it trains again', () => {
     const w = new StallWatch(limits);
     w.observe(true, 'teacher', 0, 0);

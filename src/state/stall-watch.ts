@@ -61,7 +61,16 @@ export class StallWatch {
       if (beat && !this.advanced) this.since = now;
       return;
     }
-    if (this.advanced && phase === this.last.phase && step > this.last.step) {
+    if (phase !== this.last.phase) {
+      // A new phase compiles its pipelines before its first step, as a (re)started run does:
+      // the worker's beats show it alive meanwhile, and its first step is not timed.
+      this.advanced = false;
+      this.measured = false;
+      this.since = now;
+      this.last = { phase, step };
+      return;
+    }
+    if (this.advanced && step > this.last.step) {
       this.slowestStepMs = Math.max(this.slowestStepMs, (now - this.since) / (step - this.last.step));
       this.measured = true;
     }
