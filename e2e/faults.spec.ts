@@ -270,6 +270,9 @@ for (const [fault, name] of [
     test.skip(!FULL, FULL_ONLY);
     await startTraining(page);
     const saved = await waitForCheckpoint(page);
+    // A step is timed only over a stretch that waited for a metrics read past the first (read
+    // every 10 steps here): until then the page allows 120 s (stall-watch.ts).
+    await waitForStep(page, saved + 12, 300_000);
     // The floor of the stall limit (60 s on the site) is lowered once steps have been timed; ten
     // times the slowest step seen still holds, so a slow emulated GPU does not trip it.
     await page.evaluate(() =>

@@ -91,8 +91,10 @@ export class StallWatch {
       this.readInGap = false;
       return;
     }
-    const firstRead = this.readInGap && this.readsSeen < 2;
-    if (this.advanced && step > this.last.step && !firstRead) {
+    // Up to the first read after it the run is still starting: a pipeline the warm-up missed
+    // compiles in a step, the first steps run, the first checkpoint is written. None is a step time.
+    const startingUp = this.readsSeen === 0 || (this.readInGap && this.readsSeen < 2);
+    if (this.advanced && step > this.last.step && !startingUp) {
       this.slowestStepMs = Math.max(this.slowestStepMs, (now - this.since) / (step - this.last.step));
       if (this.readInGap) this.measured = true;
     }
