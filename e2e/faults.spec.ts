@@ -159,7 +159,8 @@ async function startTraining(page: Page): Promise<void> {
 async function waitForCheckpoint(page: Page): Promise<number> {
   await expect
     .poll(() => page.evaluate(() => window.__kd.store.getState().run.lastCheckpointStep), {
-      timeout: 180_000,
+      // The run's pipelines compile first: minutes on an emulated GPU under load.
+      timeout: 400_000,
       intervals: [500],
     })
     .not.toBeNull();
@@ -214,18 +215,20 @@ test('a device lost at step 3, before the first checkpoint, restarts the phase f
   const injectedAt = (await runLog(page)).find((e) => e.status === 'training')!.t;
   // The run's first steps wait for every pipeline to compile: minutes on a loaded emulated GPU.
   await expect(page.getByTestId('toasts')).toContainText(/GPU device was lost/, { timeout: 300_000 });
+  const restarted =
+    /No checkpoint had been written yet: the teacher phase starts again from step 0 \((\d+) steps? .*lost\)/;
   await expect
     .poll(() => messages(page), { timeout: 240_000 })
-    .toContainEqual(
-      expect.stringMatching(
-        /No checkpoint had been written yet: the teacher phase starts again from step 0 \(\d+ steps? .*lost\)/,
-      ),
-    );
+    .toContainEqual(expect.stringMatching(restarted));
   await expect(page.getByTestId('status')).toHaveText(/^training/, { timeout: 180_000 });
   await waitForStep(page, 2, 300_000);
   const r = recoveryOf(await runLog(page), injectedAt);
   report('device lost at step 3', r);
-  expect(r.faultStep).toBeLessThan(10);
+  // The device went at step 3; the loop goes on enqueueing steps on it until its lost event
+  // arrives (7 more under a load of 22), and the page counts every step it showed as lost.
+  expect(r.faultStep).toBeGreaterThanOrEqual(3);
+  const said = (await messages(page)).map((m) => restarted.exec(m)).find(Boolean);
+  expect(Number(said![1])).toBe(r.faultStep);
   expect(r.checkpointKnown).toBeNull();
   expect(r.resumedFrom).toBe(0);
   expect(r.lostSeconds).toBeLessThanOrEqual(30);
@@ -267,6 +270,9 @@ for (const [fault, name] of [
     test.skip(!FULL, FULL_ONLY);
     await startTraining(page);
     const saved = await waitForCheckpoint(page);
+    // A step is timed only over a stretch that waited for a metrics read past the first (read
+    // every 10 steps here): until then the page allows 120 s (stall-watch.ts).
+    await waitForStep(page, saved + 12, 300_000);
     // The floor of the stall limit (60 s on the site) is lowered once steps have been timed; ten
     // times the slowest step seen still holds, so a slow emulated GPU does not trip it.
     await page.evaluate(() =>

@@ -145,6 +145,9 @@ function guardedInit(body: CommandBody): Promise<{ hung: BackendName | null } | 
  */
 export async function initBackend(): Promise<boolean> {
   const store = useAppStore.getState();
+  // What the last worker's self-tests showed holds for a fresh one on the same adapter: a
+  // restart after a fault skips testing again (backend-setup.ts checks the adapter).
+  let trusted = store.runtime.selfTests.filter((t) => t.passed);
   store.backendLoading();
   let setting: Omit<StartSetting, 'label'> = { choice: store.config.backend };
   let hangForTest = hangFirstStartForTest();
@@ -155,8 +158,11 @@ export async function initBackend(): Promise<boolean> {
         config: useAppStore.getState().config,
         ...setting,
         ...(hangForTest ? { hangForTest: true as const } : {}),
+        ...(trusted.length ? { trusted } : {}),
       };
       hangForTest = false;
+      // A start that hung is replaced by a safer setting, which is tested afresh.
+      trusted = [];
       const outcome = await guardedInit(body);
       if (outcome === 'ready') return true;
       const fallback = FALLBACKS[next] ?? null;

@@ -85,7 +85,7 @@ export function createRecovery(deps: RecoveryDeps): Recovery {
     const s = useAppStore.getState();
     const training = s.run.status === 'training' && s.runtime.status === 'idle' && !recovering;
     const now = performance.now();
-    watch.observe(training, s.run.phase, s.run.step, now, s.run.beats);
+    watch.observe(training, s.run.phase, s.run.step, now, s.run.beats, s.run.reads);
     if (training) clock.note(s.run.phase, s.run.step, now);
   };
 

@@ -56,6 +56,8 @@ export interface RunState {
   notSaved: string | null;
   /** Progress messages received: the worker's sign of life while it compiles (run-recovery.ts). */
   beats: number;
+  /** Metrics reads received: only they show the enqueued steps done on the GPU (run-recovery.ts). */
+  reads: number;
 }
 
 export interface RunSlice {
@@ -113,6 +115,7 @@ export const INITIAL_RUN: RunState = {
   lastCheckpointStep: null,
   notSaved: null,
   beats: 0,
+  reads: 0,
 };
 
 /** Rows are capped so a long run cannot grow the page's memory without bound. */
@@ -181,9 +184,10 @@ export const createRunSlice: StateCreator<AppState, [], [], RunSlice> = (set, ge
   appendMetrics: (phase, rows) =>
     set((s) => {
       const chart = rows.map(toChartRow);
+      const reads = s.run.reads + 1;
       return phase === 'teacher'
-        ? { run: { ...s.run, teacherRows: append(s.run.teacherRows, chart) } }
-        : { run: { ...s.run, studentRows: append(s.run.studentRows, chart) } };
+        ? { run: { ...s.run, reads, teacherRows: append(s.run.teacherRows, chart) } }
+        : { run: { ...s.run, reads, studentRows: append(s.run.studentRows, chart) } };
     }),
   appendEval: (phase, result) =>
     set((s) => {

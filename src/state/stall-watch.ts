@@ -28,9 +28,19 @@ export class StallWatch {
   private last: { phase: string; step: number } | null = null;
   /** Whether a step has been seen since training began (the first one compiles, so it is not timed). */
   private advanced = false;
-  /** Whether a step has been timed since training began. */
+  /**
+   * Whether a step has been timed since training began. The page's step counts steps enqueued,
+   * which run on the GPU only when the loop waits for a metrics read: only a stretch that
+   * waited for a read (past the first, which waits for the first steps and the first
+   * checkpoint too) gives a step's real time.
+   */
   private measured = false;
   private beats = 0;
+  private reads = 0;
+  /** Metrics reads seen since training began or the phase changed. */
+  private readsSeen = 0;
+  /** Whether a read arrived since the last step. */
+  private readInGap = false;
   /** The slowest step seen, in ms (per step, between two updates of the page's step). */
   slowestStepMs = 0;
 
@@ -40,9 +50,12 @@ export class StallWatch {
 
   /**
    * The run's state as the page shows it, at time `now` (ms). `beats` counts the worker's
-   * progress messages: before the first step they show it alive while it compiles.
+   * progress messages: before the first step they show it alive while it compiles. `reads`
+   * counts the metrics reads the page received.
    */
-  observe(training: boolean, phase: string, step: number, now: number, beats = 0): void {
+  observe(training: boolean, phase: string, step: number, now: number, beats = 0, reads = 0): void {
+    const read = reads !== this.reads;
+    this.reads = reads;
     if (!training) {
       this.since = null;
       this.last = null;
@@ -55,16 +68,37 @@ export class StallWatch {
     if (this.since === null || this.last === null) {
       this.since = now;
       this.last = { phase, step };
+      this.readsSeen = 0;
+      this.readInGap = false;
       return;
+    }
+    if (read) {
+      this.readsSeen += 1;
+      this.readInGap = true;
     }
     if (phase === this.last.phase && step === this.last.step) {
       if (beat && !this.advanced) this.since = now;
       return;
     }
-    if (this.advanced && phase === this.last.phase && step > this.last.step) {
-      this.slowestStepMs = Math.max(this.slowestStepMs, (now - this.since) / (step - this.last.step));
-      this.measured = true;
+    if (phase !== this.last.phase) {
+      // A new phase compiles its pipelines before its first step, as a (re)started run does:
+      // the worker's beats show it alive meanwhile, and its first step is not timed.
+      this.advanced = false;
+      this.measured = false;
+      this.since = now;
+      this.last = { phase, step };
+      this.readsSeen = 0;
+      this.readInGap = false;
+      return;
     }
+    // Up to the first read after it the run is still starting: a pipeline the warm-up missed
+    // compiles in a step, the first steps run, the first checkpoint is written. None is a step time.
+    const startingUp = this.readsSeen === 0 || (this.readInGap && this.readsSeen < 2);
+    if (this.advanced && step > this.last.step && !startingUp) {
+      this.slowestStepMs = Math.max(this.slowestStepMs, (now - this.since) / (step - this.last.step));
+      if (this.readInGap) this.measured = true;
+    }
+    this.readInGap = false;
     this.advanced = true;
     this.since = now;
     this.last = { phase, step };

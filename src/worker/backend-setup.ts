@@ -118,11 +118,32 @@ function probeWebglRenderer(): string | null {
 
 const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software|basic render/i;
 
+/**
+ * Starts `name` without its self-test when this page saw it pass on the same adapter in an
+ * earlier worker (`trusted`): a restart after a fault then skips the self-test's compile and
+ * run (most of a minute on an emulated GPU under load). A wrong backend is still caught once
+ * per page and adapter; on another adapter, or when the start fails, it is tested as usual.
+ */
+async function startTrusted(
+  name: BackendName,
+  trusted: readonly SelfTestResult[],
+  selfTests: SelfTestResult[],
+): Promise<boolean> {
+  const earlier = trusted.find((t) => t.backend === name && t.passed);
+  if (!earlier) return false;
+  if ((await tryBackend(name, WORKER_BACKEND_SETUP)) !== null) return false;
+  if (describeActiveBackend().adapter !== (earlier.adapter ?? null)) return false;
+  selfTests.push(earlier);
+  return true;
+}
+
 async function checked(
   name: BackendName,
   selfTests: SelfTestResult[],
   skipped: BackendAttempt[],
+  trusted: readonly SelfTestResult[],
 ): Promise<boolean> {
+  if (name !== 'cpu' && (await startTrusted(name, trusted, selfTests))) return true;
   if (name === 'cpu') {
     // cpu is the reference the others are tested against; it needs no self-test.
     const reason = await tryBackend('cpu', WORKER_BACKEND_SETUP);
@@ -143,11 +164,12 @@ async function checked(
 async function firstThatPasses(
   order: readonly BackendName[],
   forced: BackendName | null,
+  trusted: readonly SelfTestResult[],
 ): Promise<BackendStart> {
   const skipped: BackendAttempt[] = [];
   const selfTests: SelfTestResult[] = [];
   for (const name of order) {
-    if (!(await checked(name, selfTests, skipped))) continue;
+    if (!(await checked(name, selfTests, skipped, trusted))) continue;
     const reason =
       forced === null
         ? 'the first backend that passed its self-test'
@@ -165,7 +187,7 @@ interface CachedChoice {
   timings: BackendTiming[];
 }
 
-async function measuredAuto(config: RunConfig): Promise<BackendStart> {
+async function measuredAuto(config: RunConfig, trusted: readonly SelfTestResult[]): Promise<BackendStart> {
   const adapter = await probeAdapter();
   const webglRenderer = probeWebglRenderer();
   const key = timingCacheKey({
@@ -178,7 +200,7 @@ async function measuredAuto(config: RunConfig): Promise<BackendStart> {
   const selfTests: SelfTestResult[] = [];
 
   const cached = await loadTimings<CachedChoice>(key);
-  if (cached && (await checked(cached.name, selfTests, skipped))) {
+  if (cached && (await checked(cached.name, selfTests, skipped, trusted))) {
     const losers = passedOver(cached.timings, cached.name);
     return {
       backend: {
@@ -217,7 +239,7 @@ async function measuredAuto(config: RunConfig): Promise<BackendStart> {
       });
       continue;
     }
-    if (!(await checked(name, selfTests, skipped))) continue;
+    if (!(await checked(name, selfTests, skipped, trusted))) continue;
     const emulated = name === 'webgpu' && adapter !== null && adapter.emulated;
     const t = await timeTrainingSteps(config, { ...TIMING, capMs: capFor(emulated, timings) });
     timings.push({
@@ -228,7 +250,7 @@ async function measuredAuto(config: RunConfig): Promise<BackendStart> {
       threads: name === 'wasm' ? describeActiveBackend().threads : null,
     });
   }
-  if (timings.length === 0) return firstThatPasses(['cpu'], null);
+  if (timings.length === 0) return firstThatPasses(['cpu'], null, trusted);
 
   const decision = chooseBackend(timings, null);
   const problem = await tryBackend(decision.name, WORKER_BACKEND_SETUP);
@@ -259,12 +281,18 @@ function passedOver(timings: readonly BackendTiming[], winner: BackendName): Bac
 /**
  * Starts the backend for `choice`. With `auto` and a config, the fastest measured backend;
  * with `auto` alone, the first that passes its self-test (webgpu > webgl > wasm > cpu).
+ * `trusted`: self-tests this page saw pass in an earlier worker (see startTrusted).
  */
-export async function startCheckedBackend(choice: BackendChoice, config?: RunConfig): Promise<BackendStart> {
-  if (choice !== 'auto') return firstThatPasses([choice, ...BACKENDS.filter((b) => b !== choice)], choice);
+export async function startCheckedBackend(
+  choice: BackendChoice,
+  config?: RunConfig,
+  trusted: readonly SelfTestResult[] = [],
+): Promise<BackendStart> {
+  if (choice !== 'auto')
+    return firstThatPasses([choice, ...BACKENDS.filter((b) => b !== choice)], choice, trusted);
   // A config too big for the smallest budget is not timed (that would allocate it three
   // times over); the run itself then refuses it with the usual advice.
   const data = { trainCount: 0, testCount: 0, imageSize: config?.teacher.imageSize ?? 0 };
-  if (config && memoryProblem(config, data, 'wasm') === null) return measuredAuto(config);
-  return firstThatPasses(BACKENDS, null);
+  if (config && memoryProblem(config, data, 'wasm') === null) return measuredAuto(config, trusted);
+  return firstThatPasses(BACKENDS, null, trusted);
 }

@@ -9,7 +9,7 @@ import type { Dataset } from '../engine/data/dataset';
 import { type MetricRow, MIN_STEPS_PER_READ } from '../engine/pending-metrics';
 import { Trainer } from '../engine/trainer';
 import { stepEnqueued } from './fault-injection';
-import type { Post, Run } from './run';
+import { type Post, type Run, startWarmUp } from './run';
 import { CHECKPOINT_INTERVAL_MS } from './run-checkpoint';
 import { postMemory, runProfiledSteps } from './step-profiler';
 
@@ -235,8 +235,12 @@ async function beginStudentPhase(host: LoopHost, run: Run): Promise<void> {
   });
   run.lastRead = { time: performance.now(), step: 0 };
   run.lastMaps = { time: 0, step: -Infinity };
+  // The student's pipelines compile while the switch is saved; the page counts the beats as
+  // signs of life, as before a run's first step.
+  run.warmUp = startWarmUp(config, 'student');
   postStatus(host.post, run);
   await host.saveCheckpoint(run);
+  await withHeartbeat(run.warmUp, () => host.isCurrent(run) && postProgress(host.post, run, true));
 }
 
 async function finish(host: LoopHost, run: Run): Promise<void> {

@@ -62,15 +62,17 @@ export function fitToDataset(config: RunConfig, dataset: Dataset): RunConfig {
 }
 
 /**
- * Starts compiling the pipelines of the run's fast steps (a teacher phase's and the student
- * phase's after it). Its trace runs now; what it returns is the compilation, for the loop to
- * wait on. A failure only loses the head start: the first step compiles as it always did.
+ * Starts compiling the pipelines of the fast steps of the phase the run is in (the student
+ * phase's are compiled when it begins, run-loop.ts). Its trace runs now; what it returns is the
+ * compilation, for the loop to wait on. A failure only loses the head start: the first step
+ * compiles as it always did.
  */
-function startWarmUp(config: RunConfig, phase: Phase, augment?: AugmentConfig): Promise<unknown> {
+export function startWarmUp(config: RunConfig, phase: Phase, augment?: AugmentConfig): Promise<unknown> {
   try {
     return warmUpPipelines({
       config,
       phase,
+      followingPhase: false,
       stepKinds: ['fast'],
       baselines: baselineSpecs(config),
       augment: augment ?? STANDARD_AUGMENT,

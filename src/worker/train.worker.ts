@@ -67,7 +67,7 @@ async function handle(cmd: Command): Promise<void> {
     disposePreviewTeacher();
     if (cmd.wasmThreads) limitWasmThreads(cmd.wasmThreads);
     hangNextStart = cmd.hangForTest === true;
-    const { backend, selfTests } = await startCheckedBackend(cmd.choice, cmd.config);
+    const { backend, selfTests } = await startCheckedBackend(cmd.choice, cmd.config, cmd.trusted);
     forgetTimings();
     rememberChoiceTiming(cmd.config, backend);
     active = backend;

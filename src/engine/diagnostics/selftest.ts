@@ -4,7 +4,7 @@
  * in the student's weights after its AdamW update. Models are seeded on the CPU (random.ts), so
  * both backends start from identical weights and data.
  */
-import { type BackendName, type BackendSetup, tryBackend } from '../backend';
+import { type BackendName, type BackendSetup, describeActiveBackend, tryBackend } from '../backend';
 import type { ParamOptimizer } from '../optim';
 import type { AdamWState } from '../optim-math';
 import { makeRng } from '../random';
@@ -168,7 +168,8 @@ export async function selfTest(backend: BackendName, setup: BackendSetup = {}): 
   const reference = await runTinyPair();
   const problem = await tryBackend(backend, setup);
   if (problem) throw new Error(problem);
-  return { backend, ...compareStepRuns(reference, await runTinyPair()) };
+  const adapter = describeActiveBackend().adapter;
+  return { backend, adapter, ...compareStepRuns(reference, await runTinyPair()) };
 }
 
 /** How far `run` is from the cpu's `reference`, and whether that is within the tolerances. */

@@ -33,8 +33,13 @@ export const COMPILE_ONLY_FLAG = 'WEBGPU_ENGINE_COMPILE_ONLY';
 export interface WarmUpPlan {
   /** The config the run trains with (fitted to the dataset). */
   config: RunConfig;
-  /** The phase the run starts in: a teacher phase also warms the student phase that follows it. */
+  /** The phase the run starts in. */
   phase: Phase;
+  /**
+   * A teacher phase also warms the student phase that follows it (the default). The run passes
+   * false and warms each phase as it begins: a restart in the teacher phase then compiles half.
+   */
+  followingPhase?: boolean;
   /** Step kinds to trace (the run's one; the benchmark measures both). */
   stepKinds: readonly StepKind[];
   /** Baseline students of the student phase, each with a loss of its own. */
@@ -141,6 +146,7 @@ export function traceWarmUpSteps(plan: WarmUpPlan): void {
         teacher = teacherRig.teacher;
         traced((batch) => teacherRig.teacherStep(batch, lr));
       }
+      if (plan.phase === 'teacher' && plan.followingPhase === false) continue;
       // The student phase (the one that follows a teacher phase, too). Students share one
       // stand-in: they have the same shapes, only their losses differ.
       const rig = buildRig({ config, phase: 'student', stepKind, teacher });

@@ -59,6 +59,11 @@ export interface SelfTestResult {
   passed: boolean;
   /** What disagreed, in words, when it did not pass. */
   problem: string | null;
+  /**
+   * The adapter the backend ran on (ActiveBackend.adapter: webgpu's, else null). A fresh worker
+   * of the same page trusts a passed result only on the same adapter (backend-setup.ts).
+   */
+  adapter?: string | null;
 }
 
 export interface MemorySample {

@@ -5,12 +5,18 @@
  * (its one entry point) and acts only on what passed.
  */
 import { z } from 'zod';
+import type { SelfTestResult } from '../../engine/spec/backend-report';
 import type { CheckpointManifest } from '../../engine/spec/checkpoint-format';
 import { lossSchema, runConfigSchema } from '../../engine/spec/config-schema';
 
 const requestId = z.number().int().nonnegative();
 const blob = z.instanceof(Blob);
 const count = z.number().int().nonnegative();
+const isSelfTestResult = (v: unknown): boolean =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as SelfTestResult).backend === 'string' &&
+  typeof (v as SelfTestResult).passed === 'boolean';
 // The manifest's inner structure is checked by validateManifest when it is decoded.
 const manifest = z.custom<CheckpointManifest>(
   (v) => typeof v === 'object' && v !== null,
@@ -103,6 +109,11 @@ export const commandSchema = z.discriminatedUnion('type', [
     wasmThreads: z.number().int().min(1).max(16).optional(),
     /** Test hook (?testhooks&hangstart): the first start of a backend other than cpu blocks the worker for good. */
     hangForTest: z.literal(true).optional(),
+    /**
+     * Self-tests this page has seen pass in an earlier worker: a backend among them starts
+     * without testing again when it runs on the same adapter (a restart after a fault).
+     */
+    trusted: z.array(z.custom<SelfTestResult>(isSelfTestResult, 'expected a self-test result')).optional(),
   }),
   /** The step time of `config` on the active backend, per phase, for the estimate before Start. */
   z.strictObject({
