@@ -11,13 +11,16 @@
  * - The default preset, seed 5, 4 steps on Firefox's WebGPU against wasm (Chromium): within
  *   1% (SwiftShader and wasm differ by up to about 0.5% there: another summation order).
  *
+ * Firefox: trixie's firefox-esr (153 ESR), unpacked beside the system's packages by
+ * scripts/ci/firefox-webgpu.sh (.ci/run runs it), since bookworm's firefox-esr 140 refuses
+ * WebGPU; $FIREFOX_PATH overrides. Each test logs and annotates the Firefox it used.
  * Skipped, saying why, when there is no Firefox or it finds no WebGPU adapter (.ci/run
- * installs firefox-esr and mesa-vulkan-drivers).
+ * installs mesa-vulkan-drivers for lavapipe).
  */
 import { expect, type Page, test } from '@playwright/test';
 import type { Page as PuppeteerPage } from 'puppeteer-core';
 import { BASE_URL } from '../scripts/lib/browser';
-import { findFirefox, launchFirefox } from '../scripts/lib/firefox';
+import { describeFirefox, findFirefox, launchFirefox } from '../scripts/lib/firefox';
 import { openApp, type StoreState } from './helpers';
 import { pollPage } from './puppeteer-poll';
 
@@ -79,7 +82,7 @@ function worstRelative(a: Row[], b: Row[], steps: number): { worst: number; wher
   return { worst, where };
 }
 
-const firefox = findFirefox();
+const firefox = findFirefox({ webgpu: true });
 
 test.describe('the kernels on a second WebGPU implementation (Firefox, wgpu over lavapipe)', () => {
   test.skip('reason' in firefox, `no Firefox: ${'reason' in firefox ? firefox.reason : ''}`);
@@ -91,10 +94,13 @@ test.describe('the kernels on a second WebGPU implementation (Firefox, wgpu over
   const openFirefox = async (): Promise<PuppeteerPage> => {
     const browser = await launchFirefox({ webgpu: true });
     closeFirefox = () => browser.close();
+    const used = await describeFirefox(browser, { webgpu: true });
+    console.info(`Firefox: ${used}`);
+    test.info().annotations.push({ type: 'firefox', description: used });
     const page = await browser.newPage();
     await page.goto(`${BASE_URL}/favicon.svg`);
-    // Some Firefox builds refuse WebGPU whatever the prefs (Debian's firefox-esr 140:
-    // "WebGPU is not yet available in Release or late Beta builds"); 153 ESR runs it.
+    // Some Firefox builds refuse WebGPU whatever the prefs (bookworm's firefox-esr 140:
+    // "WebGPU is not yet available in Release or late Beta builds"); trixie's 153 ESR runs it.
     const adapter = await page.evaluate(async () => {
       const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
       if (!gpu) return 'navigator.gpu is absent';
@@ -105,7 +111,10 @@ test.describe('the kernels on a second WebGPU implementation (Firefox, wgpu over
       }
     });
     if (adapter) await closeFirefox();
-    test.skip(Boolean(adapter), `this Firefox gives no WebGPU: ${adapter}`);
+    test.skip(
+      Boolean(adapter),
+      `this Firefox (${used}) gives no WebGPU: ${adapter}. scripts/ci/firefox-webgpu.sh unpacks trixie's firefox-esr 153, which does`,
+    );
     return page;
   };
   test.afterEach(async () => {
