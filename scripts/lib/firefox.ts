@@ -1,7 +1,8 @@
 /**
- * How the tests launch Firefox: through puppeteer-core over WebDriver BiDi. Playwright's own
- * Firefox build cannot be downloaded on a machine without network, and its moz-firefox channel
- * fails on Firefox ESR 153 ("emulation.setMediaFeaturesOverride: unknown command").
+ * The Firefox the tests launch (for WebGPU trixie's 153 ESR, else the system's), driven by
+ * puppeteer-core over WebDriver BiDi. Playwright's own Firefox build cannot be downloaded on a
+ * machine without network, and its moz-firefox channel fails on Firefox ESR 153
+ * ("emulation.setMediaFeaturesOverride: unknown command").
  *
  * Which Firefox: $FIREFOX_PATH when set; else, for WebGPU, trixie's Firefox ESR that
  * scripts/ci/firefox-webgpu.sh unpacks beside the system's packages (bookworm's firefox-esr
