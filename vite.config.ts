@@ -41,15 +41,37 @@ function crossOriginIsolationWorker(): Plugin {
  * variable is always undefined in a worker (no document, no __filename), so it is declared
  * inside the factory instead.
  */
-function selfContainedWasmThreads(): Plugin {
+/**
+ * The factory also makes a pool of 8 pthread workers (emscripten's PTHREAD_POOL_SIZE) before it
+ * fetches its .wasm, each a nested `new Worker(blob:)` in the training worker, though the app
+ * runs 2 threads (1 pthread). In Firefox 153 that constructor sometimes never returned (the
+ * 6th of the 8 in the visit traced), which blocked the training worker for good: the first-
+ * visit hang of docs/browsers.md. The pool is sized from WASM_PTHREAD_POOL_GLOBAL instead,
+ * which engine/backend.ts sets to the thread count before the factory runs; 8 when unset.
+ */
+export const WASM_PTHREAD_POOL_GLOBAL = '__kdWasmPthreadPool';
+const POOL_LINE = 'var pthreadPoolSize=8;';
+
+/** The threaded factory's source with both changes; throws when tfjs's code no longer matches. */
+export function patchThreadedWasmFactory(code: string): string {
   const opening = 'function(WasmBackendModuleThreadedSimd) {';
+  if (!code.includes(opening)) throw new Error("the threaded factory's opening line has changed");
+  if (code.split(POOL_LINE).length !== 2)
+    throw new Error(`'${POOL_LINE}' is not in the factory exactly once`);
+  const pool = `var pthreadPoolSize=typeof globalThis.${WASM_PTHREAD_POOL_GLOBAL}=="number"?globalThis.${WASM_PTHREAD_POOL_GLOBAL}:8;`;
+  return code.replace(opening, `${opening} var _scriptDir = undefined;`).replace(POOL_LINE, pool);
+}
+
+function selfContainedWasmThreads(): Plugin {
   return {
     name: 'tfjs-wasm-self-contained-threads',
     transform(code, id) {
       if (!id.endsWith('tfjs-backend-wasm-threaded-simd.js')) return null;
-      if (!code.includes(opening))
-        this.error(`${id}: the threaded factory's opening line has changed; see vite.config.ts`);
-      return { code: code.replace(opening, `${opening} var _scriptDir = undefined;`), map: null };
+      try {
+        return { code: patchThreadedWasmFactory(code), map: null };
+      } catch (err) {
+        this.error(`${id}: ${(err as Error).message}; see vite.config.ts`);
+      }
     },
   };
 }

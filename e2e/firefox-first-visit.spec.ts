@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import type { Page as PuppeteerPage } from 'puppeteer-core';
-import { findFirefox, launchFirefox } from '../scripts/lib/firefox';
+import { describeFirefox, findFirefox, launchFirefox } from '../scripts/lib/firefox';
 import { plainStaticServer } from '../scripts/lib/static-server';
 import type { StoreState } from './helpers';
 import { pollPage } from './puppeteer-poll';
@@ -60,6 +60,11 @@ test.describe('first visits in Firefox (system Firefox through puppeteer-core)',
     for (let visit = 0; visit < VISITS; visit++) {
       const browser = await launchFirefox();
       try {
+        if (visit === 0) {
+          const used = await describeFirefox(browser);
+          console.info(`Firefox: ${used}`);
+          test.info().annotations.push({ type: 'firefox', description: used });
+        }
         const page = await browser.newPage();
         const opened = Date.now();
         // The service worker reloads the page once to isolate it, which aborts this navigation.

@@ -17,6 +17,7 @@ export interface KdHooks {
   }>;
   fault: (f: 'nan' | 'device-lost') => Promise<unknown>;
   step: (n: number) => Promise<boolean>;
+  stallLimits: (limits: { floorMs?: number; firstStepMs?: number }) => void;
   store: { getState: () => StoreState };
 }
 

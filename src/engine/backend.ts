@@ -56,6 +56,11 @@ async function registerBackend(name: BackendName, setup: BackendSetup): Promise<
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       if (setup.wasmPaths) wasm.setWasmPaths(setup.wasmPaths as never);
       if (setup.wasmThreads) wasm.setThreadsCount(setup.wasmThreads);
+      // The threaded build's pool of pre-made pthread workers, 8 unless the build reads this
+      // (vite.config.ts patches the factory): N threads need N - 1. Each is a nested Worker,
+      // and in Firefox 153 a nested Worker's constructor sometimes blocked the worker for good.
+      if (setup.wasmThreads && setup.wasmThreads > 1)
+        (globalThis as { __kdWasmPthreadPool?: number }).__kdWasmPthreadPool = setup.wasmThreads;
       // One thread needs no pool: the plain SIMD build starts no pthread workers at all, which
       // is what the page falls back to after a threaded start that hung (backend-start-guard.ts).
       if (setup.wasmThreads === 1) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
