@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RunConfig } from '../engine/spec/config';
 import { applyLayers, type ConfigLayer, presetConfig } from '../engine/spec/presets';
+import { referenceRun as run, STARTER_SETTINGS } from './reference-fixtures';
 import {
   currentObjective,
   describeTable,
@@ -13,25 +14,6 @@ import {
   referenceMarks,
   teacherStillShipped,
 } from './reference-runs';
-
-const STARTER_SETTINGS = {
-  preset: 'default',
-  trainData: 'public/data/starter',
-  teacher: 'public/models/cifar10-default',
-  steps: 2000,
-  batch: 64,
-  warmup: 100,
-  lr: null,
-};
-
-const run = (objective: string, seed: number, testAccuracy: number, trainCount = 10000) => ({
-  objective,
-  seed,
-  testAccuracy,
-  trainSeconds: 100,
-  count: 10000,
-  trainCount,
-});
 
 /** Made-up figures whose mean and std are plain by hand (see each test). */
 const TABLES: ReferenceTables = parseReferenceTables({

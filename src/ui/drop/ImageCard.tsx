@@ -19,32 +19,6 @@ function Predictions({ who, prediction }: { who: string; prediction: Prediction 
   );
 }
 
-/** A model's intra-image map of one image: N x N patch similarities on the cosine scale. */
-function IntraMap({
-  who,
-  values,
-  n,
-  imageName,
-}: {
-  who: string;
-  values: Float32Array;
-  n: number;
-  imageName: string;
-}) {
-  return (
-    <Heatmap
-      values={values}
-      rows={n}
-      cols={n}
-      domain={[-1, 1]}
-      scheme="diverging"
-      size={120}
-      title={who}
-      ariaLabel={`${who.toLowerCase()} intra-image relation of ${imageName}`}
-    />
-  );
-}
-
 /** One user image: the teacher's and the student's top classes and intra-image maps. */
 export function ImageCard({ image }: { image: UserImage }) {
   const remove = useAppStore((s) => s.removeUserImage);
@@ -82,5 +56,31 @@ export function ImageCard({ image }: { image: UserImage }) {
         <p className="muted small">Waiting for a run…</p>
       )}
     </article>
+  );
+}
+
+/** A model's intra-image map of one image: N x N patch similarities on the cosine scale. */
+function IntraMap({
+  who,
+  values,
+  n,
+  imageName,
+}: {
+  who: string;
+  values: Float32Array;
+  n: number;
+  imageName: string;
+}) {
+  return (
+    <Heatmap
+      values={values}
+      rows={n}
+      cols={n}
+      domain={[-1, 1]}
+      scheme="diverging"
+      size={120}
+      title={who}
+      ariaLabel={`${who.toLowerCase()} intra-image relation of ${imageName}`}
+    />
   );
 }
