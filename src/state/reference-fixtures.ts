@@ -23,3 +23,11 @@ export const referenceRun = (objective: string, seed: number, testAccuracy: numb
   count: 10000,
   trainCount,
 });
+
+/** The starter set's table of the default run, with the given runs and the shipped teacher at 76.25%. */
+export const starterTable = (runs: ReturnType<typeof referenceRun>[]) => ({
+  title: 'Default preset on the starter set',
+  settings: STARTER_SETTINGS,
+  teacherAccuracy: 0.7625,
+  runs,
+});
