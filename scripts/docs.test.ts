@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { referenceRun as run, starterTable } from '../src/state/reference-fixtures';
 import { parseReferenceTables } from '../src/state/reference-runs';
 import { decodeHash, EXPERIMENT_KEY_SPECS, KEY_SPECS } from '../src/state/url-codec';
 import {
@@ -69,34 +70,14 @@ describe('generated docs', () => {
 });
 
 describe("the README's reference block", () => {
-  const settings = {
-    preset: 'default',
-    trainData: 'public/data/starter',
-    teacher: 'public/models/cifar10-default',
-    steps: 2000,
-    batch: 64,
-    warmup: 100,
-    lr: null,
-  };
-  const run = (objective: string, seed: number, testAccuracy: number) => ({
-    objective,
-    seed,
-    testAccuracy,
-    count: 10000,
-  });
   const tables = parseReferenceTables({
     tables: {
-      starter: {
-        title: 'Default preset on the starter set',
-        settings,
-        teacherAccuracy: 0.7625,
-        runs: [
-          run('kd+all', 1, 0.56),
-          run('kd+all', 2, 0.57),
-          run('kd+all', 3, 0.58),
-          run('kd-only', 1, 0.503),
-        ],
-      },
+      starter: starterTable([
+        run('kd+all', 1, 0.56),
+        run('kd+all', 2, 0.57),
+        run('kd+all', 3, 0.58),
+        run('kd-only', 1, 0.503),
+      ]),
     },
   });
 

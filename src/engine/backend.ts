@@ -6,15 +6,17 @@
  */
 
 import { type AdapterInfo, adapterName, classifyAdapter } from './spec/adapter-kind';
-import type { ActiveBackend, BackendAttempt, BackendName } from './spec/backend-report';
-import { BACKEND_OPTIONS, optionValues } from './spec/options';
+import {
+  type ActiveBackend,
+  BACKEND_NAMES,
+  type BackendAttempt,
+  type BackendName,
+} from './spec/backend-report';
 import * as tf from './tf';
 
 export type { ActiveBackend, BackendAttempt, BackendName } from './spec/backend-report';
-/** The concrete backends, in the order `auto` tries them: the field table's options less `auto`. */
-export const BACKENDS: readonly BackendName[] = optionValues(BACKEND_OPTIONS).filter(
-  (b): b is BackendName => b !== 'auto',
-);
+/** The concrete backends, in the order `auto` tries them. */
+export const BACKENDS: readonly BackendName[] = BACKEND_NAMES;
 
 export interface BackendSetup {
   /**

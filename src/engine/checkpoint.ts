@@ -5,18 +5,14 @@
  * position (step, epoch order, generator states), enough to continue exactly.
  */
 
-import type { AugmentConfig, Normalization } from './data/gpu-data';
 import { type AdamWState, createOptimizer, type ParamOptimizer } from './optim';
 import {
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
   type CheckpointManifest,
   type ModelEntry,
-  type Phase,
-  type TrainerPosition,
   WEIGHTS_FILE,
 } from './spec/checkpoint-format';
-import type { RunConfig } from './spec/config';
 import { headsTrainedBy, type TrainedHeads } from './spec/heads';
 import type { StepKind } from './spec/step-kind';
 import * as tf from './tf';
@@ -33,16 +29,10 @@ export interface CheckpointModel {
   optimizer: ParamOptimizer | null;
 }
 
-export interface CheckpointInput {
-  phase: Phase;
-  primary: string;
-  config: RunConfig;
-  normalization: Normalization;
-  dataset: { name: string; classNames: string[] };
+/** What a checkpoint's manifest says, with the live models in place of their entries. */
+export interface CheckpointInput
+  extends Omit<CheckpointManifest, 'format' | 'version' | 'models' | 'weightsManifest'> {
   models: CheckpointModel[];
-  baselines: { name: string; loss: RunConfig['loss'] }[];
-  position: TrainerPosition | null;
-  augment?: AugmentConfig;
   /** The current epoch's order, saved as an int32 weight. */
   epochOrder: Int32Array | null;
 }

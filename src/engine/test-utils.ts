@@ -5,9 +5,16 @@
  */
 
 import type { Dataset, ImageSet } from './data/dataset';
-import { SELFTEST_STUDENT, SELFTEST_TEACHER } from './diagnostics/selftest';
+import { ALL_TERMS_LOSS, SELFTEST_STUDENT, SELFTEST_TEACHER } from './diagnostics/selftest';
 import { makeRng } from './random';
-import { DEFAULT_LOSS, type LossConfig, type RunConfig, type VitConfig } from './spec/config';
+import {
+  DEFAULT_CONFIG,
+  DEFAULT_LOSS,
+  type LossConfig,
+  type OptimConfig,
+  type RunConfig,
+  type VitConfig,
+} from './spec/config';
 import * as tf from './tf';
 
 /** mulberry32: a tiny seeded PRNG, independent of the engine's seedrandom streams. */
@@ -85,7 +92,7 @@ export const TINY_TEACHER: VitConfig = { ...SELFTEST_TEACHER, numClasses: 5 };
 export const TINY_STUDENT: VitConfig = { ...SELFTEST_STUDENT, numClasses: 5 };
 
 /** Every loss term on (the self-test's objective), so a broken term anywhere shows. */
-export { ALL_TERMS_LOSS } from './diagnostics/selftest';
+export { ALL_TERMS_LOSS };
 
 /** Every term on, each weight distinct, so a swapped weight shows in the total. */
 export function distinctWeightsLoss(k: number): LossConfig {
@@ -148,6 +155,20 @@ export function smallModels(numClasses: number): Pick<RunConfig, 'teacher' | 'st
   return {
     teacher: { ...vit, dModel: 16, nLayers: 2, distillToken: false },
     student: { ...vit, dModel: 8, nLayers: 2, distillToken: true },
+  };
+}
+
+/**
+ * A run of smallModels(4) for the trainer's tests: every term on, K 24 of a batch's 8 x 16
+ * patch tokens, batch 8, 2 warm-up steps at lr 3e-3, `optim` over that.
+ */
+export function smallRunConfig(seed: number, optim: Partial<OptimConfig>): RunConfig {
+  return {
+    ...DEFAULT_CONFIG,
+    seed,
+    ...smallModels(4),
+    loss: { ...ALL_TERMS_LOSS, tau: 1, k: 24 },
+    optim: { ...DEFAULT_CONFIG.optim, batch: 8, warmupSteps: 2, lr: 3e-3, ...optim },
   };
 }
 

@@ -4,20 +4,14 @@ import { decodeCheckpoint } from './checkpoint';
 import type { Dataset } from './data/dataset';
 import type { MetricRow } from './pending-metrics';
 import { validateManifest } from './spec/checkpoint-format';
-import { DEFAULT_CONFIG, type RunConfig } from './spec/config';
-import { ALL_TERMS_LOSS, randomDataset, smallModels } from './test-utils';
+import type { RunConfig } from './spec/config';
+import { randomDataset, smallRunConfig } from './test-utils';
 import * as tf from './tf';
 import { Trainer } from './trainer';
 
 const DATASET: Dataset = randomDataset('trainer-test', 40, 12);
 
-const CONFIG: RunConfig = {
-  ...DEFAULT_CONFIG,
-  seed: 5,
-  ...smallModels(4),
-  loss: { ...ALL_TERMS_LOSS, tau: 1, k: 24 },
-  optim: { ...DEFAULT_CONFIG.optim, batch: 8, steps: 12, teacherSteps: 12, warmupSteps: 2, lr: 3e-3 },
-};
+const CONFIG: RunConfig = smallRunConfig(5, { steps: 12, teacherSteps: 12 });
 
 async function train(trainer: Trainer, steps: number): Promise<MetricRow[]> {
   for (let i = 0; i < steps; i++) trainer.trainStep();

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RunConfig } from '../engine/spec/config';
 import { applyLayers, type ConfigLayer, presetConfig } from '../engine/spec/presets';
+import { referenceRun as run, STARTER_SETTINGS, starterTable } from './reference-fixtures';
 import {
   currentObjective,
   describeTable,
@@ -14,25 +15,6 @@ import {
   teacherStillShipped,
 } from './reference-runs';
 
-const STARTER_SETTINGS = {
-  preset: 'default',
-  trainData: 'public/data/starter',
-  teacher: 'public/models/cifar10-default',
-  steps: 2000,
-  batch: 64,
-  warmup: 100,
-  lr: null,
-};
-
-const run = (objective: string, seed: number, testAccuracy: number, trainCount = 10000) => ({
-  objective,
-  seed,
-  testAccuracy,
-  trainSeconds: 100,
-  count: 10000,
-  trainCount,
-});
-
 /** Made-up figures whose mean and std are plain by hand (see each test). */
 const TABLES: ReferenceTables = parseReferenceTables({
   tables: {
@@ -42,19 +24,14 @@ const TABLES: ReferenceTables = parseReferenceTables({
       compareTo: 'starter',
       runs: [run('kd+all:k64', 1, 0.9)],
     },
-    starter: {
-      title: 'Default preset on the starter set',
-      settings: STARTER_SETTINGS,
-      teacherAccuracy: 0.7625,
-      runs: [
-        run('kd-only', 1, 0.5),
-        run('kd-only', 2, 0.52),
-        run('kd+all', 1, 0.56),
-        run('kd+all', 2, 0.57),
-        run('kd+all', 3, 0.58),
-        run('ce-only', 1, 0.48),
-      ],
-    },
+    starter: starterTable([
+      run('kd-only', 1, 0.5),
+      run('kd-only', 2, 0.52),
+      run('kd+all', 1, 0.56),
+      run('kd+all', 2, 0.57),
+      run('kd+all', 3, 0.58),
+      run('ce-only', 1, 0.48),
+    ]),
     full: {
       title: 'Default preset on the full training set',
       settings: { ...STARTER_SETTINGS, trainData: null },

@@ -5,7 +5,7 @@
  * recovery; the page has to notice each fault by itself. Only the debug.inject command
  * reaches this file, and the page sends that only when opened with ?testhooks.
  */
-import * as tf from '../engine/tf';
+import { webgpuDevice } from '../engine/gpu-device';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -15,7 +15,7 @@ export type InjectedFault = 'device-lost' | 'hang-reads' | 'storage-full' | 'clo
 let loseDeviceAt: number | null = null;
 
 function gpuDevice(): GPUDevice {
-  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  const device = webgpuDevice();
   if (!device) throw new Error('The active backend has no GPU device to lose.');
   return device;
 }

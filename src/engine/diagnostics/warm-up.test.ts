@@ -1,21 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tryBackend } from '../backend';
 import type { Dataset } from '../data/dataset';
-import { DEFAULT_CONFIG, type RunConfig } from '../spec/config';
-import { ALL_TERMS_LOSS, randomDataset, smallModels } from '../test-utils';
+import type { RunConfig } from '../spec/config';
+import { randomDataset, smallRunConfig } from '../test-utils';
 import * as tf from '../tf';
 import { Trainer } from '../trainer';
 import { traceWarmUpSteps, warmUpPipelines } from './warm-up';
 
 const DATASET: Dataset = randomDataset('warm-up-test', 24, 8);
 
-const CONFIG: RunConfig = {
-  ...DEFAULT_CONFIG,
-  seed: 9,
-  ...smallModels(4),
-  loss: { ...ALL_TERMS_LOSS, tau: 1, k: 24 },
-  optim: { ...DEFAULT_CONFIG.optim, batch: 8, steps: 6, teacherSteps: 6, warmupSteps: 2, lr: 3e-3 },
-};
+const CONFIG: RunConfig = smallRunConfig(9, { steps: 6, teacherSteps: 6 });
 
 /** Everything a step changes: weights, optimizer moments and step, position and RNG states. */
 async function state(t: Trainer) {

@@ -1,11 +1,18 @@
 /**
  * What the worker reports about the backend it runs on: which one, why, its self-test and its
- * memory. Types only, so the page can show them without importing the backend code.
+ * memory. TF-free, so the page can show them without importing the backend code.
  */
 import type { AdapterKind } from './adapter-kind';
 import type { BackendChoice } from './config';
+import { BACKEND_OPTIONS, optionValues } from './options';
 
 export type BackendName = Exclude<BackendChoice, 'auto'>;
+
+/** The concrete backends, in the order `auto` tries them: the field table's options less `auto`. */
+export const BACKEND_NAMES = optionValues(BACKEND_OPTIONS).filter((b): b is BackendName => b !== 'auto') as [
+  BackendName,
+  ...BackendName[],
+];
 
 export interface BackendAttempt {
   name: BackendName;

@@ -25,8 +25,6 @@ export const ChartControls = memo(function ChartControls({
   onWholeRunChange,
 }: ChartControlsProps) {
   const sliderId = useId();
-  const logId = useId();
-  const wholeId = useId();
   return (
     <div className="chart-controls">
       <label htmlFor={sliderId}>Smoothing</label>
@@ -42,28 +40,33 @@ export const ChartControls = memo(function ChartControls({
       <output htmlFor={sliderId} className="chart-controls-value">
         {smoothing.toFixed(2)}
       </output>
-      <label htmlFor={logId} className="chart-controls-check">
-        <input
-          id={logId}
-          type="checkbox"
-          checked={logScale}
-          onChange={(e) => onLogScaleChange(e.currentTarget.checked)}
-        />
-        Log scale
-      </label>
-      <label
-        htmlFor={wholeId}
-        className="chart-controls-check"
+      <Check label="Log scale" checked={logScale} onChange={onLogScaleChange} />
+      <Check
+        label="Whole run"
         title="Step axis over the whole planned run, not just the steps run so far"
-      >
-        <input
-          id={wholeId}
-          type="checkbox"
-          checked={wholeRun}
-          onChange={(e) => onWholeRunChange(e.currentTarget.checked)}
-        />
-        Whole run
-      </label>
+        checked={wholeRun}
+        onChange={onWholeRunChange}
+      />
     </div>
   );
 });
+
+function Check({
+  label,
+  title,
+  checked,
+  onChange,
+}: {
+  label: string;
+  title?: string;
+  checked: boolean;
+  onChange: (value: boolean) => void;
+}) {
+  const id = useId();
+  return (
+    <label htmlFor={id} className="chart-controls-check" title={title}>
+      <input id={id} type="checkbox" checked={checked} onChange={(e) => onChange(e.currentTarget.checked)} />
+      {label}
+    </label>
+  );
+}

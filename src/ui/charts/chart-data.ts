@@ -204,15 +204,8 @@ export class ChartDataBuilder {
  * Smooths every series over all rows, then thins the rows to at most `maxPoints` for drawing and
  * merges earlier runs in by step. Pure; a chart uses a ChartDataBuilder to do the same per redraw.
  */
-export function buildChartData(
-  rows: readonly MetricRow[],
-  keys: readonly string[],
-  smoothing: number,
-  logScale: boolean,
-  ghosts: readonly GhostRun[],
-  options: ChartOptions = {},
-): ChartData {
-  return new ChartDataBuilder().build(rows, keys, smoothing, logScale, ghosts, options);
+export function buildChartData(...args: Parameters<ChartDataBuilder['build']>): ChartData {
+  return new ChartDataBuilder().build(...args);
 }
 
 /**

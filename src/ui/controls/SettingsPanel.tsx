@@ -55,6 +55,9 @@ function SelectField({
   );
 }
 
+const MODEL_NUMBERS = ['dModel', 'nLayers', 'nHeads', 'mlpRatio'] as const;
+const OPTIM_NUMBERS = ['batch', 'lr', 'teacherSteps', 'steps'] as const;
+
 function ModelFields({ which, model }: { which: 'teacher' | 'student'; model: VitConfig }) {
   const setConfig = useAppStore((s) => s.setConfig);
   const name = which === 'teacher' ? 'Teacher' : 'Student';
@@ -64,18 +67,14 @@ function ModelFields({ which, model }: { which: 'teacher' | 'student'; model: Vi
       <legend>
         {name} <span className="muted">({(countParameters(model) / 1000).toFixed(0)}k parameters)</span>
       </legend>
-      <NumberField {...input(`${which}.dModel`)} value={model.dModel} onCommit={(v) => set({ dModel: v })} />
-      <NumberField
-        {...input(`${which}.nLayers`)}
-        value={model.nLayers}
-        onCommit={(v) => set({ nLayers: v })}
-      />
-      <NumberField {...input(`${which}.nHeads`)} value={model.nHeads} onCommit={(v) => set({ nHeads: v })} />
-      <NumberField
-        {...input(`${which}.mlpRatio`)}
-        value={model.mlpRatio}
-        onCommit={(v) => set({ mlpRatio: v })}
-      />
+      {MODEL_NUMBERS.map((key) => (
+        <NumberField
+          key={key}
+          {...input(`${which}.${key}`)}
+          value={model[key]}
+          onCommit={(v) => set({ [key]: v })}
+        />
+      ))}
       {which === 'student' && (
         <label className="check">
           <input
@@ -153,26 +152,14 @@ export function SettingsPanel() {
           hint={`${(config.teacher.imageSize / config.teacher.patchSize) ** 2} patches per image`}
           onCommit={(v) => setConfig({ teacher: { patchSize: v }, student: { patchSize: v } })}
         />
-        <NumberField
-          {...input('optim.batch')}
-          value={config.optim.batch}
-          onCommit={(v) => setConfig({ optim: { batch: v } })}
-        />
-        <NumberField
-          {...input('optim.lr')}
-          value={config.optim.lr}
-          onCommit={(v) => setConfig({ optim: { lr: v } })}
-        />
-        <NumberField
-          {...input('optim.teacherSteps')}
-          value={config.optim.teacherSteps}
-          onCommit={(v) => setConfig({ optim: { teacherSteps: v } })}
-        />
-        <NumberField
-          {...input('optim.steps')}
-          value={config.optim.steps}
-          onCommit={(v) => setConfig({ optim: { steps: v } })}
-        />
+        {OPTIM_NUMBERS.map((key) => (
+          <NumberField
+            key={key}
+            {...input(`optim.${key}`)}
+            value={config.optim[key]}
+            onCommit={(v) => setConfig({ optim: { [key]: v } })}
+          />
+        ))}
         <div className="field">
           <label htmlFor="pairs">{fieldAt('loss.layerPairs').label}</label>
           <input

@@ -46,27 +46,9 @@ export function ImageCard({ image }: { image: UserImage }) {
             <Predictions who="Student" prediction={a.student} />
           </div>
           <div className="prediction-row">
-            <Heatmap
-              values={a.teacherIntra}
-              rows={n}
-              cols={n}
-              domain={[-1, 1]}
-              scheme="diverging"
-              size={120}
-              title="Teacher"
-              ariaLabel={`teacher intra-image relation of ${image.name}`}
-            />
+            <IntraMap who="Teacher" values={a.teacherIntra} n={n} imageName={image.name} />
             {a.studentIntra && (
-              <Heatmap
-                values={a.studentIntra}
-                rows={n}
-                cols={n}
-                domain={[-1, 1]}
-                scheme="diverging"
-                size={120}
-                title="Student"
-                ariaLabel={`student intra-image relation of ${image.name}`}
-              />
+              <IntraMap who="Student" values={a.studentIntra} n={n} imageName={image.name} />
             )}
           </div>
         </>
@@ -74,5 +56,31 @@ export function ImageCard({ image }: { image: UserImage }) {
         <p className="muted small">Waiting for a run…</p>
       )}
     </article>
+  );
+}
+
+/** A model's intra-image map of one image: N x N patch similarities on the cosine scale. */
+function IntraMap({
+  who,
+  values,
+  n,
+  imageName,
+}: {
+  who: string;
+  values: Float32Array;
+  n: number;
+  imageName: string;
+}) {
+  return (
+    <Heatmap
+      values={values}
+      rows={n}
+      cols={n}
+      domain={[-1, 1]}
+      scheme="diverging"
+      size={120}
+      title={who}
+      ariaLabel={`${who.toLowerCase()} intra-image relation of ${imageName}`}
+    />
   );
 }

@@ -10,13 +10,15 @@ export interface ExportButtonsProps {
   title: string;
 }
 
+const FORMATS = ['png', 'svg'] as const;
+
 /**
  * "Export PNG…" and "Export SVG…" for one chart or map panel (names in interfaces.md). The
  * figure is what the panel shows, title and legend included, at 2x; these buttons are left out.
  */
 export function ExportButtons({ panel, title }: ExportButtonsProps) {
   const [error, setError] = useState<string | null>(null);
-  const exportAs = async (kind: 'png' | 'svg') => {
+  const exportAs = async (kind: (typeof FORMATS)[number]) => {
     const el = panel.current;
     if (!el) return;
     setError(null);
@@ -32,22 +34,17 @@ export function ExportButtons({ panel, title }: ExportButtonsProps) {
   const attrs = { [EXPORT_SKIP_ATTR]: '' };
   return (
     <span className="export-buttons" {...attrs}>
-      <button
-        type="button"
-        className="export-button"
-        onClick={() => void exportAs('png')}
-        aria-label={`Export PNG… ${title}`}
-      >
-        Export PNG…
-      </button>
-      <button
-        type="button"
-        className="export-button"
-        onClick={() => void exportAs('svg')}
-        aria-label={`Export SVG… ${title}`}
-      >
-        Export SVG…
-      </button>
+      {FORMATS.map((kind) => (
+        <button
+          key={kind}
+          type="button"
+          className="export-button"
+          onClick={() => void exportAs(kind)}
+          aria-label={`Export ${kind.toUpperCase()}… ${title}`}
+        >
+          Export {kind.toUpperCase()}…
+        </button>
+      ))}
       {error && (
         <span role="alert" className="export-error">
           {error}

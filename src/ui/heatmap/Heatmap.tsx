@@ -168,15 +168,26 @@ export function Heatmap({
         {outline && <div className="heatmap-highlight" style={outline} />}
       </div>
       {showReadout && (
-        <div className="heatmap-readout" {...{ [EXPORT_SKIP_ATTR]: '' }}>
-          <span aria-hidden="true">
-            {hover && hover.i < rows && hover.j < cols ? readoutOf(hover) : '\u00a0'}
-          </span>
-          <span role="status" className="chart-sr-only">
-            {announced}
-          </span>
-        </div>
+        <HeatmapReadout
+          shown={hover && hover.i < rows && hover.j < cols ? readoutOf(hover) : '\u00a0'}
+          announced={announced}
+        />
       )}
+    </div>
+  );
+}
+
+/**
+ * The read-out under a map, left out of an exported figure: `shown` follows the pointer, while a
+ * screen reader hears `announced`, set when the cursor moves to a cell rather than at each refresh.
+ */
+export function HeatmapReadout({ shown, announced }: { shown: string; announced: string }) {
+  return (
+    <div className="heatmap-readout" {...{ [EXPORT_SKIP_ATTR]: '' }}>
+      <span aria-hidden="true">{shown}</span>
+      <span role="status" className="chart-sr-only">
+        {announced}
+      </span>
     </div>
   );
 }

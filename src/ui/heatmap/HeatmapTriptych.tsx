@@ -4,7 +4,7 @@ import { ExportButtons } from '../export/ExportButtons';
 import { EXPORT_SKIP_ATTR } from '../export/panel-to-svg';
 import { ColorLegend } from './ColorLegend';
 import type { Matrix } from './color-scale';
-import { Heatmap, type HeatmapCell, rowColumn } from './Heatmap';
+import { Heatmap, type HeatmapCell, HeatmapReadout, rowColumn } from './Heatmap';
 
 export type { Matrix } from './color-scale';
 
@@ -135,16 +135,14 @@ export function HeatmapTriptych({
       <div className="heatmap-triptych-footer">
         <ColorLegend domain={DOMAIN} scheme="diverging" label="cosine similarity" width={size} />
         {/* A hover hint, not part of an exported figure. */}
-        <div className="heatmap-readout" {...{ [EXPORT_SKIP_ATTR]: '' }}>
-          <span aria-hidden="true">
-            {cell
+        <HeatmapReadout
+          shown={
+            cell
               ? readout(cell)
-              : 'Hover a cell, or focus a map and use the arrow keys, to compare teacher and student.'}
-          </span>
-          <span role="status" className="chart-sr-only">
-            {announced}
-          </span>
-        </div>
+              : 'Hover a cell, or focus a map and use the arrow keys, to compare teacher and student.'
+          }
+          announced={announced}
+        />
       </div>
     </figure>
   );

@@ -5,11 +5,11 @@
  * checked for shape only, because they come from code of this app, not from a user.
  */
 import { z } from 'zod';
-import type {
-  ActiveBackend,
-  BackendName,
-  MemorySample,
-  SelfTestResult,
+import {
+  type ActiveBackend,
+  BACKEND_NAMES,
+  type MemorySample,
+  type SelfTestResult,
 } from '../../engine/spec/backend-report';
 import type { CheckpointManifest, Phase } from '../../engine/spec/checkpoint-format';
 import { runConfigSchema } from '../../engine/spec/config-schema';
@@ -81,7 +81,7 @@ export const workerEventSchema = z.discriminatedUnion('type', [
   /** A backend's start began or ended (BackendSetup.onStart): the page times each start. */
   z.strictObject({
     type: z.literal('backend.progress'),
-    name: z.enum(['webgpu', 'webgl', 'wasm', 'cpu']) satisfies z.ZodType<BackendName>,
+    name: z.enum(BACKEND_NAMES),
     stage: z.enum(['starting', 'started']),
   }),
   z.strictObject({
