@@ -285,6 +285,7 @@ export async function startRun(options: StartOptions = {}): Promise<boolean> {
       saveId,
       resumeSaved: options.resumeSaved !== undefined,
       paused: options.paused ?? false,
+      takeOverSlot: options.afterFault ?? false,
     });
     void bridge.request({ type: 'maps.view', view: useAppStore.getState().mapView }).catch(() => {});
     return true;

@@ -10,7 +10,7 @@ import { type MetricRow, MIN_STEPS_PER_READ } from '../engine/pending-metrics';
 import { Trainer } from '../engine/trainer';
 import { stepEnqueued } from './fault-injection';
 import { type Post, type Run, startWarmUp } from './run';
-import { CHECKPOINT_INTERVAL_MS } from './run-checkpoint';
+import { checkpointDue } from './run-checkpoint';
 import { postMemory, runProfiledSteps } from './step-profiler';
 
 /** Metrics are read at most this often, so the page updates a few times a second. */
@@ -27,6 +27,11 @@ export interface LoopHost {
   isCurrent(run: Run): boolean;
   /** True once the GPU device is lost: every pending read fails, and the page has been told. */
   readonly deviceGone: boolean;
+  /**
+   * Whether the GPU device is lost, waiting a moment for its lost promise: a destroyed device
+   * fails the pending reads before that promise settles.
+   */
+  deviceLostSoon(): Promise<boolean>;
   postMaps(run: Run): Promise<void>;
   saveCheckpoint(run: Run): Promise<void>;
   /** Deletes the run's save slot (the run has finished). */
@@ -142,6 +147,7 @@ async function loop(host: LoopHost, run: Run): Promise<void> {
       const dueRead =
         trainer.pendingSteps >= MIN_STEPS_PER_READ && now - run.lastRead.time >= READ_INTERVAL_MS;
       postProgress(post, run, budgetDone);
+      const previousRead = run.lastRead.time;
       if (dueRead || budgetDone || trainer.step >= trainer.totalSteps) {
         await flush(host, run);
         if (!host.isCurrent(run)) return;
@@ -161,7 +167,12 @@ async function loop(host: LoopHost, run: Run): Promise<void> {
       }
       // Saved right after a metrics read, when no step is pending: on an emulated GPU (SwiftShader)
       // a checkpoint read behind unread steps stalled the loop for over a minute.
-      if (dueRead && run.status === 'training' && now - run.lastCheckpointAt >= CHECKPOINT_INTERVAL_MS)
+      const readAt = run.lastRead.time;
+      if (
+        dueRead &&
+        run.status === 'training' &&
+        checkpointDue(readAt, run.lastCheckpointAt, readAt - previousRead)
+      )
         await host.saveCheckpoint(run);
     }
     if (host.isCurrent(run) && run.status === 'paused') {
@@ -172,8 +183,9 @@ async function loop(host: LoopHost, run: Run): Promise<void> {
       await host.saveCheckpoint(run);
     }
   } catch (err) {
-    // After a lost device every pending read fails; deviceLost() has told the page already.
-    if (host.deviceGone || !host.isCurrent(run)) return;
+    // After a lost device every pending read fails; deviceLost() tells the page (not as a
+    // second, "Training stopped" message).
+    if (host.deviceGone || !host.isCurrent(run) || (await host.deviceLostSoon())) return;
     const message = err instanceof Error ? err.message : String(err);
     run.status = 'paused';
     run.reason = `Training stopped: ${message}`;

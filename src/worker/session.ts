@@ -25,6 +25,9 @@ import { fetchSiteTeacher } from './site-teacher';
 import { type SlotLocks, webSlotLocks } from './slot-lock';
 import { abandonProfile } from './step-profiler';
 
+/** How long a failed read waits for the device's lost promise before it counts as a run error. */
+const DEVICE_LOST_GRACE_MS = 1000;
+
 export class Session implements LoopHost {
   readonly post: Post;
   private readonly saved: SavedRunStore;
@@ -241,7 +244,7 @@ export class Session implements LoopHost {
       cmd.teacher.kind === 'site'
         ? { kind: 'checkpoint' as const, ...(await fetchSiteTeacher(cmd.teacher, this.reportDownload)) }
         : cmd.teacher;
-    const release = await this.locks.lock(cmd.saveId);
+    const release = await this.locks.lock(cmd.saveId, { takeOver: cmd.takeOverSlot ?? false });
     if (!release)
       throw new Error('That saved run is open in another tab: continue it there, or close that tab first.');
     let run: Run;
@@ -336,6 +339,16 @@ export class Session implements LoopHost {
     const device = webgpuDevice();
     if (!device) throw new Error('The active backend has no GPU device to lose.');
     device.destroy();
+  }
+
+  async deviceLostSoon(): Promise<boolean> {
+    const device = webgpuDevice();
+    if (!device || this.deviceGone) return this.deviceGone;
+    const lost = await Promise.race([
+      device.lost.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), DEVICE_LOST_GRACE_MS)),
+    ]);
+    return lost || this.deviceGone;
   }
 
   /** Called when the WebGPU device is lost: stop, and tell the page, which restarts the worker. */

@@ -12,16 +12,23 @@ function locks(): LockManager | null {
 
 /** How a session locks save slots: Web Locks in the browser, none in Node tests. */
 export interface SlotLocks {
-  lock(saveId: string): Promise<(() => void) | null>;
+  lock(saveId: string, options: { takeOver: boolean }): Promise<(() => void) | null>;
   locked(): Promise<Set<string>>;
 }
 
-/** Takes the slot's lock; null when another tab holds it. Call the returned function to release it. */
-async function lockSlot(saveId: string): Promise<(() => void) | null> {
+/**
+ * Takes the slot's lock; null when another tab holds it. Call the returned function to release it.
+ * `takeOver`: the page ended this tab's earlier worker of the run, which held the lock; the
+ * browser releases a terminated worker's locks only once it has torn the worker down (under
+ * load, not within 10 s: a restarted run on wasm was told it was open in another tab), so
+ * the fresh worker takes it over.
+ */
+async function lockSlot(saveId: string, options: { takeOver: boolean }): Promise<(() => void) | null> {
   const manager = locks();
   if (!manager) return () => {};
+  const mode = options.takeOver ? { steal: true } : { ifAvailable: true };
   return new Promise((resolve) => {
-    void manager.request(PREFIX + saveId, { ifAvailable: true }, (lock) => {
+    void manager.request(PREFIX + saveId, mode, (lock) => {
       if (!lock) {
         resolve(null);
         return;

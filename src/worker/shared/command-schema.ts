@@ -139,6 +139,11 @@ export const commandSchema = z.discriminatedUnion('type', [
     resumeSaved: z.boolean(),
     /** Start paused (so "Step" can run the first steps one by one). */
     paused: z.boolean(),
+    /**
+     * The page's supervisor ended this tab's earlier worker of the run (a lost device, a hang):
+     * take the slot's lock from it, which the browser may not yet have released.
+     */
+    takeOverSlot: z.boolean().optional(),
   }),
   z.strictObject({ type: z.literal('run.pause'), requestId }),
   z.strictObject({ type: z.literal('run.resume'), requestId }),
