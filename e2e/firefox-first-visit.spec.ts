@@ -1,11 +1,12 @@
 /**
- * First visits in Firefox, as a new user makes them: the default link, a fresh profile each
- * time, from a static host that sends no COOP/COEP headers (the app's service worker isolates
- * the page after one reload). Firefox on Linux has no WebGPU by default, so `auto` runs wasm
- * with 2 threads. Firefox's threaded wasm start was seen to block the worker on about 1 first
- * visit in 3; the page now guards every backend start (state/backend-start-guard.ts), so a
- * visit here passes only when no start needed the guard: each backend started within 30 s, the
- * page became ready, and 5 steps trained.
+ * First visits in Firefox, as a new user makes them: the default link, nothing kept from an
+ * earlier visit, from a static host that sends no COOP/COEP headers (the app's service worker
+ * isolates the page after one reload). Firefox on Linux has no WebGPU by default, so `auto`
+ * runs wasm with 2 threads. Firefox 153's threaded wasm start used to block the worker on about
+ * 1 first visit in 3 (a nested `new Worker()` that never returned; the page now makes the
+ * pthread workers, docs/browsers.md); the page also guards every backend start
+ * (state/backend-start-guard.ts), so a visit here passes only when no start needed the guard:
+ * each backend started within 30 s, the page became ready with 2 threads, and 5 steps trained.
  *
  * Skipped, saying why, when no Firefox is found (.ci/run installs firefox-esr).
  */
