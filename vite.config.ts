@@ -3,6 +3,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
+import {
+  CLOSE_HOST,
+  HOST_ERROR,
+  PTHREAD_HOST_FILE,
+  TAKE_PTHREAD_WORKER_GLOBAL,
+} from './src/worker/shared/wasm-pthread-hosts';
 
 /**
  * Cross-origin isolation lets the wasm backend run its threaded build (SharedArrayBuffer).
@@ -43,23 +49,79 @@ function crossOriginIsolationWorker(): Plugin {
  */
 /**
  * The factory also makes a pool of 8 pthread workers (emscripten's PTHREAD_POOL_SIZE) before it
- * fetches its .wasm, each a nested `new Worker(blob:)` in the training worker, though the app
- * runs 2 threads (1 pthread). In Firefox 153 that constructor sometimes never returned (the
- * 6th of the 8 in the visit traced), which blocked the training worker for good: the first-
- * visit hang of docs/browsers.md. The pool is sized from WASM_PTHREAD_POOL_GLOBAL instead,
- * which engine/backend.ts sets to the thread count before the factory runs; 8 when unset.
+ * fetches its .wasm, each a nested `new Worker()` in the training worker, though the app runs 2
+ * threads. Firefox 153 sometimes never returns from that constructor (any URL, module or classic
+ * parent, isolated or not: docs/browsers.md), which blocked the training worker for good. So
+ * the pool is sized from WASM_PTHREAD_POOL_GLOBAL (engine/backend.ts sets the thread count; 8
+ * when unset), and each slot first takes a worker the page made (TAKE_PTHREAD_WORKER_GLOBAL,
+ * worker/wasm-pthread-ports.ts); only when none is left does it make a nested one.
  */
 export const WASM_PTHREAD_POOL_GLOBAL = '__kdWasmPthreadPool';
 const POOL_LINE = 'var pthreadPoolSize=8;';
+const NEW_WORKER = 'worker=new Worker(pthreadMainJs);';
 
 /** The threaded factory's source with both changes; throws when tfjs's code no longer matches. */
 export function patchThreadedWasmFactory(code: string): string {
   const opening = 'function(WasmBackendModuleThreadedSimd) {';
   if (!code.includes(opening)) throw new Error("the threaded factory's opening line has changed");
-  if (code.split(POOL_LINE).length !== 2)
-    throw new Error(`'${POOL_LINE}' is not in the factory exactly once`);
+  for (const line of [POOL_LINE, NEW_WORKER])
+    if (code.split(line).length !== 2) throw new Error(`'${line}' is not in the factory exactly once`);
   const pool = `var pthreadPoolSize=typeof globalThis.${WASM_PTHREAD_POOL_GLOBAL}=="number"?globalThis.${WASM_PTHREAD_POOL_GLOBAL}:8;`;
-  return code.replace(opening, `${opening} var _scriptDir = undefined;`).replace(POOL_LINE, pool);
+  const take = `worker=globalThis.${TAKE_PTHREAD_WORKER_GLOBAL}?.()??new Worker(pthreadMainJs);`;
+  return code
+    .replace(opening, `${opening} var _scriptDir = undefined;`)
+    .replace(POOL_LINE, pool)
+    .replace(NEW_WORKER, take);
+}
+
+/**
+ * The page's pthread host (worker/client/wasm-pthread-hosts.ts): emscripten's pthread script,
+ * talking through the port the page sends first instead of through its own postMessage. Strict
+ * from the first line, as emscripten's script is on its own.
+ */
+export function pthreadHostSource(pthreadScript: string): string {
+  const prelude = `"use strict";
+(function () {
+  var port = null;
+  self.postMessage = function (message, transfer) { port.postMessage(message, transfer || []); };
+  self.addEventListener("message", function (e) {
+    if (port || !e.data || !e.data.kdPthreadPort) return;
+    e.stopImmediatePropagation();
+    port = e.data.kdPthreadPort;
+    port.onmessage = function (m) {
+      if (m.data === ${JSON.stringify(CLOSE_HOST)}) { port.close(); self.close(); return; }
+      self.onmessage(m);
+    };
+  });
+  self.addEventListener("error", function (e) {
+    if (port) port.postMessage({ kd: ${JSON.stringify(HOST_ERROR)}, message: String(e.message), filename: e.filename, lineno: e.lineno });
+  });
+})();
+`;
+  return prelude + pthreadScript;
+}
+
+function wasmPthreadHost(): Plugin {
+  const source = () => {
+    const { wasmWorkerContents } = createRequire(import.meta.url)(
+      '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js',
+    ) as { wasmWorkerContents: string };
+    // As tfjs does before it makes its blob: the export's template literal turned each "\n"
+    // inside the script's strings into a real line break.
+    return pthreadHostSource(wasmWorkerContents.replace(/\n/g, '\\n'));
+  };
+  return {
+    name: 'wasm-pthread-host',
+    configureServer(server) {
+      server.middlewares.use(`/${PTHREAD_HOST_FILE}`, (_req, res) => {
+        res.setHeader('Content-Type', 'text/javascript');
+        res.end(source());
+      });
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: PTHREAD_HOST_FILE, source: source() });
+    },
+  };
 }
 
 function selfContainedWasmThreads(): Plugin {
@@ -116,7 +178,7 @@ function contentSecurityPolicy(): Plugin {
 export default defineConfig({
   // Relative asset paths: the built site works from any folder of any static host.
   base: './',
-  plugins: [react(), contentSecurityPolicy(), crossOriginIsolationWorker()],
+  plugins: [react(), contentSecurityPolicy(), crossOriginIsolationWorker(), wasmPthreadHost()],
   // TF.js lives in the workers, which Vite bundles with their own plugin list.
   worker: { format: 'es', plugins: () => [selfContainedWasmThreads()] },
   server: { headers: ISOLATION_HEADERS },

@@ -16,7 +16,9 @@ import { Session } from './session';
 import { parseCommand } from './shared/command-schema';
 import { installGpuCounters } from './shared/gpu-counters';
 import type { Command, WorkerEvent } from './shared/protocol';
+import { isPthreadPortsMessage } from './shared/wasm-pthread-hosts';
 import { cannotMeasure, forgetTimings, phaseTiming, rememberChoiceTiming } from './step-estimate';
+import { adoptPthreadPorts } from './wasm-pthread-ports';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -96,6 +98,8 @@ async function handle(cmd: Command): Promise<void> {
 const queue = new CommandQueue(handle, (cmd, err) => postError(cmd.requestId, err));
 
 self.addEventListener('message', (e: MessageEvent<unknown>) => {
+  // Not a command: the page's pthread hosts, sent once before the first command.
+  if (isPthreadPortsMessage(e.data)) return adoptPthreadPorts(e.data);
   const parsed = parseCommand(e.data);
   if (!parsed.ok) {
     post({

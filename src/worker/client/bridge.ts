@@ -5,6 +5,7 @@
  */
 import { parseWorkerEvent } from '../shared/event-schema';
 import type { Command, WorkerEvent } from '../shared/protocol';
+import { startPthreadHosts } from './wasm-pthread-hosts';
 
 /** A command without its requestId: request() adds one. */
 export type CommandBody = Command extends infer C
@@ -28,7 +29,19 @@ type Pending = { resolve: (e: WorkerEvent) => void; reject: (err: Error) => void
 export type WorkerLike = Pick<Worker, 'postMessage' | 'terminate' | 'addEventListener'>;
 
 function trainWorker(): WorkerLike {
-  return new Worker(new URL('../train.worker.ts', import.meta.url), { type: 'module', name: 'train' });
+  const worker = new Worker(new URL('../train.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'train',
+  });
+  const endHosts = startPthreadHosts(worker);
+  return {
+    postMessage: worker.postMessage.bind(worker),
+    addEventListener: worker.addEventListener.bind(worker) as Worker['addEventListener'],
+    terminate: () => {
+      worker.terminate();
+      endHosts();
+    },
+  };
 }
 
 export class WorkerBridge {
