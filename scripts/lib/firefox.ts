@@ -24,7 +24,12 @@ import puppeteer, { type Browser } from 'puppeteer-core';
 const SYSTEM_PATHS = ['/usr/bin/firefox-esr', '/usr/bin/firefox'];
 const PATH_NAMES = ['firefox-esr', 'firefox'];
 
-export type FirefoxOptions = { webgpu?: boolean };
+export type FirefoxOptions = {
+  /** WebGPU switched on (the prefs below), in the newest Firefox there is. */
+  webgpu?: boolean;
+  /** The newest Firefox there is (trixie's, where scripts/ci/firefox-webgpu.sh put it), WebGPU left as it ships. */
+  newest?: boolean;
+};
 export type FoundFirefox = { path: string; why: string } | { path: null; reason: string };
 
 function isExecutable(file: string): boolean {
@@ -64,14 +69,15 @@ export function findFirefox(options: FirefoxOptions = {}): FoundFirefox {
       : { path: null, reason: `FIREFOX_PATH=${fromEnv} is not an executable file` };
   }
   const trixie = trixieFirefoxPath();
-  if (options.webgpu && isExecutable(trixie)) {
+  if ((options.webgpu || options.newest) && isExecutable(trixie)) {
     return { path: trixie, why: "trixie's firefox-esr from scripts/ci/firefox-webgpu.sh" };
   }
   const system = systemFirefox();
   if (system) {
-    const why = options.webgpu
-      ? `the system's Firefox (no ${trixie}: scripts/ci/firefox-webgpu.sh puts one there)`
-      : "the system's Firefox";
+    const why =
+      options.webgpu || options.newest
+        ? `the system's Firefox (no ${trixie}: scripts/ci/firefox-webgpu.sh puts one there)`
+        : "the system's Firefox";
     return { path: system, why };
   }
   return {
