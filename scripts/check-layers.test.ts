@@ -1,10 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkLayers, findCycles, importsOf } from './check-layers';
+import { runScriptSync } from './lib/run-script';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const scratch: string[] = [];
@@ -94,9 +94,8 @@ describe('the layer check', () => {
 
   it('exits with status 1 from the command line on a wrong-direction import', () => {
     const dir = scratchCopy({ 'src/state/store.ts': "\nimport '../ui/App';\n" });
-    const tsx = path.join(ROOT, 'node_modules/.bin/tsx');
-    const run = spawnSync(tsx, [path.join(ROOT, 'scripts/check-layers.ts'), dir], { encoding: 'utf8' });
-    expect(run.status).toBe(1);
+    const run = runScriptSync('check-layers', [dir]);
+    expect(run.code).toBe(1);
     expect(run.stderr).toContain('src/state/store.ts: imports src/ui/App.tsx: state imports no UI');
   });
 });

@@ -3,74 +3,36 @@
  * stderr and exit 2, before any training; an interruption loses nothing but the step in
  * flight; a checkpoint is read as data. Each case here failed before these checks existed.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CheckpointManifest } from '../src/engine/spec/checkpoint-format';
+import { ROOT, runCommand, runScript, type ScriptRun } from './lib/run-script';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const SHIPPED = path.join(ROOT, 'public', 'models', 'cifar10-tiny');
 
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Runs a CLI script in its own node process (not through tsx's launcher, so a signal sent
- * to the child reaches the script itself). `watch` sees stderr as it grows. A command that
- * has not ended after `limitMs` is killed: a hang is a failure, not a slow pass.
- */
+/** Runs `npm run train` or `npm run eval`'s script with these arguments; see runScript. */
 function cli(
   script: 'train' | 'eval',
   args: string[],
   watch?: (stderr: string, child: ChildProcess) => void,
   limitMs = 300_000,
-): Promise<Result> {
-  const command = [process.execPath, '--import', 'tsx', path.join(ROOT, 'scripts', `${script}.ts`), ...args];
-  return spawnWatched(command, watch, limitMs);
+): Promise<ScriptRun> {
+  return runScript(script, args, { watch, limitMs });
 }
 
 /** `npm run train` of this phase on the built-in shapes, with these flags. */
-function trainOnShapes(phase: 'teacher' | 'student', ...flags: string[]): Promise<Result> {
+function trainOnShapes(phase: 'teacher' | 'student', ...flags: string[]): Promise<ScriptRun> {
   return cli('train', ['--phase', phase, '--data', 'synthetic', ...flags]);
-}
-
-/** Spawns a command, `detached` in its own process group (as a terminal's foreground job). */
-function spawnWatched(
-  [file, ...args]: string[],
-  watch?: (stderr: string, child: ChildProcess) => void,
-  limitMs = 300_000,
-  detached = false,
-): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(file!, args, { cwd: ROOT, detached });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      watch?.(stderr, child);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
 }
 
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'kd-safety-'));
 const TINY = ['--preset', 'tiny', '--eval-limit', '100', '--log-every', '1'];
 
 /** Exit 2 with exactly one line on stderr, which matches every pattern. */
-function expectRefusal(r: Result, ...patterns: (RegExp | string)[]): void {
+function expectRefusal(r: ScriptRun, ...patterns: (RegExp | string)[]): void {
   expect(r.code, r.stderr).toBe(2);
   const lines = r.stderr.trim().split('\n');
   expect(lines, r.stderr).toHaveLength(1);
@@ -317,12 +279,10 @@ describe('command line: an interrupted run loses nothing', { timeout: 600_000 },
     const out = path.join(tempDir(), 'ctrl-c');
     // The signal goes to every process of the job's group, the launcher included.
     const npm = ['npm', 'run', '--silent', 'train', '--', ...run(out)];
-    const r = await spawnWatched(
-      npm,
-      atStep(4, (c) => process.kill(-c.pid!, 'SIGINT')),
-      300_000,
-      true,
-    );
+    const r = await runCommand(npm, {
+      watch: atStep(4, (c) => process.kill(-c.pid!, 'SIGINT')),
+      detached: true,
+    });
     expect(r.stderr).toMatch(/stopped by SIGINT at step \d+ of 24/);
     const saved = checkpointStep(out);
     expect(trainingLines(out).at(-1)!.step).toBe(saved - 1);

@@ -1,26 +1,17 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runScript } from './lib/run-script';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-
-function run(script: 'train' | 'eval', args: string[]) {
-  const r = spawnSync(TSX, [path.join(ROOT, 'scripts', `${script}.ts`), ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (script: 'train' | 'eval', args: string[]) => runScript(script, args);
 
 /** The one-line message of a refused command. */
 function lastLine(text: string): string {
   return text.trim().split('\n').pop() ?? '';
 }
 
-describe('command line: refusals', () => {
+describe.concurrent('command line: refusals', () => {
   it.each([
     [['--phase', 'teacher', '--data', 'synthetic'], /--out is required/],
     [['--phase', 'coach', '--data', 'synthetic', '--out', '/tmp/x'], /--phase must be teacher or student/],
@@ -46,24 +37,33 @@ describe('command line: refusals', () => {
       ['--phase', 'teacher', '--data', 'synthetic', '--out', '/tmp/x', '--step', 'turbo'],
       /--step must be fast or reference, got "turbo"/,
     ],
-  ])('train %j exits 2 with one line naming the problem', (args, message) => {
-    const r = run('train', args as string[]);
+  ])('train %j exits 2 with one line naming the problem', async (args, message) => {
+    const r = await run('train', args as string[]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(lastLine(r.stderr)).toMatch(message);
   });
 
-  it('refuses a config file with an unknown field or a bad value, naming it', () => {
+  it('refuses a config file with an unknown field or a bad value, naming it', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kd-cli-'));
     const file = path.join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ optim: { lr: -1 }, colour: 'blue' }));
-    const r = run('train', ['--phase', 'teacher', '--data', 'synthetic', '--out', dir, '--config', file]);
+    const r = await run('train', [
+      '--phase',
+      'teacher',
+      '--data',
+      'synthetic',
+      '--out',
+      dir,
+      '--config',
+      file,
+    ]);
     expect(r.code).toBe(2);
     expect(lastLine(r.stderr)).toMatch(/optim\.lr/);
     expect(lastLine(r.stderr)).toMatch(/colour/);
   });
 
-  it('refuses a corrupt CIFAR folder with a message naming the file', () => {
+  it('refuses a corrupt CIFAR folder with a message naming the file', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'kd-cli-'));
     for (const name of [
       'data_batch_1.bin',
@@ -75,21 +75,21 @@ describe('command line: refusals', () => {
     ]) {
       writeFileSync(path.join(dir, name), new Uint8Array(3073 * 2 + 5));
     }
-    const r = run('train', ['--phase', 'teacher', '--data', dir, '--out', path.join(dir, 'out')]);
+    const r = await run('train', ['--phase', 'teacher', '--data', dir, '--out', path.join(dir, 'out')]);
     expect(r.code).toBe(2);
     expect(lastLine(r.stderr)).toMatch(/data_batch_1\.bin/);
     expect(lastLine(r.stderr)).toMatch(/truncated|not a CIFAR/);
   });
 
-  it('eval refuses a folder without a checkpoint', () => {
-    const r = run('eval', ['--checkpoint', tmpdir(), '--data', 'synthetic']);
+  it('eval refuses a folder without a checkpoint', async () => {
+    const r = await run('eval', ['--checkpoint', tmpdir(), '--data', 'synthetic']);
     expect(r.code).toBe(2);
     expect(lastLine(r.stderr)).toMatch(/no model\.json/);
   });
 });
 
 describe('command line: a teacher, then a distilled student', () => {
-  it('writes metrics.jsonl with every loss term and a checkpoint that eval reads', () => {
+  it('writes metrics.jsonl with every loss term and a checkpoint that eval reads', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'kd-cli-'));
     const teacherOut = path.join(out, 'teacher');
     // The tiny preset on the built-in shapes, 12 steps, evaluated on 200 images.
@@ -107,12 +107,12 @@ describe('command line: a teacher, then a distilled student', () => {
         '200',
         ...flags,
       ]);
-    const t = tinyRun('teacher', '--out', teacherOut);
+    const t = await tinyRun('teacher', '--out', teacherOut);
     expect(t.code, t.stderr).toBe(0);
     expect(t.stderr).toMatch(/ETA/);
 
     const studentOut = path.join(out, 'student');
-    const s = tinyRun(
+    const s = await tinyRun(
       'student',
       '--teacher',
       path.join(teacherOut, 'checkpoint'),
@@ -138,7 +138,7 @@ describe('command line: a teacher, then a distilled student', () => {
     expect(evals.length).toBeGreaterThan(0);
     const last = evals[evals.length - 1];
 
-    const e = run('eval', [
+    const e = await run('eval', [
       '--checkpoint',
       path.join(studentOut, 'checkpoint'),
       '--data',

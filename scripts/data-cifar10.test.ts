@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   createReadStream,
@@ -19,51 +18,29 @@ import { createTarDecoder } from 'modern-tar';
 import { afterAll, beforeAll, describe, type ExpectStatic, expect, it } from 'vitest';
 import { loadCifar, loadCifarArchive } from '../src/engine/data/cifar';
 import type { Dataset } from '../src/engine/data/dataset';
+import { ROOT, runScript, type ScriptRun } from './lib/run-script';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-const SCRIPT = path.join(ROOT, 'scripts', 'data-cifar10.ts');
 const SHARED = path.resolve(ROOT, '..', 'shared', 'cifar10', 'cifar-10-batches-bin');
 const OFFICIAL_MD5 = 'c32a1d4ab5d03f1284b67883e8d87530';
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  seconds: number;
+interface Result extends ScriptRun {
   /**
    * Seconds from the script's "Downloading" line to its exit: the download's own time, without
-   * the start-up of tsx, which on two busy cores alone can take half a minute.
+   * the start-up of node and the script, which on two busy cores can take many seconds.
    */
   downloadSeconds: number | null;
 }
 
 /** Runs the script without blocking this process (the HTTP tests serve from here). */
-function run(args: string[]): Promise<Result> {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [SCRIPT, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let downloadStart: number | null = null;
-    child.stdout.setEncoding('utf8').on('data', (s: string) => {
-      stdout += s;
-    });
-    child.stderr.setEncoding('utf8').on('data', (s: string) => {
-      stderr += s;
+async function run(args: string[]): Promise<Result> {
+  let downloadStart: number | null = null;
+  const r = await runScript('data-cifar10', args, {
+    watch: (stderr) => {
       if (downloadStart === null && stderr.includes('Downloading ')) downloadStart = performance.now();
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      resolve({
-        code,
-        stdout,
-        stderr,
-        seconds: (performance.now() - start) / 1000,
-        downloadSeconds: downloadStart === null ? null : (performance.now() - downloadStart) / 1000,
-      }),
-    );
+    },
   });
+  const downloadSeconds = downloadStart === null ? null : (performance.now() - downloadStart) / 1000;
+  return { ...r, downloadSeconds };
 }
 
 function lastLine(text: string): string {

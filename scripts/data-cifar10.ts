@@ -21,8 +21,6 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { createGzip } from 'node:zlib';
-import { createTarPacker } from 'modern-tar';
-import { CIFAR10_CLASS_NAMES, loadCifar, loadCifarArchive } from '../src/engine/data/cifar';
 import type { Dataset } from '../src/engine/data/dataset';
 import { parseCli, runCli, UsageError } from './lib/cli';
 import {
@@ -75,6 +73,7 @@ function requireCifar10(d: Dataset, what: string): Dataset {
 }
 
 async function validateArchive(file: string, what: string): Promise<Dataset> {
+  const { loadCifarArchive } = await import('../src/engine/data/cifar');
   try {
     const stream = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
     return requireCifar10(await loadCifarArchive(stream, { verifyChecksums: true }), what);
@@ -217,6 +216,11 @@ async function fromArchive(src: string, dest: string): Promise<string> {
 /** Validates a folder of .bin files, then packs them as a .tar.gz in the official layout. */
 async function fromFolder(dir: string, dest: string): Promise<string> {
   const binDir = await findBinFolder(dir);
+  // The loader and the tar packer load only here and in validateArchive, past the flag checks.
+  const [{ CIFAR10_CLASS_NAMES, loadCifar }, { createTarPacker }] = await Promise.all([
+    import('../src/engine/data/cifar'),
+    import('modern-tar'),
+  ]);
   const files = new Map<string, Uint8Array>();
   const mtimes = new Map<string, Date>();
   for (const name of PACK_FILES) {

@@ -5,9 +5,6 @@
  * A checkpoint trained on other data than --data is refused (its accuracy there means
  * nothing) unless --other-data.
  */
-import { decodeCheckpoint } from '../src/engine/checkpoint';
-import { DeviceImageSet } from '../src/engine/data/gpu-data';
-import { evaluateAccuracy } from '../src/engine/evaluate';
 import { parseCli, positiveInt, runCli, startNodeBackend, UsageError } from './lib/cli';
 import { loadDatasetArg, readCheckpointDir } from './lib/node-files';
 import { checkSameData } from './lib/run-checks';
@@ -36,7 +33,6 @@ async function main(): Promise<void> {
     throw new UsageError('--backend must be wasm or cpu');
 
   const saved = await readCheckpointDir(args.checkpoint);
-  await startNodeBackend(backendChoice);
   const dataset = await loadDatasetArg(args.data, 0);
   checkSameData(
     `--checkpoint ${args.checkpoint}`,
@@ -44,6 +40,13 @@ async function main(): Promise<void> {
     dataset,
     args['other-data'] ?? false,
   );
+  // TF.js and the engine load only once the checkpoint and the data have passed their checks.
+  await startNodeBackend(backendChoice);
+  const [{ decodeCheckpoint }, { DeviceImageSet }, { evaluateAccuracy }] = await Promise.all([
+    import('../src/engine/checkpoint'),
+    import('../src/engine/data/gpu-data'),
+    import('../src/engine/evaluate'),
+  ]);
   const role = args.model ?? saved.manifest.primary;
   const decoded = await decodeCheckpoint(saved.manifest, saved.weights, { withOptimizers: false });
   const model = decoded.models.get(role);

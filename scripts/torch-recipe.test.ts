@@ -25,16 +25,15 @@ import { findTorchPython } from './lib/torch-python';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TORCH = path.join(ROOT, 'tools/torch');
-const found = findTorchPython();
-const torchvision =
-  found.python &&
-  spawnSync(found.python, ['-c', 'import torchvision, PIL'], { encoding: 'utf8', timeout: 60_000 }).status ===
-    0;
+const found = findTorchPython(['torchvision', 'PIL']);
+const torchvision = found.python !== null && found.lacking.length === 0;
 if ('reason' in found) console.warn(`torch recipe tests skipped: ${found.reason}`);
 else if (!torchvision)
   console.warn('torch recipe tests skipped: no torchvision and PIL (apt-get install python3-torchvision)');
 
 const RECORDS = 128; // per fake file: 640 training records, 128 test records
+/** The switch-off runs' set: 160 training records, 5 steps of 32 an epoch (the epochs are what counts). */
+const SWITCH_OFF_RECORDS = 32;
 const PER_CLASS = 8; // the fake starter set: the first 8 of each class
 const STARTER_TEST = 50;
 
@@ -56,12 +55,21 @@ function check<T>(what: string, ...args: string[]): T {
   return JSON.parse(res.stdout) as T;
 }
 
-/** train.py, teacher phase, tiny preset, 4 epochs of 20 steps on the fake set. */
+type AugmentationCheck = 'randaugment' | 'mixing' | 'droppath';
+let augmentationFigures: Record<AugmentationCheck, unknown> | undefined;
+
+/** One check's figures; the three are measured together, in one recipe_check.py, on first use. */
+function augmentation<T>(what: AugmentationCheck): T {
+  augmentationFigures ??= check<Record<AugmentationCheck, unknown>>('randaugment', 'mixing', 'droppath');
+  return augmentationFigures[what] as T;
+}
+
+/** train.py, teacher phase, tiny preset, 4 epochs of 5 steps on the small fake set. */
 function trainTeacher(out: string, extra: string[]) {
   const res = python([
     path.join(TORCH, 'train.py'),
     ...['--phase', 'teacher', '--preset', 'tiny', '--config', path.join(dir, 'batch32.json')],
-    ...['--data', path.join(dir, 'data'), '--epochs', '4', '--log-every', '20', '--out', path.join(dir, out)],
+    ...['--data', path.join(dir, 'small'), '--epochs', '4', '--log-every', '5', '--out', path.join(dir, out)],
     ...extra,
   ]);
   expect(res.status, res.stderr).toBe(0);
@@ -130,6 +138,7 @@ describe.skipIf(!found.python || !torchvision)('the twin teacher recipe', () => 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'torch-recipe-'));
     writeFakeCifar(path.join(dir, 'data'));
+    writeFakeCifar(path.join(dir, 'small'), SWITCH_OFF_RECORDS);
     writeFakeCifar(path.join(dir, 'smooth'), RECORDS, true);
     await writeFakeStarter(path.join(dir, 'smooth'), path.join(dir, 'starter'));
     writeFileSync(path.join(dir, 'batch32.json'), JSON.stringify({ optim: { batch: 32, warmupSteps: 5 } }));
@@ -139,7 +148,7 @@ describe.skipIf(!found.python || !torchvision)('the twin teacher recipe', () => 
   });
 
   it('RandAugment: each image gets its own ops, each as torchvision applies it to that image alone', () => {
-    const r = check<Record<string, unknown>>('randaugment');
+    const r = augmentation<Record<string, unknown>>('randaugment');
     expect(r.shape).toEqual([96, 3, 32, 32]);
     expect(r.dtype).toBe('torch.uint8');
     expect(r.tableNames, 'the op set is torchvision RandAugment').toBe(true);
@@ -162,7 +171,7 @@ describe.skipIf(!found.python || !torchvision)('the twin teacher recipe', () => 
       shape: number[];
       targetShape: number[];
     };
-    const { rows, sameSeedSame } = check<{ rows: Row[]; sameSeedSame: boolean }>('mixing');
+    const { rows, sameSeedSame } = augmentation<{ rows: Row[]; sameSeedSame: boolean }>('mixing');
     expect(sameSeedSame).toBe(true);
     // mixSwitchProb 0.5 over 40 batches: both kinds, neither rare
     for (const kind of ['mixup', 'cutmix'])
@@ -183,7 +192,7 @@ describe.skipIf(!found.python || !torchvision)('the twin teacher recipe', () => 
   });
 
   it('stochastic depth: kept branches scaled, dropped ones skipped per image, rates rising to dropPath', () => {
-    const r = check<Record<string, number | number[] | boolean>>('droppath');
+    const r = augmentation<Record<string, number | number[] | boolean>>('droppath');
     expect(r.onesSameAsPlain).toBe(0);
     expect(r.maxDiffFromUnrolled as number).toBeLessThan(1e-12);
     expect(r.droppedDiffers as number).toBeGreaterThan(1e-6);

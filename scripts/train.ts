@@ -13,11 +13,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BaselineSpec } from '../src/engine/baselines';
-import { type DecodedCheckpoint, decodeCheckpoint } from '../src/engine/checkpoint';
-import { STANDARD_AUGMENT } from '../src/engine/data/gpu-data';
-import { STARTER_DATASET_NAME } from '../src/engine/data/starter';
+import type { DecodedCheckpoint } from '../src/engine/checkpoint';
 import { DEFAULT_CONFIG, type RunConfig } from '../src/engine/spec/config';
-import { parseConfigLayer } from '../src/engine/spec/config-schema';
+import { STARTER_DATASET_NAME } from '../src/engine/spec/dataset-names';
 import {
   applyLayers,
   type ConfigLayer,
@@ -25,7 +23,7 @@ import {
   PRESET_NAMES,
   presetConfig,
 } from '../src/engine/spec/presets';
-import { Trainer } from '../src/engine/trainer';
+import { STEP_KINDS, type StepKind } from '../src/engine/spec/step-kind';
 import type { Vit } from '../src/engine/vit';
 import { type CheckpointFiles, readCheckpointDir } from './lib/checkpoint-dir';
 import {
@@ -42,10 +40,14 @@ import { CHECKPOINT_DIR, CONFIG_FILE, METRICS_FILE, prepareOut, truncateMetrics 
 import { checkMemory, checkSameData, configDifferences } from './lib/run-checks';
 import { resumeCommand, runTraining } from './lib/train-loop';
 
+/** The step that runs unless --step names the other one; named first wherever the kinds are listed. */
+const DEFAULT_STEP: StepKind = 'fast';
+const STEP_CHOICES = [DEFAULT_STEP, ...STEP_KINDS.filter((kind) => kind !== DEFAULT_STEP)];
+
 const USAGE =
   'npm run train -- --phase teacher|student --data <dir|archive.tar.gz|synthetic> [--preset NAME] [--config FILE] ' +
   '[--teacher CKPT_DIR] [--steps N] [--seed S] [--backend wasm|cpu] [--baseline PRESET] [--resume CKPT_DIR] [--force] ' +
-  '[--other-data] [--checkpoint-every N] [--checkpoint-minutes M] [--step fast|reference] --out DIR';
+  `[--other-data] [--checkpoint-every N] [--checkpoint-minutes M] [--step ${STEP_CHOICES.join('|')}] --out DIR`;
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -80,9 +82,8 @@ async function main(): Promise<void> {
     throw new UsageError(`--phase must be teacher or student. Usage: ${USAGE}`);
   if (!args.data) throw new UsageError(`--data is required. Usage: ${USAGE}`);
   if (!args.out) throw new UsageError(`--out is required. Usage: ${USAGE}`);
-  const stepKind = args.step ?? 'fast';
-  if (stepKind !== 'fast' && stepKind !== 'reference')
-    throw new UsageError(`--step must be fast or reference, got "${args.step}"`);
+  const stepKind = STEP_CHOICES.find((kind) => kind === (args.step ?? DEFAULT_STEP));
+  if (!stepKind) throw new UsageError(`--step must be ${STEP_CHOICES.join(' or ')}, got "${args.step}"`);
   const backendChoice = args.backend ?? 'wasm';
   if (backendChoice !== 'wasm' && backendChoice !== 'cpu')
     throw new UsageError('--backend must be wasm or cpu');
@@ -178,6 +179,12 @@ async function main(): Promise<void> {
   // Only now, with everything else checked, is --out touched.
   const plan = await prepareOut(args.out, { force: args.force ?? false, resumeDir: args.resume });
   const backend = await startNodeBackend(backendChoice);
+  // The engine loads only now, every check above passed: a refused run never waits for TF.js.
+  const [{ decodeCheckpoint }, { STANDARD_AUGMENT }, { Trainer }] = await Promise.all([
+    import('../src/engine/checkpoint'),
+    import('../src/engine/data/gpu-data'),
+    import('../src/engine/trainer'),
+  ]);
 
   let resume: DecodedCheckpoint | undefined;
   let teacher: Vit | undefined;
@@ -230,6 +237,8 @@ async function main(): Promise<void> {
 }
 
 async function readConfigFile(file: string): Promise<ConfigLayer> {
+  // zod loads only for a run with --config: it is most of what a refused flag would wait for.
+  const { parseConfigLayer } = await import('../src/engine/spec/config-schema');
   const text = await readFile(file, 'utf8').catch(() => {
     throw new UsageError(`--config ${file}: cannot read the file`);
   });

@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { type ActiveBackend, describeActiveBackend, tryBackend } from '../../src/engine/backend';
+import type { ActiveBackend } from '../../src/engine/backend';
 
 /** A problem with what the user gave us: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -117,6 +117,8 @@ export function nonNegativeNumber(value: string | undefined, flag: string, max: 
 
 /** The wasm backend (cpu as fallback), as the CLI promises. */
 export async function startNodeBackend(choice: 'wasm' | 'cpu' = 'wasm'): Promise<ActiveBackend> {
+  // TF.js loads here, not with this module: a refused flag answers in node's start-up time.
+  const { describeActiveBackend, tryBackend } = await import('../../src/engine/backend');
   const wasmDir = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
   const setup = { wasmPaths: `${wasmDir}${path.sep}` };
   const skipped = [];

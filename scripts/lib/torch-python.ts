@@ -5,12 +5,30 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-export type TorchPython = { python: string; torchVersion: string } | { python: null; reason: string };
+export type TorchPython =
+  | {
+      python: string;
+      torchVersion: string;
+      /** Which of the optional modules asked for it could not import. */
+      lacking: string[];
+    }
+  | { python: null; reason: string };
 
-const PROBE = 'import torch, numpy; print(torch.__version__)';
+/** Prints torch's version, then each optional module (its arguments) that fails to import. */
+const PROBE = [
+  'import importlib, sys, torch, numpy',
+  'print(torch.__version__)',
+  'for name in sys.argv[1:]:',
+  '    try: importlib.import_module(name)',
+  '    except Exception: print(name)',
+].join('\n');
 
-/** The first candidate that imports torch and numpy; otherwise why none did. */
-export function findTorchPython(): TorchPython {
+/**
+ * The first candidate that imports torch and numpy; otherwise why none did. `optional`
+ * modules (torchvision, say) are tried in the same process, which saves a test file a second
+ * torch import just to learn whether it may run.
+ */
+export function findTorchPython(optional: readonly string[] = []): TorchPython {
   const fromEnv = process.env.TORCH_PYTHON;
   const candidates = fromEnv ? [fromEnv] : ['/usr/bin/python3', 'python3'];
   const tried: string[] = [];
@@ -19,8 +37,11 @@ export function findTorchPython(): TorchPython {
       tried.push(`${python}: not found`);
       continue;
     }
-    const res = spawnSync(python, ['-c', PROBE], { encoding: 'utf8', timeout: 60_000 });
-    if (res.status === 0) return { python, torchVersion: res.stdout.trim() };
+    const res = spawnSync(python, ['-c', PROBE, ...optional], { encoding: 'utf8', timeout: 60_000 });
+    if (res.status === 0) {
+      const [torchVersion = '', ...lacking] = res.stdout.trim().split('\n');
+      return { python, torchVersion, lacking };
+    }
     const why = res.error ? res.error.message : (res.stderr.trim().split('\n').pop() ?? `exit ${res.status}`);
     tried.push(`${python}: ${why}`);
   }

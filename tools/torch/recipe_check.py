@@ -5,6 +5,9 @@ references that do not share their code, and prints the figures as one JSON obje
   python3 tools/torch/recipe_check.py mixing        mixup / cutmix: lambda read off the pixels
   python3 tools/torch/recipe_check.py droppath      stochastic depth vs a hand-unrolled forward
   python3 tools/torch/recipe_check.py carry DIR SOURCE STARTER   a pack read back vs its source
+
+The first three take no arguments and may be named together, for one torch import (each seeds
+its own generators); their figures are printed under each check's name.
 """
 
 from __future__ import annotations
@@ -176,9 +179,13 @@ def check_carry(folder: str, source: str, starter: str) -> dict:
 
 
 if __name__ == "__main__":
-    what = sys.argv[1] if len(sys.argv) > 1 else ""
-    checks = {"randaugment": check_randaugment, "mixing": check_mixing, "droppath": check_droppath, "carry": check_carry}
-    if what not in checks:
-        sys.exit(f"usage: recipe_check.py {'|'.join(checks)} [args]")
-    torch.set_num_threads(1)
-    print(json.dumps(checks[what](*sys.argv[2:])))
+    what = sys.argv[1:]
+    together = {"randaugment": check_randaugment, "mixing": check_mixing, "droppath": check_droppath}
+    if what[:1] == ["carry"]:
+        torch.set_num_threads(1)
+        print(json.dumps(check_carry(*what[1:])))
+    elif what and all(name in together for name in what):
+        torch.set_num_threads(1)
+        print(json.dumps({name: together[name]() for name in what}))
+    else:
+        sys.exit(f"usage: recipe_check.py {' | '.join(together)} (one or several) | carry DIR SOURCE STARTER")
