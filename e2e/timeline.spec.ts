@@ -164,7 +164,17 @@ test('a reload keeps the views: Continue brings back the earlier relation maps o
   await item.getByRole('button', { name: /^Continue/ }).click();
   await expect(page.getByTestId('status')).toHaveText(/^training/, { timeout: 60_000 });
   await page.getByRole('button', { name: 'Pause' }).click();
-  await expect(page.getByTestId('status')).toHaveText(/^paused/, { timeout: 60_000 });
+  // The pause's own snapshot comes after the status says paused: wait for it, or the count of
+  // snapshots read here can be one short of what the slider shows.
+  await expect
+    .poll(
+      async () => {
+        const t = await timelineState(page);
+        return t.status === 'paused' && t.steps.at(-1) === t.step;
+      },
+      { timeout: 60_000 },
+    )
+    .toBe(true);
 
   // The timeline holds every snapshot from before the reload (and the ones since), and its slider
   // replays the first of them.
