@@ -22,21 +22,26 @@ const ISOLATION_HEADERS = {
 };
 const COI_FILE = 'coi-serviceworker.js';
 
-function crossOriginIsolationWorker(): Plugin {
-  const source = () =>
-    readFileSync(createRequire(import.meta.url).resolve(`coi-serviceworker/${COI_FILE}`), 'utf8');
+/** A script made at build time: served by the dev server, emitted as an asset by the build. */
+function generatedScript(name: string, fileName: string, source: () => string): Plugin {
   return {
-    name: 'coi-serviceworker',
+    name,
     configureServer(server) {
-      server.middlewares.use(`/${COI_FILE}`, (_req, res) => {
+      server.middlewares.use(`/${fileName}`, (_req, res) => {
         res.setHeader('Content-Type', 'text/javascript');
         res.end(source());
       });
     },
     generateBundle() {
-      this.emitFile({ type: 'asset', fileName: COI_FILE, source: source() });
+      this.emitFile({ type: 'asset', fileName, source: source() });
     },
   };
+}
+
+function crossOriginIsolationWorker(): Plugin {
+  return generatedScript('coi-serviceworker', COI_FILE, () =>
+    readFileSync(createRequire(import.meta.url).resolve(`coi-serviceworker/${COI_FILE}`), 'utf8'),
+  );
 }
 
 /**
@@ -46,8 +51,7 @@ function crossOriginIsolationWorker(): Plugin {
  * is declared in scope) and renames it: the threads then die with "e is not defined". The
  * variable is always undefined in a worker (no document, no __filename), so it is declared
  * inside the factory instead.
- */
-/**
+ *
  * The factory also makes a pool of 8 pthread workers (emscripten's PTHREAD_POOL_SIZE) before it
  * fetches its .wasm, each a nested `new Worker()` in the training worker, though the app runs 2
  * threads. Firefox 153 sometimes never returns from that constructor (any URL, module or classic
@@ -110,18 +114,7 @@ function wasmPthreadHost(): Plugin {
     // inside the script's strings into a real line break.
     return pthreadHostSource(wasmWorkerContents.replace(/\n/g, '\\n'));
   };
-  return {
-    name: 'wasm-pthread-host',
-    configureServer(server) {
-      server.middlewares.use(`/${PTHREAD_HOST_FILE}`, (_req, res) => {
-        res.setHeader('Content-Type', 'text/javascript');
-        res.end(source());
-      });
-    },
-    generateBundle() {
-      this.emitFile({ type: 'asset', fileName: PTHREAD_HOST_FILE, source: source() });
-    },
-  };
+  return generatedScript('wasm-pthread-host', PTHREAD_HOST_FILE, source);
 }
 
 function selfContainedWasmThreads(): Plugin {

@@ -94,6 +94,26 @@ async function expectSaidOnlyAsALoss(page: Page): Promise<void> {
   expect((await messages(page)).filter((m) => /^Training stopped/.test(m))).toEqual([]);
 }
 
+/**
+ * A fault that the run continued from: noticed within 2 minutes, trained on from no further back
+ * than the checkpoint `saved` nor past the fault, at most 30 s of training lost, stepping again in
+ * time, and status, buttons and step agreeing.
+ */
+async function expectContinuedFromCheckpoint(
+  page: Page,
+  name: string,
+  r: ReturnType<typeof recoveryOf>,
+  saved: number,
+): Promise<void> {
+  report(name, r);
+  expect(r.noticedAfterS).toBeLessThanOrEqual(120);
+  expect(r.resumedFrom).toBeGreaterThanOrEqual(saved);
+  expect(r.resumedFrom).toBeLessThanOrEqual(r.faultStep);
+  expect(r.lostSeconds).toBeLessThanOrEqual(30);
+  expectAdvancedInTime(r);
+  await expectAgreement(page);
+}
+
 const STEP_DOWN = /second such fault within five minutes: the run moves to the wasm backend/;
 
 test.describe('device losses: at step 3, then after the first checkpoint', () => {
@@ -139,14 +159,12 @@ test.describe('device losses: at step 3, then after the first checkpoint', () =>
     await expectAgreement(page());
     await expect(page().getByTestId('backend')).toHaveText(/^wasm/, { timeout: 180_000 });
     await expectContinuesFromCheckpoint(page());
-    const r = recoveryOf(await runLog(page()), injectedAt, since);
-    report('device lost after a checkpoint, the second loss', r);
-    expect(r.noticedAfterS).toBeLessThanOrEqual(120);
-    expect(r.resumedFrom).toBeGreaterThanOrEqual(saved);
-    expect(r.resumedFrom).toBeLessThanOrEqual(r.faultStep);
-    expect(r.lostSeconds).toBeLessThanOrEqual(30);
-    expectAdvancedInTime(r);
-    await expectAgreement(page());
+    await expectContinuedFromCheckpoint(
+      page(),
+      'device lost after a checkpoint, the second loss',
+      recoveryOf(await runLog(page()), injectedAt, since),
+      saved,
+    );
     await expectSaidOnlyAsALoss(page());
     await page().screenshot({ path: artifactPath('stepped-down.png'), fullPage: true });
   });
@@ -175,14 +193,12 @@ test.describe('no progress: a closed worker, then a GPU read that never returns'
         await expect(page().getByTestId('backend')).toHaveText(/^wasm/, { timeout: 180_000 });
       }
       await expectContinuesFromCheckpoint(page());
-      const r = recoveryOf(await runLog(page()), injectedAt, since);
-      report(name, r);
-      expect(r.noticedAfterS).toBeLessThanOrEqual(120);
-      expect(r.resumedFrom).toBeGreaterThanOrEqual(saved);
-      expect(r.resumedFrom).toBeLessThanOrEqual(r.faultStep);
-      expect(r.lostSeconds).toBeLessThanOrEqual(30);
-      expectAdvancedInTime(r);
-      await expectAgreement(page());
+      await expectContinuedFromCheckpoint(
+        page(),
+        name,
+        recoveryOf(await runLog(page()), injectedAt, since),
+        saved,
+      );
     });
   }
 });

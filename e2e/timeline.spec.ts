@@ -23,6 +23,19 @@ const timelineState = (page: Page) =>
     };
   });
 
+/** Waits for the run to pause with its pause's own maps snapshot, which comes after the status. */
+async function waitForPausedSnapshot(page: Page): Promise<void> {
+  await expect
+    .poll(
+      async () => {
+        const t = await timelineState(page);
+        return t.status === 'paused' && t.steps.at(-1) === t.step;
+      },
+      { timeout: 60_000 },
+    )
+    .toBe(true);
+}
+
 test('the relation timeline replays earlier maps, plays, and the block match outlines the configured pairs', async ({
   page,
 }) => {
@@ -35,15 +48,7 @@ test('the relation timeline replays earlier maps, plays, and the block match out
   await page.evaluate(() => window.__kd.step(10)); // the teacher phase
   for (let burst = 1; burst <= 4; burst++) {
     await page.evaluate(() => window.__kd.step(12));
-    await expect
-      .poll(
-        async () => {
-          const t = await timelineState(page);
-          return t.status === 'paused' && t.steps.at(-1) === t.step;
-        },
-        { timeout: 60_000 },
-      )
-      .toBe(true);
+    await waitForPausedSnapshot(page);
   }
   const { steps } = await timelineState(page);
   expect(steps.length).toBeGreaterThanOrEqual(4);
@@ -164,17 +169,8 @@ test('a reload keeps the views: Continue brings back the earlier relation maps o
   await item.getByRole('button', { name: /^Continue/ }).click();
   await expect(page.getByTestId('status')).toHaveText(/^training/, { timeout: 60_000 });
   await page.getByRole('button', { name: 'Pause' }).click();
-  // The pause's own snapshot comes after the status says paused: wait for it, or the count of
-  // snapshots read here can be one short of what the slider shows.
-  await expect
-    .poll(
-      async () => {
-        const t = await timelineState(page);
-        return t.status === 'paused' && t.steps.at(-1) === t.step;
-      },
-      { timeout: 60_000 },
-    )
-    .toBe(true);
+  // Or the count of snapshots read here can be one short of what the slider shows.
+  await waitForPausedSnapshot(page);
 
   // The timeline holds every snapshot from before the reload (and the ones since), and its slider
   // replays the first of them.
