@@ -88,35 +88,18 @@ function ensureChromium(): void {
 }
 
 async function main(): Promise<void> {
-  const args = parseCli(
-    process.argv.slice(2),
-    {
-      quick: { type: 'boolean' },
-      out: { type: 'string' },
-      backends: { type: 'string' },
-      sizes: { type: 'string' },
-      'no-node': { type: 'boolean' },
-      'no-torch': { type: 'boolean' },
-      'node-webgpu': { type: 'boolean' },
-      help: { type: 'boolean' },
-    },
-    USAGE,
-  );
-  if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  const quick = args.quick ?? false;
-  const nodeWebgpu = args['node-webgpu'] ?? false;
+  const args = parseCli(process.argv.slice(2), USAGE);
+  const quick = args.boolean('quick');
+  const nodeWebgpu = args.boolean('node-webgpu');
   const plan = benchPlan({
     quick,
-    backends: args.backends,
-    sizes: args.sizes,
+    backends: args.string('backends'),
+    sizes: args.string('sizes'),
     nodeWebgpu,
-    noNode: args['no-node'] ?? false,
+    noNode: args.boolean('no-node'),
   });
   const outFile = path.resolve(
-    args.out ??
+    args.string('out') ??
       (quick ? path.join(ROOT, 'bench', 'results-quick.json') : nodeWebgpu ? NODE_WEBGPU_RESULTS : RESULTS),
   );
   const started = Date.now();
@@ -142,7 +125,7 @@ async function main(): Promise<void> {
     })),
   ];
   let torch: TorchSection;
-  if (args['no-torch']) {
+  if (args.boolean('no-torch')) {
     torch = {
       python: null,
       torchVersion: null,

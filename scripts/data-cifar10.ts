@@ -298,45 +298,40 @@ async function fromFolder(dir: string, dest: string): Promise<string> {
 
 async function main(): Promise<void> {
   removeTempOnInterrupt();
-  const args = parseCli(
-    process.argv.slice(2),
-    {
-      from: { type: 'string' },
-      out: { type: 'string' },
-      url: { type: 'string' },
-    },
-    USAGE,
-  );
-  if (args.from !== undefined && args.url !== undefined)
+  const args = parseCli(process.argv.slice(2), USAGE);
+  const from = args.string('from');
+  const out = args.string('out');
+  const url = args.string('url');
+  if (from !== undefined && url !== undefined)
     throw new UsageError(`--from and --url cannot be combined. Usage: ${USAGE}`);
-  if (args.from === '') throw new UsageError(`--from needs a folder or an archive. Usage: ${USAGE}`);
-  if (args.out === '') throw new UsageError(`--out needs a file path. Usage: ${USAGE}`);
-  const dest = args.out ? path.resolve(args.out) : DEFAULT_OUT;
+  if (from === '') throw new UsageError(`--from needs a folder or an archive. Usage: ${USAGE}`);
+  if (out === '') throw new UsageError(`--out needs a file path. Usage: ${USAGE}`);
+  const dest = out ? path.resolve(out) : DEFAULT_OUT;
   const destInfo = await stat(dest).catch(() => null);
   if (destInfo?.isDirectory())
-    throw new UsageError(`--out ${args.out ?? dest} is a folder; give the archive's file path`);
+    throw new UsageError(`--out ${out ?? dest} is a folder; give the archive's file path`);
 
   let done: string;
-  if (args.from !== undefined) {
-    const src = path.resolve(args.from);
+  if (from !== undefined) {
+    const src = path.resolve(from);
     const info = await stat(src).catch(() => null);
-    if (!info) throw new UsageError(`--from ${args.from}: no such file or folder`);
+    if (!info) throw new UsageError(`--from ${from}: no such file or folder`);
     if (info.isDirectory()) done = await fromFolder(src, dest);
     else if (info.isFile()) {
-      if (src === dest) throw new UsageError(`--from ${args.from} is the destination itself; nothing to do`);
+      if (src === dest) throw new UsageError(`--from ${from} is the destination itself; nothing to do`);
       done = await fromArchive(src, dest);
-    } else throw new UsageError(`--from ${args.from}: not a file or folder`);
+    } else throw new UsageError(`--from ${from}: not a file or folder`);
   } else {
-    const url = args.url ?? OFFICIAL_URL;
+    const address = url ?? OFFICIAL_URL;
     let parsed: URL | null = null;
     try {
-      parsed = new URL(url);
+      parsed = new URL(address);
     } catch {
       // handled below
     }
     if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:'))
-      throw new UsageError(`--url must be an http:// or https:// address, got "${url}"`);
-    done = await download(url, dest);
+      throw new UsageError(`--url must be an http:// or https:// address, got "${address}"`);
+    done = await download(address, dest);
   }
   if (dest === DEFAULT_OUT) {
     say('The app loads it as ./data/cifar-10-binary.tar.gz; train on it with:');

@@ -14,15 +14,11 @@ const USAGE =
   'npm run data:starter [-- --from <folder|cifar-10-binary.tar.gz>] [--out FOLDER] [--per-class N]';
 
 async function main(): Promise<void> {
-  const args = parseCli(
-    process.argv.slice(2),
-    { from: { type: 'string' }, out: { type: 'string' }, 'per-class': { type: 'string' } },
-    USAGE,
-  );
-  const perClass = positiveInt(args['per-class'], 'per-class') ?? 1000;
+  const args = parseCli(process.argv.slice(2), USAGE);
+  const perClass = positiveInt(args.string('per-class'), 'per-class') ?? 1000;
   if (perClass > 5000) throw new UsageError('--per-class must be at most 5000 (CIFAR-10 has 5000 a class)');
-  const from = path.resolve(args.from ?? DEFAULT_FROM);
-  const out = path.resolve(args.out ?? DEFAULT_OUT);
+  const from = path.resolve(args.string('from') ?? DEFAULT_FROM);
+  const out = path.resolve(args.string('out') ?? DEFAULT_OUT);
   const m = await buildStarter(from, out, perClass);
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
   process.stderr.write(

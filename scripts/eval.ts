@@ -13,33 +13,19 @@ const USAGE =
   'npm run eval -- --checkpoint <dir> --data <dir|archive.tar.gz|synthetic> [--limit N] [--backend wasm|cpu] [--model ROLE] [--other-data]';
 
 async function main(): Promise<void> {
-  const args = parseCli(
-    process.argv.slice(2),
-    {
-      checkpoint: { type: 'string' },
-      data: { type: 'string' },
-      limit: { type: 'string' },
-      backend: { type: 'string' },
-      model: { type: 'string' },
-      'other-data': { type: 'boolean' },
-    },
-    USAGE,
-  );
-  if (!args.checkpoint) throw new UsageError(`--checkpoint is required. Usage: ${USAGE}`);
-  if (!args.data) throw new UsageError(`--data is required. Usage: ${USAGE}`);
-  const limit = positiveInt(args.limit, 'limit');
-  const backendChoice = args.backend ?? 'wasm';
+  const args = parseCli(process.argv.slice(2), USAGE);
+  const checkpoint = args.string('checkpoint');
+  const data = args.string('data');
+  if (!checkpoint) throw new UsageError(`--checkpoint is required. Usage: ${USAGE}`);
+  if (!data) throw new UsageError(`--data is required. Usage: ${USAGE}`);
+  const limit = positiveInt(args.string('limit'), 'limit');
+  const backendChoice = args.string('backend') ?? 'wasm';
   if (backendChoice !== 'wasm' && backendChoice !== 'cpu')
     throw new UsageError('--backend must be wasm or cpu');
 
-  const saved = await readCheckpointDir(args.checkpoint);
-  const dataset = await loadDatasetArg(args.data, 0);
-  checkSameData(
-    `--checkpoint ${args.checkpoint}`,
-    saved.manifest.dataset,
-    dataset,
-    args['other-data'] ?? false,
-  );
+  const saved = await readCheckpointDir(checkpoint);
+  const dataset = await loadDatasetArg(data, 0);
+  checkSameData(`--checkpoint ${checkpoint}`, saved.manifest.dataset, dataset, args.boolean('other-data'));
   // TF.js and the engine load only once the checkpoint and the data have passed their checks.
   await startNodeBackend(backendChoice);
   const [{ decodeCheckpoint }, { DeviceImageSet }, { evaluateAccuracy }] = await Promise.all([
@@ -47,7 +33,7 @@ async function main(): Promise<void> {
     import('../src/engine/data/gpu-data'),
     import('../src/engine/evaluate'),
   ]);
-  const role = args.model ?? saved.manifest.primary;
+  const role = args.string('model') ?? saved.manifest.primary;
   const decoded = await decodeCheckpoint(saved.manifest, saved.weights, { withOptimizers: false });
   const model = decoded.models.get(role);
   if (!model) {

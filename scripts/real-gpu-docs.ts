@@ -16,16 +16,7 @@ const USAGE = 'npm run real-gpu:docs -- --from <real-gpu.json>';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 async function main(): Promise<void> {
-  const args = parseCli(
-    process.argv.slice(2),
-    { from: { type: 'string' }, help: { type: 'boolean' } },
-    USAGE,
-  );
-  if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  const file = args.from;
+  const file = parseCli(process.argv.slice(2), USAGE).string('from');
   if (!file) throw new UsageError(`name the run's real-gpu.json: ${USAGE}`);
   const kept = path.join(ROOT, 'bench', 'results-real-gpu.json');
   if (!readRealGpu(ROOT, path.resolve(file))) throw new UsageError(`${file} does not exist`);

@@ -32,7 +32,7 @@ const USAGE =
 
 const log = (s: string) => process.stderr.write(`real-gpu: ${s}\n`);
 
-function positive(name: string, value: string | undefined, fallback: number): number {
+function positiveOr(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)
@@ -76,36 +76,20 @@ function runTorchStep(
 }
 
 async function main(): Promise<void> {
-  const args = parseCli(
-    process.argv.slice(2),
-    {
-      size: { type: 'string' },
-      batch: { type: 'string' },
-      timed: { type: 'string' },
-      count: { type: 'string' },
-      'profile-steps': { type: 'string' },
-      'torch-device': { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-    USAGE,
-  );
-  if (args.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  const size = (args.size ?? 'default') as BenchSize;
+  const args = parseCli(process.argv.slice(2), USAGE);
+  const size = (args.string('size') ?? 'default') as BenchSize;
   if (!BENCH_SIZES.includes(size))
     throw new UsageError(`--size must be one of ${BENCH_SIZES.join(', ')}, got "${size}"`);
   const base = benchConfig(size);
-  const batch = positive('batch', args.batch, base.optim.batch);
-  const timed = positive('timed', args.timed, 20);
-  const count = positive('count', args.count, 20);
-  const profileSteps = positive('profile-steps', args['profile-steps'], 10);
-  const torchDevice = args['torch-device'] ?? 'cuda';
+  const positive = (name: string, fallback: number) => positiveOr(name, args.string(name), fallback);
+  const batch = positive('batch', base.optim.batch);
+  const timed = positive('timed', 20);
+  const count = positive('count', 20);
+  const profileSteps = positive('profile-steps', 10);
+  const torchDevice = args.string('torch-device') ?? 'cuda';
   if (!['cuda', 'cpu', 'none'].includes(torchDevice))
     throw new UsageError(`--torch-device must be cuda, cpu or none, got "${torchDevice}"`);
-  const outDir = path.resolve(args.out ?? path.join('bench', 'real-gpu'));
+  const outDir = path.resolve(args.string('out') ?? path.join('bench', 'real-gpu'));
 
   const dawn = await installNodeWebGpu();
   log(`Dawn (npm webgpu ${dawn.packageVersion}) on ${dawn.adapter}${dawn.emulated ? ' (emulated)' : ''}`);

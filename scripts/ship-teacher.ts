@@ -22,28 +22,16 @@ const MODELS = path.resolve(import.meta.dirname, '..', 'public', 'models');
 const LIMIT_BYTES = 10 * 2 ** 20;
 
 async function main(): Promise<void> {
-  const args = parseCli(
-    process.argv.slice(2),
-    {
-      run: { type: 'string' },
-      name: { type: 'string' },
-      presets: { type: 'string' },
-      command: { type: 'string' },
-      data: { type: 'string' },
-      note: { type: 'string' },
-      seconds: { type: 'string' },
-    },
-    USAGE,
-  );
-  if (!args.run || !args.name || !args.presets || !args.command)
+  const args = parseCli(process.argv.slice(2), USAGE);
+  const [run, name, presets, command] = ['run', 'name', 'presets', 'command'].map(args.string);
+  if (!run || !name || !presets || !command)
     throw new UsageError(`--run, --name, --presets and --command are required. Usage: ${USAGE}`);
   await startNodeBackend('wasm');
-  const saved = await readCheckpointDir(path.join(args.run, 'checkpoint'));
-  if (saved.manifest.phase !== 'teacher')
-    throw new UsageError(`${args.run} holds no teacher-phase checkpoint`);
+  const saved = await readCheckpointDir(path.join(run, 'checkpoint'));
+  if (saved.manifest.phase !== 'teacher') throw new UsageError(`${run} holds no teacher-phase checkpoint`);
   const decoded = await decodeCheckpoint(saved.manifest, saved.weights, { withOptimizers: false });
   const teacher = decoded.models.get('teacher')?.model;
-  if (!teacher) throw new UsageError(`${args.run}: the checkpoint holds no teacher`);
+  if (!teacher) throw new UsageError(`${run}: the checkpoint holds no teacher`);
   const m = saved.manifest;
   const shipped = await encodeCheckpoint({
     phase: 'teacher',
@@ -59,7 +47,7 @@ async function main(): Promise<void> {
   if (shipped.weights.byteLength > LIMIT_BYTES)
     throw new UsageError('weights.bin would be over the 10 MB limit');
 
-  const dataset = await loadDatasetArg(args.data ?? 'synthetic', 0);
+  const dataset = await loadDatasetArg(args.string('data') ?? 'synthetic', 0);
   const test = new DeviceImageSet(dataset.test, m.normalization);
   const all = (await evaluateAccuracy([teacher], test, { batch: 100 }))[0]!;
   const first = (
@@ -67,22 +55,23 @@ async function main(): Promise<void> {
   )[0]!;
   test.dispose();
 
-  const metrics = (await readFile(path.join(args.run, 'metrics.jsonl'), 'utf8'))
+  const metrics = (await readFile(path.join(run, 'metrics.jsonl'), 'utf8'))
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, number>);
   const steps = Math.max(...metrics.map((r) => r.step ?? 0));
   // metrics.jsonl has no clock: the time is what the training's progress line said.
-  const seconds = args.seconds === undefined ? null : Number(args.seconds);
-  const dest = path.join(MODELS, args.name);
+  const secondsFlag = args.string('seconds');
+  const seconds = secondsFlag === undefined ? null : Number(secondsFlag);
+  const dest = path.join(MODELS, name);
   await writeCheckpointDir(dest, shipped);
   const manifest = {
-    name: args.name,
+    name,
     dataset: m.dataset.name,
-    presets: args.presets.split(','),
+    presets: presets.split(','),
     teacher: teacher.config,
     config: m.config,
-    command: args.command,
+    command,
     seed: m.config.seed,
     steps,
     batch: m.config.optim.batch,
@@ -93,7 +82,7 @@ async function main(): Promise<void> {
     weightsBytes: shipped.weights.byteLength,
     trainedWith: `npm run train (TF.js wasm backend, Node ${process.version})`,
     date: new Date().toISOString().slice(0, 10),
-    note: args.note ?? '',
+    note: args.string('note') ?? '',
   };
   await writeFile(path.join(dest, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const indexPath = path.join(MODELS, 'index.json');
@@ -107,7 +96,7 @@ async function main(): Promise<void> {
     testAccuracy1000: first,
     trainSeconds: seconds,
   };
-  index.teachers = [...index.teachers.filter((t) => t.name !== args.name), entry];
+  index.teachers = [...index.teachers.filter((t) => t.name !== name), entry];
   await writeFile(indexPath, `${JSON.stringify(index, null, 2)}\n`);
   process.stderr.write(
     `ship-teacher: ${dest}: test accuracy ${all.toFixed(4)} (${test.count} images), ${first.toFixed(4)} on the first 1000\n`,

@@ -51,64 +51,50 @@ const USAGE =
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const args = parseCli(
-    argv,
-    {
-      phase: { type: 'string' },
-      data: { type: 'string' },
-      preset: { type: 'string' },
-      config: { type: 'string' },
-      teacher: { type: 'string' },
-      steps: { type: 'string' },
-      seed: { type: 'string' },
-      backend: { type: 'string' },
-      baseline: { type: 'string', multiple: true },
-      resume: { type: 'string' },
-      force: { type: 'boolean' },
-      'other-data': { type: 'boolean' },
-      'checkpoint-every': { type: 'string' },
-      'checkpoint-minutes': { type: 'string' },
-      'log-every': { type: 'string' },
-      'eval-every': { type: 'string' },
-      'eval-limit': { type: 'string' },
-      mixup: { type: 'string' },
-      step: { type: 'string' },
-      out: { type: 'string' },
-    },
-    USAGE,
-  );
-  const phase = args.phase;
+  const args = parseCli(argv, USAGE, {
+    unlisted: '[--log-every N] [--eval-every N] [--eval-limit N] [--mixup ALPHA]',
+    repeatable: ['baseline'],
+  });
+  const phase = args.string('phase');
+  const data = args.string('data');
+  const out = args.string('out');
+  const resumeDir = args.string('resume');
+  const teacherDir = args.string('teacher');
+  const preset = args.string('preset');
   if (phase !== 'teacher' && phase !== 'student')
     throw new UsageError(`--phase must be teacher or student. Usage: ${USAGE}`);
-  if (!args.data) throw new UsageError(`--data is required. Usage: ${USAGE}`);
-  if (!args.out) throw new UsageError(`--out is required. Usage: ${USAGE}`);
-  const stepKind = STEP_CHOICES.find((kind) => kind === (args.step ?? DEFAULT_STEP));
-  if (!stepKind) throw new UsageError(`--step must be ${STEP_CHOICES.join(' or ')}, got "${args.step}"`);
-  const backendChoice = args.backend ?? 'wasm';
+  if (!data) throw new UsageError(`--data is required. Usage: ${USAGE}`);
+  if (!out) throw new UsageError(`--out is required. Usage: ${USAGE}`);
+  const stepKind = STEP_CHOICES.find((kind) => kind === (args.string('step') ?? DEFAULT_STEP));
+  if (!stepKind)
+    throw new UsageError(`--step must be ${STEP_CHOICES.join(' or ')}, got "${args.string('step')}"`);
+  const backendChoice = args.string('backend') ?? 'wasm';
   if (backendChoice !== 'wasm' && backendChoice !== 'cpu')
     throw new UsageError('--backend must be wasm or cpu');
-  if (phase === 'student' && !args.teacher && !args.resume) {
+  if (phase === 'student' && !teacherDir && !resumeDir) {
     throw new UsageError(
       'the student phase needs --teacher <checkpoint dir> (a teacher-phase --out/checkpoint)',
     );
   }
-  if (phase === 'teacher' && args.teacher) throw new UsageError('--teacher is for the student phase');
-  if (args.preset && !findPreset(args.preset)) {
-    throw new UsageError(`unknown preset "${args.preset}"; choose one of: ${PRESET_NAMES.join(', ')}`);
+  if (phase === 'teacher' && teacherDir) throw new UsageError('--teacher is for the student phase');
+  if (preset && !findPreset(preset)) {
+    throw new UsageError(`unknown preset "${preset}"; choose one of: ${PRESET_NAMES.join(', ')}`);
   }
-  const seed = nonNegativeInt(args.seed, 'seed');
-  const steps = positiveInt(args.steps, 'steps');
-  const logEvery = positiveInt(args['log-every'], 'log-every') ?? 10;
-  const evalEveryFlag = positiveInt(args['eval-every'], 'eval-every');
-  const evalLimit = positiveInt(args['eval-limit'], 'eval-limit');
-  const checkpointEvery = nonNegativeInt(args['checkpoint-every'], 'checkpoint-every') ?? 0;
-  const checkpointMinutes = nonNegativeNumber(args['checkpoint-minutes'], 'checkpoint-minutes', 1e6) ?? 1;
-  const mixup = nonNegativeNumber(args.mixup, 'mixup', 10);
-  const otherData = args['other-data'] ?? false;
+  const seed = nonNegativeInt(args.string('seed'), 'seed');
+  const steps = positiveInt(args.string('steps'), 'steps');
+  const logEvery = positiveInt(args.string('log-every'), 'log-every') ?? 10;
+  const evalEveryFlag = positiveInt(args.string('eval-every'), 'eval-every');
+  const evalLimit = positiveInt(args.string('eval-limit'), 'eval-limit');
+  const checkpointEvery = nonNegativeInt(args.string('checkpoint-every'), 'checkpoint-every') ?? 0;
+  const checkpointMinutes =
+    nonNegativeNumber(args.string('checkpoint-minutes'), 'checkpoint-minutes', 1e6) ?? 1;
+  const mixup = nonNegativeNumber(args.string('mixup'), 'mixup', 10);
+  const otherData = args.boolean('other-data');
 
   // Config: defaults -> preset -> --config file -> flags.
-  let config: RunConfig = args.preset ? presetConfig(args.preset) : DEFAULT_CONFIG;
-  if (args.config) config = applyLayers(config, await readConfigFile(args.config));
+  let config: RunConfig = preset ? presetConfig(preset) : DEFAULT_CONFIG;
+  const configFile = args.string('config');
+  if (configFile) config = applyLayers(config, await readConfigFile(configFile));
   const flags: ConfigLayer = {
     ...(seed !== undefined ? { seed } : {}),
     optim:
@@ -118,10 +104,10 @@ async function main(): Promise<void> {
             ...(phase === 'teacher' ? { teacherSteps: steps } : { steps }),
             warmupSteps: Math.min(config.optim.warmupSteps, steps),
           },
-    data: args.data === 'synthetic' ? 'synthetic' : 'cifar10',
+    data: data === 'synthetic' ? 'synthetic' : 'cifar10',
   };
   config = applyLayers(config, flags);
-  let baselines: BaselineSpec[] = (args.baseline ?? []).map((name) => {
+  let baselines: BaselineSpec[] = args.strings('baseline').map((name) => {
     const preset = findPreset(name);
     if (!preset?.layer.loss)
       throw new UsageError(`--baseline ${name}: not a loss preset (try ce-only, kd-only)`);
@@ -130,33 +116,38 @@ async function main(): Promise<void> {
 
   // Checkpoints are read (and checked) before the output folder is touched.
   let resumeFiles: CheckpointFiles | undefined;
-  if (args.resume) {
-    resumeFiles = await readCheckpointDir(args.resume, '--resume');
+  if (resumeDir) {
+    resumeFiles = await readCheckpointDir(resumeDir, '--resume');
     const saved = resumeFiles.manifest;
     if (saved.phase !== phase) {
       throw new UsageError(
-        `--resume ${args.resume} is a ${saved.phase}-phase checkpoint; continue it with --phase ${saved.phase}`,
+        `--resume ${resumeDir} is a ${saved.phase}-phase checkpoint; continue it with --phase ${saved.phase}`,
       );
     }
-    config = resumedConfig(saved.config, config, phase, steps, args);
-    baselines = resumedBaselines(saved.baselines, baselines, args.baseline !== undefined, args.resume);
+    config = resumedConfig(saved.config, config, phase, steps, {
+      resume: resumeDir,
+      preset,
+      config: configFile,
+      seed: args.string('seed'),
+    });
+    baselines = resumedBaselines(saved.baselines, baselines, args.strings('baseline').length > 0, resumeDir);
     const savedMixup = saved.augment?.mixup ?? 0;
     if (mixup !== undefined && mixup !== savedMixup) {
       throw new UsageError(
-        `--resume ${args.resume}: the saved run trained with --mixup ${savedMixup}, not ${mixup}; drop --mixup to continue it`,
+        `--resume ${resumeDir}: the saved run trained with --mixup ${savedMixup}, not ${mixup}; drop --mixup to continue it`,
       );
     }
   }
   const teacherFiles =
-    phase === 'student' && !resumeFiles && args.teacher
-      ? await readCheckpointDir(args.teacher, '--teacher')
+    phase === 'student' && !resumeFiles && teacherDir
+      ? await readCheckpointDir(teacherDir, '--teacher')
       : undefined;
 
   const loadStart = performance.now();
-  const dataset = await loadDatasetArg(args.data, 0);
-  if (resumeFiles) checkSameData(`--resume ${args.resume}`, resumeFiles.manifest.dataset, dataset, otherData);
+  const dataset = await loadDatasetArg(data, 0);
+  if (resumeFiles) checkSameData(`--resume ${resumeDir}`, resumeFiles.manifest.dataset, dataset, otherData);
   if (teacherFiles)
-    checkSameData(`the teacher ${args.teacher}`, teacherFiles.manifest.dataset, dataset, otherData);
+    checkSameData(`the teacher ${teacherDir}`, teacherFiles.manifest.dataset, dataset, otherData);
   const classes = dataset.classNames.length;
   config = applyLayers(config, { teacher: { numClasses: classes }, student: { numClasses: classes } });
   if (dataset.name === STARTER_DATASET_NAME) config = { ...config, data: 'starter' };
@@ -165,7 +156,7 @@ async function main(): Promise<void> {
     const files = (resumeFiles ?? teacherFiles)!;
     const entry = files.manifest.models.find((m) => m.role === 'teacher');
     if (!entry)
-      throw new UsageError(`${args.resume ? '--resume' : '--teacher'} ${files.dir} holds no teacher model`);
+      throw new UsageError(`${resumeDir ? '--resume' : '--teacher'} ${files.dir} holds no teacher model`);
     if (entry.config.numClasses !== classes) {
       throw new UsageError(
         `the teacher in ${files.dir} predicts ${entry.config.numClasses} classes but --data has ${classes}`,
@@ -177,7 +168,7 @@ async function main(): Promise<void> {
   const loadSeconds = (performance.now() - loadStart) / 1000;
 
   // Only now, with everything else checked, is --out touched.
-  const plan = await prepareOut(args.out, { force: args.force ?? false, resumeDir: args.resume });
+  const plan = await prepareOut(out, { force: args.boolean('force'), resumeDir });
   const backend = await startNodeBackend(backendChoice);
   // The engine loads only now, every check above passed: a refused run never waits for TF.js.
   const [{ decodeCheckpoint }, { STANDARD_AUGMENT }, { Trainer }] = await Promise.all([
@@ -202,17 +193,17 @@ async function main(): Promise<void> {
 
   const augment = resume && mixup === undefined ? undefined : { ...STANDARD_AUGMENT, mixup: mixup ?? 0 };
   const trainer = new Trainer({ config, phase, dataset, teacher, baselines, resume, augment, stepKind });
-  const metricsPath = path.join(args.out, METRICS_FILE);
+  const metricsPath = path.join(out, METRICS_FILE);
   if (resume && plan.continuing) await truncateMetrics(metricsPath, trainer.step);
   else await writeFile(metricsPath, '');
-  await writeFile(path.join(args.out, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  await writeFile(path.join(out, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
   process.stderr.write(
     `train: ${phase} phase on ${dataset.name} (${dataset.train.count} train / ${dataset.test.count} test, loaded in ` +
       `${loadSeconds.toFixed(1)} s), backend ${backend.name}, ` +
       `${resume ? `steps ${trainer.step}..${trainer.totalSteps}` : `${trainer.totalSteps} steps`} of ${config.optim.batch}\n`,
   );
 
-  const checkpointDir = path.join(args.out, CHECKPOINT_DIR);
+  const checkpointDir = path.join(out, CHECKPOINT_DIR);
   const end = await runTraining({
     trainer,
     metricsPath,

@@ -1,15 +1,48 @@
 import { describe, expect, it } from 'vitest';
-import { nonNegativeInt, nonNegativeNumber, parseCli, positiveInt } from './cli';
+import { flagsOfUsage, nonNegativeInt, nonNegativeNumber, parseCli, positiveInt } from './cli';
 import { resumeCommand } from './train-loop';
 
-const OPTIONS = { seed: { type: 'string' }, steps: { type: 'string' }, force: { type: 'boolean' } } as const;
+const USAGE = 'npm run x -- --seed S [--steps N] [--force]';
+
+describe('command-line flags from the usage line', () => {
+  it('reads a flag with a value as a string and a bare one as a switch', () => {
+    expect(
+      flagsOfUsage(
+        'npm run x [-- --from <folder|a.tar.gz>] --phase teacher|student [--no-node] [--base PRESET] [--quick]',
+        ['base'],
+      ),
+    ).toEqual({
+      from: { type: 'string' },
+      phase: { type: 'string' },
+      'no-node': { type: 'boolean' },
+      base: { type: 'string', multiple: true },
+      quick: { type: 'boolean' },
+    });
+  });
+
+  it('parses what the usage and the unlisted flags declare, and nothing else', () => {
+    const args = parseCli(['--seed', '7', '--force', '--mixup', '0.5', '--base', 'a', '--base', 'b'], USAGE, {
+      unlisted: '[--mixup ALPHA] [--base PRESET]',
+      repeatable: ['base'],
+    });
+    expect([args.string('seed'), args.string('steps'), args.boolean('force')]).toEqual([
+      '7',
+      undefined,
+      true,
+    ]);
+    expect([args.string('mixup'), args.strings('base')]).toEqual(['0.5', ['a', 'b']]);
+    expect(() => parseCli(['--mixup', '1'], USAGE)).toThrow(`Unknown option '--mixup'. Usage: ${USAGE}`);
+    expect(() => parseCli(['--seed'], USAGE)).toThrow(/--seed <value>' argument missing\. Usage: npm run x/);
+    // A name the usage lacks, or read as the wrong kind, is the script's bug.
+    expect(() => args.string('sed')).toThrow('sed is not a string flag');
+    expect(() => args.string('force')).toThrow('force is not a string flag');
+  });
+});
 
 describe('command-line values', () => {
   it('passes a negative value to the flag instead of calling it ambiguous', () => {
-    expect(parseCli(['--seed', '-1', '--steps', '-0.5'], OPTIONS, 'usage')).toMatchObject({
-      seed: '-1',
-      steps: '-0.5',
-    });
+    const args = parseCli(['--seed', '-1', '--steps', '-0.5'], USAGE);
+    expect([args.string('seed'), args.string('steps')]).toEqual(['-1', '-0.5']);
     expect(() => nonNegativeInt('-1', 'seed')).toThrow('--seed must be a non-negative integer, got "-1"');
   });
 

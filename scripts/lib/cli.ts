@@ -12,11 +12,37 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export function parseCli<T extends ParseArgsConfig['options']>(argv: string[], options: T, usage: string) {
+/** What a command line said, read by the flag names its usage line declares. */
+export interface CliArgs {
+  /** The value of `--name VALUE` (the last one given), undefined when absent. */
+  string(name: string): string | undefined;
+  /** Every value of a repeatable `--name VALUE`, in order; empty when absent. */
+  strings(name: string): string[];
+  /** Whether the switch `--name` was given. */
+  boolean(name: string): boolean;
+}
+
+/** Flags a CLI takes beyond its usage line: kept out of the one-line help, or repeatable. */
+export interface UnlistedFlags {
+  /** Written as in a usage line (`[--log-every N]`), parsed the same way. */
+  unlisted?: string;
+  /** Names of `--name VALUE` flags that may be given more than once. */
+  repeatable?: readonly string[];
+}
+
+/**
+ * Parses argv against the flags that the usage line declares: `--name VALUE` takes a value
+ * and a bare `[--name]` is a switch. The usage line is the one list of a CLI's flags, so
+ * the help and the parser cannot disagree. `--help` prints the usage and exits 0; an unknown
+ * flag, or a value missing, is a UsageError naming the usage.
+ */
+export function parseCli(argv: string[], usage: string, more: UnlistedFlags = {}): CliArgs {
+  const options = flagsOfUsage(`${usage} ${more.unlisted ?? ''}`, more.repeatable ?? []);
+  let values: { [name: string]: string | boolean | (string | boolean)[] | undefined };
   try {
-    return parseArgs({
-      args: joinNegativeValues(argv, options ?? {}),
-      options,
+    values = parseArgs({
+      args: joinNegativeValues(argv, options),
+      options: { ...options, help: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }).values;
@@ -24,13 +50,44 @@ export function parseCli<T extends ParseArgsConfig['options']>(argv: string[], o
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new UsageError(`${msg}. Usage: ${usage}`);
   }
+  if (values.help) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
+  const declared = (name: string, type: 'string' | 'boolean', multiple: boolean) => {
+    const option = options[name];
+    // A name the usage lacks is this script's typo, not the user's: a bug, exit 1.
+    if (option?.type !== type || (option.multiple ?? false) !== multiple)
+      throw new Error(`${name} is not a ${multiple ? 'repeatable ' : ''}${type} flag of "${usage}"`);
+    return values[name];
+  };
+  return {
+    string: (name) => declared(name, 'string', false) as string | undefined,
+    strings: (name) => (declared(name, 'string', true) as string[] | undefined) ?? [],
+    boolean: (name) => (declared(name, 'boolean', false) as boolean | undefined) ?? false,
+  };
+}
+
+type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+
+/** `--name VALUE` and `[--name]` of a usage line as parseArgs options; `--` alone is no flag. */
+export function flagsOfUsage(usage: string, repeatable: readonly string[] = []): FlagOptions {
+  const options: FlagOptions = {};
+  for (const [, name, value] of usage.matchAll(/--([a-z][a-z0-9-]*)(?=[\s\]]|$)( +[^-\s\][][^\s\]]*)?/g)) {
+    options[name!] = value
+      ? { type: 'string', ...(repeatable.includes(name!) ? { multiple: true } : {}) }
+      : { type: 'boolean' };
+  }
+  for (const name of repeatable)
+    if (options[name]?.type !== 'string') throw new Error(`--${name} VALUE is not in "${usage}"`);
+  return options;
 }
 
 /**
  * `--seed -1` as `--seed=-1`: parseArgs takes a value starting with a dash for a flag and
  * calls it ambiguous; joined, the value reaches the flag's own check, which names it.
  */
-function joinNegativeValues(argv: string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+function joinNegativeValues(argv: string[], options: FlagOptions): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
