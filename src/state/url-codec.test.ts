@@ -30,64 +30,71 @@ function paramsOf(hash: string): Record<string, string> {
   );
 }
 
-/** A valid non-default value for every key, and the config change it stands for. */
-const CHANGES: Record<string, { raw: string; change: (c: RunConfig) => RunConfig }> = {
-  preset: { raw: 'tiny', change: () => presetConfig('tiny') },
-  seed: { raw: '42', change: (c) => ({ ...c, seed: 42 }) },
-  data: { raw: 'cifar10', change: (c) => ({ ...c, data: 'cifar10' }) },
-  backend: { raw: 'webgpu', change: (c) => ({ ...c, backend: 'webgpu' }) },
-  patch: {
-    raw: '8',
-    change: (c) => ({
-      ...c,
-      teacher: { ...c.teacher, patchSize: 8 },
-      student: { ...c.student, patchSize: 8 },
-    }),
-  },
-  tDim: { raw: '96', change: (c) => ({ ...c, teacher: { ...c.teacher, dModel: 96 } }) },
-  tDepth: { raw: '4', change: (c) => ({ ...c, teacher: { ...c.teacher, nLayers: 4 } }) },
-  tHeads: { raw: '8', change: (c) => ({ ...c, teacher: { ...c.teacher, nHeads: 8 } }) },
-  tMlp: { raw: '2', change: (c) => ({ ...c, teacher: { ...c.teacher, mlpRatio: 2 } }) },
-  sDim: { raw: '32', change: (c) => ({ ...c, student: { ...c.student, dModel: 32 } }) },
-  sDepth: { raw: '3', change: (c) => ({ ...c, student: { ...c.student, nLayers: 3 } }) },
-  sHeads: { raw: '4', change: (c) => ({ ...c, student: { ...c.student, nHeads: 4 } }) },
-  sMlp: { raw: '2.5', change: (c) => ({ ...c, student: { ...c.student, mlpRatio: 2.5 } }) },
-  sDistill: { raw: 'false', change: (c) => ({ ...c, student: { ...c.student, distillToken: false } }) },
-  lr: { raw: '0.001', change: (c) => ({ ...c, optim: { ...c.optim, lr: 1e-3 } }) },
-  batch: { raw: '32', change: (c) => ({ ...c, optim: { ...c.optim, batch: 32 } }) },
-  steps: { raw: '500', change: (c) => ({ ...c, optim: { ...c.optim, steps: 500 } }) },
-  tSteps: { raw: '1000', change: (c) => ({ ...c, optim: { ...c.optim, teacherSteps: 1000 } }) },
-  warmup: { raw: '50', change: (c) => ({ ...c, optim: { ...c.optim, warmupSteps: 50 } }) },
-  wd: { raw: '0.1', change: (c) => ({ ...c, optim: { ...c.optim, weightDecay: 0.1 } }) },
-  clip: { raw: '0', change: (c) => ({ ...c, optim: { ...c.optim, gradClip: 0 } }) },
-  beta1: { raw: '0.8', change: (c) => ({ ...c, optim: { ...c.optim, beta1: 0.8 } }) },
-  beta2: { raw: '0.99', change: (c) => ({ ...c, optim: { ...c.optim, beta2: 0.99 } }) },
-  eps: { raw: '1e-7', change: (c) => ({ ...c, optim: { ...c.optim, eps: 1e-7 } }) },
-  wCe: { raw: '0.5', change: (c) => ({ ...c, loss: { ...c.loss, wCe: 0.5 } }) },
-  wKd: { raw: '2', change: (c) => ({ ...c, loss: { ...c.loss, wKd: 2 } }) },
-  wMd: { raw: '0.5', change: (c) => ({ ...c, loss: { ...c.loss, wMd: 0.5 } }) },
-  wIntra: { raw: '1', change: (c) => ({ ...c, loss: { ...c.loss, wIntra: 1 } }) },
-  wInter: { raw: '0.5', change: (c) => ({ ...c, loss: { ...c.loss, wInter: 0.5 } }) },
-  wRandom: { raw: '0.3', change: (c) => ({ ...c, loss: { ...c.loss, wRandom: 0.3 } }) },
-  tau: { raw: '4', change: (c) => ({ ...c, loss: { ...c.loss, tau: 4 } }) },
-  kd: { raw: 'hard', change: (c) => ({ ...c, loss: { ...c.loss, kd: 'hard' } }) },
-  k: { raw: '64', change: (c) => ({ ...c, loss: { ...c.loss, k: 64 } }) },
-  ls: { raw: '0.1', change: (c) => ({ ...c, loss: { ...c.loss, labelSmoothing: 0.1 } }) },
-  baseline: { raw: 'kd-only', change: (c) => ({ ...c, baseline: 'kd-only' }) },
-  pairs: {
-    raw: '0-0_2-3',
-    change: (c) => ({
-      ...c,
-      loss: {
-        ...c.loss,
-        layerPairs: [
-          [0, 0],
-          [2, 3],
-        ],
-      },
-    }),
-  },
+/** A valid non-default value for every key, as the link writes it, and the fields it sets. */
+const VALUES: Record<string, [raw: string, fields: Record<string, unknown>]> = {
+  preset: ['tiny', {}],
+  seed: ['42', { seed: 42 }],
+  data: ['cifar10', { data: 'cifar10' }],
+  backend: ['webgpu', { backend: 'webgpu' }],
+  patch: ['8', { 'teacher.patchSize': 8, 'student.patchSize': 8 }],
+  tDim: ['96', { 'teacher.dModel': 96 }],
+  tDepth: ['4', { 'teacher.nLayers': 4 }],
+  tHeads: ['8', { 'teacher.nHeads': 8 }],
+  tMlp: ['2', { 'teacher.mlpRatio': 2 }],
+  sDim: ['32', { 'student.dModel': 32 }],
+  sDepth: ['3', { 'student.nLayers': 3 }],
+  sHeads: ['4', { 'student.nHeads': 4 }],
+  sMlp: ['2.5', { 'student.mlpRatio': 2.5 }],
+  sDistill: ['false', { 'student.distillToken': false }],
+  lr: ['0.001', { 'optim.lr': 1e-3 }],
+  batch: ['32', { 'optim.batch': 32 }],
+  steps: ['500', { 'optim.steps': 500 }],
+  tSteps: ['1000', { 'optim.teacherSteps': 1000 }],
+  warmup: ['50', { 'optim.warmupSteps': 50 }],
+  wd: ['0.1', { 'optim.weightDecay': 0.1 }],
+  clip: ['0', { 'optim.gradClip': 0 }],
+  beta1: ['0.8', { 'optim.beta1': 0.8 }],
+  beta2: ['0.99', { 'optim.beta2': 0.99 }],
+  eps: ['1e-7', { 'optim.eps': 1e-7 }],
+  wCe: ['0.5', { 'loss.wCe': 0.5 }],
+  wKd: ['2', { 'loss.wKd': 2 }],
+  wMd: ['0.5', { 'loss.wMd': 0.5 }],
+  wIntra: ['1', { 'loss.wIntra': 1 }],
+  wInter: ['0.5', { 'loss.wInter': 0.5 }],
+  wRandom: ['0.3', { 'loss.wRandom': 0.3 }],
+  tau: ['4', { 'loss.tau': 4 }],
+  kd: ['hard', { 'loss.kd': 'hard' }],
+  k: ['64', { 'loss.k': 64 }],
+  ls: ['0.1', { 'loss.labelSmoothing': 0.1 }],
+  baseline: ['kd-only', { baseline: 'kd-only' }],
+  pairs: [
+    '0-0_2-3',
+    {
+      'loss.layerPairs': [
+        [0, 0],
+        [2, 3],
+      ],
+    },
+  ],
 };
+
+/** The config with each dot-path field set; the preset key starts over from tiny's config. */
+function withFields(config: RunConfig, fields: Record<string, unknown>): RunConfig {
+  const out = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
+  for (const [path, value] of Object.entries(fields)) {
+    const [group, field] = path.split('.') as [string, string | undefined];
+    if (field === undefined) (out as Record<string, unknown>)[group] = value;
+    else out[group]![field] = value;
+  }
+  return out as unknown as RunConfig;
+}
+
+const CHANGES = Object.fromEntries(
+  Object.entries(VALUES).map(([key, [raw, fields]]) => [
+    key,
+    { raw, change: (c: RunConfig) => withFields(key === 'preset' ? presetConfig('tiny') : c, fields) },
+  ]),
+);
 
 describe('key table', () => {
   it('has the fixed keys of interfaces.md, each key once', () => {
