@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { formatDownloaded } from '../engine/spec/format-bytes';
-import { DownloadError, type DownloadProgress, withDownload } from './download';
+import {
+  type Download,
+  DownloadError,
+  type DownloadOptions,
+  type DownloadProgress,
+  withDownload,
+} from './download';
 
 /** A response whose body the test feeds chunk by chunk. */
 function controlledResponse(headers: Record<string, string>) {
@@ -14,7 +20,30 @@ function controlledResponse(headers: Record<string, string>) {
     response: new Response(body, { status: 200, headers }),
     send: (bytes: number) => feed.enqueue(new Uint8Array(bytes)),
     end: () => feed.close(),
+    fail: (error: Error) => feed.error(error),
   };
+}
+
+/** withDownload of one controlled response, with every progress report it made. */
+function downloadOf<T>(
+  label: string,
+  headers: Record<string, string>,
+  load: (download: Download) => Promise<T>,
+  options: DownloadOptions = {},
+) {
+  const reports: DownloadProgress[] = [];
+  const r = controlledResponse(headers);
+  const done = withDownload(label, (p) => reports.push(p), load, {
+    fetch: async () => r.response,
+    ...options,
+  });
+  return { reports, r, done };
+}
+
+/** A clock that moves a second each time it is read: a rate that does not depend on the machine. */
+function secondClock(): () => number {
+  let ms = 0;
+  return () => (ms += 1000);
 }
 
 async function readAll(res: Response): Promise<number> {
@@ -29,12 +58,11 @@ describe('a download with progress', () => {
     const a = controlledResponse({ 'Content-Length': '3000000' });
     const b = controlledResponse({ 'Content-Length': '1000000' });
     const files: Record<string, Response> = { '/a': a.response, '/b': b.response };
-    let clock = 0;
     const done = withDownload(
       'the test set',
       (p) => reports.push(p),
       async (d) => Promise.all([d.fetch('/a').then(readAll), d.fetch('/b').then(readAll)]),
-      { fetch: async (url) => files[String(url)]!, now: () => (clock += 1000) },
+      { fetch: async (url) => files[String(url)]!, now: secondClock() },
     );
     await tick();
     a.send(1_000_000);
@@ -62,18 +90,12 @@ describe('a download with progress', () => {
   });
 
   it('scales the decoded bytes of a compressed response to its Content-Length', async () => {
-    const reports: DownloadProgress[] = [];
     // 1 MB on the wire that decodes to 4 MB: 2 MB read is half the transfer.
-    const r = controlledResponse({ 'Content-Length': '1000000', 'Content-Encoding': 'gzip' });
-    let clock = 0;
-    const done = withDownload(
+    const { reports, r, done } = downloadOf(
       'x',
-      (p) => reports.push(p),
+      { 'Content-Length': '1000000', 'Content-Encoding': 'gzip' },
       async (d) => readAll(await d.fetch('/x', 4_000_000)),
-      {
-        fetch: async () => r.response,
-        now: () => (clock += 1000),
-      },
+      { now: secondClock() },
     );
     await tick();
     r.send(2_000_000);
@@ -86,17 +108,11 @@ describe('a download with progress', () => {
   });
 
   it('has no total when a compressed size cannot be scaled, and counts what came', async () => {
-    const reports: DownloadProgress[] = [];
-    const r = controlledResponse({ 'Content-Encoding': 'br' });
-    let clock = 0;
-    const done = withDownload(
+    const { reports, r, done } = downloadOf(
       'x',
-      (p) => reports.push(p),
+      { 'Content-Encoding': 'br' },
       async (d) => readAll(await d.fetch('/x')),
-      {
-        fetch: async () => r.response,
-        now: () => (clock += 1000),
-      },
+      { now: secondClock() },
     );
     await tick();
     r.send(1234);
@@ -109,17 +125,11 @@ describe('a download with progress', () => {
   });
 
   it('says when it stalls, and gives up with a DownloadError that says where it stopped', async () => {
-    const reports: DownloadProgress[] = [];
-    const r = controlledResponse({ 'Content-Length': '31000000' });
-    const done = withDownload(
+    const { reports, r, done } = downloadOf(
       'the CIFAR-10 starter set',
-      (p) => reports.push(p),
+      { 'Content-Length': '31000000' },
       async (d) => readAll(await d.fetch('/x')),
-      {
-        fetch: async () => r.response,
-        stallNoticeMs: 60,
-        stallAbortMs: 200,
-      },
+      { stallNoticeMs: 60, stallAbortMs: 200 },
     );
     await tick();
     r.send(12_000_000);
@@ -133,18 +143,16 @@ describe('a download with progress', () => {
   });
 
   it('does not stall while what came down is being checked (no body left to read)', async () => {
-    const reports: DownloadProgress[] = [];
-    const r = controlledResponse({ 'Content-Length': '1000' });
-    const done = withDownload(
+    const { reports, r, done } = downloadOf(
       'x',
-      (p) => reports.push(p),
+      { 'Content-Length': '1000' },
       async (d) => {
         const bytes = await readAll(await d.fetch('/x'));
         // Decompressing and hashing a big file: longer than the stall limits, with no request open.
         await new Promise((resolve) => setTimeout(resolve, 400));
         return bytes;
       },
-      { fetch: async () => r.response, stallNoticeMs: 60, stallAbortMs: 150 },
+      { stallNoticeMs: 60, stallAbortMs: 150 },
     );
     await tick();
     r.send(1000);
@@ -155,27 +163,19 @@ describe('a download with progress', () => {
   });
 
   it('says where a connection broke off, not that the file is corrupt', async () => {
-    const reports: DownloadProgress[] = [];
-    let feed!: ReadableStreamDefaultController<Uint8Array>;
-    const body = new ReadableStream<Uint8Array>({
-      start(c) {
-        feed = c;
-      },
-    });
-    const done = withDownload(
+    const { reports, r, done } = downloadOf(
       'the CIFAR-10 starter set',
-      (p) => reports.push(p),
+      { 'Content-Length': '31000000' },
       // A reader that, like the starter's, wraps whatever error reading gives in its own words.
       async (d) =>
         readAll(await d.fetch('/x')).catch((e: unknown) => {
           throw new Error(`could not be decompressed (${(e as Error).message})`);
         }),
-      { fetch: async () => new Response(body, { headers: { 'Content-Length': '31000000' } }) },
     );
     await tick();
-    feed.enqueue(new Uint8Array(5_000_000));
+    r.send(5_000_000);
     await tick();
-    feed.error(new TypeError('network error'));
+    r.fail(new TypeError('network error'));
     const error = (await done.catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(DownloadError);
     expect(error.message).toBe(
