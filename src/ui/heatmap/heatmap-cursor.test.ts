@@ -8,27 +8,28 @@ describe('cellAfterKey', () => {
     expect(cellAfterKey('ArrowRight', { i: 9, j: 2 }, 4, 6)).toEqual({ i: 0, j: 0 });
   });
 
-  it('moves one cell per arrow, rows down and columns right', () => {
-    const at = { i: 2, j: 3 };
-    expect(cellAfterKey('ArrowUp', at, 4, 6)).toEqual({ i: 1, j: 3 });
-    expect(cellAfterKey('ArrowDown', at, 4, 6)).toEqual({ i: 3, j: 3 });
-    expect(cellAfterKey('ArrowLeft', at, 4, 6)).toEqual({ i: 2, j: 2 });
-    expect(cellAfterKey('ArrowRight', at, 4, 6)).toEqual({ i: 2, j: 4 });
+  // An arrow moves one cell (rows down, columns right); Home and End go to the row's ends,
+  // PageUp and PageDown to the column's.
+  it.each([
+    ['ArrowUp', { i: 1, j: 3 }],
+    ['ArrowDown', { i: 3, j: 3 }],
+    ['ArrowLeft', { i: 2, j: 2 }],
+    ['ArrowRight', { i: 2, j: 4 }],
+    ['Home', { i: 2, j: 0 }],
+    ['End', { i: 2, j: 5 }],
+    ['PageUp', { i: 0, j: 3 }],
+    ['PageDown', { i: 3, j: 3 }],
+  ])('moves %s from row 2, column 3 of a 4 × 6 map to %j', (key, to) => {
+    expect(cellAfterKey(key, { i: 2, j: 3 }, 4, 6)).toEqual(to);
   });
 
-  it('stops at the edges instead of wrapping', () => {
-    expect(cellAfterKey('ArrowUp', { i: 0, j: 1 }, 4, 6)).toEqual({ i: 0, j: 1 });
-    expect(cellAfterKey('ArrowLeft', { i: 1, j: 0 }, 4, 6)).toEqual({ i: 1, j: 0 });
-    expect(cellAfterKey('ArrowDown', { i: 3, j: 1 }, 4, 6)).toEqual({ i: 3, j: 1 });
-    expect(cellAfterKey('ArrowRight', { i: 1, j: 5 }, 4, 6)).toEqual({ i: 1, j: 5 });
-  });
-
-  it('jumps to the ends of the row with Home and End, of the column with PageUp and PageDown', () => {
-    const at = { i: 2, j: 3 };
-    expect(cellAfterKey('Home', at, 4, 6)).toEqual({ i: 2, j: 0 });
-    expect(cellAfterKey('End', at, 4, 6)).toEqual({ i: 2, j: 5 });
-    expect(cellAfterKey('PageUp', at, 4, 6)).toEqual({ i: 0, j: 3 });
-    expect(cellAfterKey('PageDown', at, 4, 6)).toEqual({ i: 3, j: 3 });
+  it.each([
+    ['ArrowUp', { i: 0, j: 1 }],
+    ['ArrowLeft', { i: 1, j: 0 }],
+    ['ArrowDown', { i: 3, j: 1 }],
+    ['ArrowRight', { i: 1, j: 5 }],
+  ])('stops %s at the edge, at %j, instead of wrapping', (key, at) => {
+    expect(cellAfterKey(key, at, 4, 6)).toEqual(at);
   });
 
   it('ignores other keys (Tab must still leave the map) and empty maps', () => {
