@@ -4,6 +4,8 @@
  * includes src/engine.
  */
 
+import { beforeAll, expect } from 'vitest';
+import { tryBackend } from './backend';
 import type { Dataset, ImageSet } from './data/dataset';
 import { ALL_TERMS_LOSS, SELFTEST_STUDENT, SELFTEST_TEACHER } from './diagnostics/selftest';
 import { makeRng } from './random';
@@ -16,6 +18,13 @@ import {
   type VitConfig,
 } from './spec/config';
 import * as tf from './tf';
+
+/** Runs the suite (or the file, called at its top) on TF.js's cpu backend, the tests' reference. */
+export function onCpuBackend(): void {
+  beforeAll(async () => {
+    expect(await tryBackend('cpu')).toBeNull();
+  });
+}
 
 /** mulberry32: a tiny seeded PRNG, independent of the engine's seedrandom streams. */
 export function mulberry32(seed: number): () => number {

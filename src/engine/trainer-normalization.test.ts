@@ -3,12 +3,11 @@
  * all of CIFAR-10) must feed the teacher the inputs it was trained on: its own normalisation, not
  * the subset's channel statistics.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { tryBackend } from './backend';
+import { describe, expect, it } from 'vitest';
 import type { Dataset } from './data/dataset';
 import { channelStats } from './data/gpu-data';
 import { DEFAULT_CONFIG, type RunConfig } from './spec/config';
-import { randomImageSet, smallModels } from './test-utils';
+import { onCpuBackend, randomImageSet, smallModels } from './test-utils';
 import { Trainer } from './trainer';
 
 const SALT = 'normalization-test';
@@ -31,9 +30,7 @@ const CONFIG: RunConfig = {
 };
 
 describe('the student phase with a given teacher', () => {
-  beforeAll(async () => {
-    expect(await tryBackend('cpu')).toBeNull();
-  });
+  onCpuBackend();
 
   it("normalises with the teacher's statistics, so the teacher judges the test set as it did", async () => {
     const t = new Trainer({ config: CONFIG, phase: 'teacher', dataset: FULL });

@@ -1,11 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { tryBackend } from './backend';
+import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from './checkpoint';
 import type { Dataset } from './data/dataset';
 import type { MetricRow } from './pending-metrics';
 import { validateManifest } from './spec/checkpoint-format';
 import type { RunConfig } from './spec/config';
-import { randomDataset, smallRunConfig } from './test-utils';
+import { onCpuBackend, randomDataset, smallRunConfig } from './test-utils';
 import * as tf from './tf';
 import { Trainer } from './trainer';
 
@@ -24,10 +23,15 @@ async function trainedTeacher(): Promise<Trainer> {
   return t;
 }
 
+/** A trained teacher, and the options of a student run that learns from it. */
+async function studentOfTrainedTeacher() {
+  const teacherRun = await trainedTeacher();
+  const opts = { config: CONFIG, phase: 'student' as const, dataset: DATASET, teacher: teacherRun.teacher };
+  return { teacherRun, opts };
+}
+
 describe('trainer', () => {
-  beforeAll(async () => {
-    expect(await tryBackend('cpu')).toBeNull();
-  });
+  onCpuBackend();
 
   it('gives the same metrics for two runs with the same seed', async () => {
     const a = new Trainer({ config: CONFIG, phase: 'teacher', dataset: DATASET });
@@ -43,12 +47,9 @@ describe('trainer', () => {
   });
 
   it('reads many steps of metrics in one call, one row per step, every active term of the student', async () => {
-    const teacherRun = await trainedTeacher();
+    const { teacherRun, opts } = await studentOfTrainedTeacher();
     const student = new Trainer({
-      config: CONFIG,
-      phase: 'student',
-      dataset: DATASET,
-      teacher: teacherRun.teacher,
+      ...opts,
       baselines: [{ name: 'kd-only', loss: { wCe: 0, wKd: 1, wMd: 0 } }],
     });
     const rows = await train(student, 3);
@@ -74,8 +75,7 @@ describe('trainer', () => {
   });
 
   it('continues from a checkpoint with exactly the metrics of a run that never stopped', async () => {
-    const teacherRun = await trainedTeacher();
-    const opts = { config: CONFIG, phase: 'student' as const, dataset: DATASET, teacher: teacherRun.teacher };
+    const { teacherRun, opts } = await studentOfTrainedTeacher();
     const straight = new Trainer(opts);
     const all = await train(straight, 9);
 
@@ -98,8 +98,7 @@ describe('trainer', () => {
   });
 
   it('changes loss weights from the next step without touching optimizer state', async () => {
-    const teacherRun = await trainedTeacher();
-    const opts = { config: CONFIG, phase: 'student' as const, dataset: DATASET, teacher: teacherRun.teacher };
+    const { teacherRun, opts } = await studentOfTrainedTeacher();
     const a = new Trainer(opts);
     const b = new Trainer(opts);
     await train(a, 3);

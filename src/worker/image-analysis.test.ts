@@ -1,11 +1,10 @@
 /** Padding the analysis batch changes no image's predictions or maps (reference: the unpadded batch). */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { tryBackend } from '../engine/backend';
+import { describe, expect, it } from 'vitest';
 import { DeviceImageSet, type Normalization } from '../engine/data/gpu-data';
 import { analyzeImages } from '../engine/probe';
 import { makeRng } from '../engine/random';
 import { patchCount } from '../engine/spec/config';
-import { maxAbsDiff, TINY_TEACHER } from '../engine/test-utils';
+import { maxAbsDiff, onCpuBackend, TINY_TEACHER } from '../engine/test-utils';
 import * as tf from '../engine/tf';
 import { Vit } from '../engine/vit';
 import { analyzeUserImages } from './image-analysis';
@@ -13,9 +12,7 @@ import { analyzeUserImages } from './image-analysis';
 const NORM: Normalization = { mean: [0.5, 0.45, 0.4], std: [0.25, 0.24, 0.26] };
 
 describe('analyzeUserImages', () => {
-  beforeAll(async () => {
-    expect(await tryBackend('cpu')).toBeNull();
-  });
+  onCpuBackend();
 
   it('gives each of 3 images the figures of an unpadded batch, and the 3x3 inter-image maps', async () => {
     const model = Vit.create(TINY_TEACHER, 3);

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tryBackend } from '../backend';
+import { afterAll, describe, expect, it } from 'vitest';
 import { makeRng } from '../random';
+import { onCpuBackend } from '../test-utils';
 import * as tf from '../tf';
 import type { ImageSet } from './dataset';
 import { augmentBatch, channelStats, DeviceImageSet, EpochSampler, NO_AUGMENT, packPixels } from './gpu-data';
@@ -30,9 +30,7 @@ function refPixel(
 }
 
 describe('device-resident image sets', () => {
-  beforeAll(async () => {
-    expect(await tryBackend('cpu')).toBeNull();
-  });
+  onCpuBackend();
   afterAll(() => tf.disposeVariables());
 
   it('packs three bytes a pixel and unpacks them exactly, normalised per channel', async () => {
@@ -82,9 +80,7 @@ describe('device-resident image sets', () => {
 });
 
 describe('augmentation', () => {
-  beforeAll(async () => {
-    expect(await tryBackend('cpu')).toBeNull();
-  });
+  onCpuBackend();
 
   it('crops a padded window and mirrors it exactly, image by image', async () => {
     const b = 16;
@@ -131,9 +127,7 @@ describe('augmentation', () => {
 });
 
 describe('epoch sampler', () => {
-  beforeAll(async () => {
-    expect(await tryBackend('cpu')).toBeNull();
-  });
+  onCpuBackend();
 
   it('visits every image once per epoch, in a new order each epoch, and drops the ragged tail', async () => {
     const sampler = new EpochSampler(10, 3, makeRng(4, 'order'));

@@ -1,12 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { tryBackend } from '../backend';
+import { describe, expect, it } from 'vitest';
 import { presetConfig } from '../spec/presets';
+import { onCpuBackend } from '../test-utils';
 import * as tf from '../tf';
 import { timeTrainingSteps } from './step-timing';
 
-beforeAll(async () => {
-  expect(await tryBackend('cpu')).toBeNull();
-});
+onCpuBackend();
 
 describe('timeTrainingSteps', () => {
   const config = presetConfig('tiny');

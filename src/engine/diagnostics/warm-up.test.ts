@@ -1,8 +1,7 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { tryBackend } from '../backend';
+import { describe, expect, it } from 'vitest';
 import type { Dataset } from '../data/dataset';
 import type { RunConfig } from '../spec/config';
-import { randomDataset, smallRunConfig } from '../test-utils';
+import { onCpuBackend, randomDataset, smallRunConfig } from '../test-utils';
 import * as tf from '../tf';
 import { Trainer } from '../trainer';
 import { traceWarmUpSteps, warmUpPipelines } from './warm-up';
@@ -28,9 +27,7 @@ async function state(t: Trainer) {
 }
 
 describe('pipeline warm-up', () => {
-  beforeAll(async () => {
-    expect(await tryBackend('cpu')).toBeNull();
-  });
+  onCpuBackend();
 
   it('is a no-op off WebGPU: no tensor, no change to weights, optimizer or RNG', async () => {
     const trainer = new Trainer({ config: CONFIG, phase: 'teacher', dataset: DATASET });

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { tryBackend } from '../backend';
+import { describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../checkpoint';
+import { onCpuBackend } from '../test-utils';
 import type { CheckpointManifest } from './checkpoint-format';
 import { validateManifest } from './checkpoint-format';
 
@@ -82,9 +82,7 @@ describe('a checkpoint is data, never paths or code', () => {
 });
 
 describe('decoding refuses weights no model should hold', () => {
-  beforeAll(async () => {
-    expect(await tryBackend('cpu')).toBeNull();
-  });
+  onCpuBackend();
 
   it.each([Number.NaN, Number.POSITIVE_INFINITY])('names the first weight that holds %s', async (value) => {
     const bytes = new Uint8Array(WEIGHTS).slice();
