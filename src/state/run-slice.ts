@@ -66,21 +66,12 @@ export interface RunSlice {
   runStarted: (runId: number, totalSteps: number) => void;
   /** The worker's echo of the config it trains with; a changed loss weight becomes a chart marker. */
   runConfigApplied: (config: RunConfig, step: number) => void;
-  runStatus: (update: {
-    status: RunStatusName;
-    phase: Phase;
-    step: number;
-    totalSteps: number;
-    reason: string | null;
-  }) => void;
-  runProgress: (p: {
-    phase: Phase;
-    step: number;
-    totalSteps: number;
-    epoch: number;
-    imagesPerSecond: number;
-    etaSeconds: number;
-  }) => void;
+  runStatus: (
+    update: { status: RunStatusName } & Pick<RunState, 'phase' | 'step' | 'totalSteps' | 'reason'>,
+  ) => void;
+  runProgress: (
+    p: Pick<RunState, 'phase' | 'step' | 'totalSteps' | 'epoch' | 'imagesPerSecond' | 'etaSeconds'>,
+  ) => void;
   appendMetrics: (phase: Phase, rows: MetricRow[]) => void;
   appendEval: (phase: Phase, result: EvalResult) => void;
   runFailed: (reason: string) => void;
