@@ -23,7 +23,7 @@ const SYSTEM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bi
 const PATH_NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
 
 /** @param {string} file */
-function isExecutable(file) {
+export function isExecutable(file) {
   try {
     if (!statSync(file).isFile()) return false;
     accessSync(file, constants.X_OK);

@@ -24,11 +24,15 @@ interface FoundChromium {
 
 interface ChromiumLookup {
   findChromium(options?: { warn?: (message: string) => void }): FoundChromium | null;
+  isExecutable(file: string): boolean;
 }
 
 // A plain .mjs (it must run under bare Node before anything is built) has no type declarations,
 // so it is loaded by URL and typed here.
 const lookup = (await import(new URL('../ensure-chromium.mjs', import.meta.url).href)) as ChromiumLookup;
+
+/** A plain file this user may run (the check the Chromium and Firefox lookups share). */
+export const isExecutable = (file: string): boolean => lookup.isExecutable(file);
 
 export type WebGpuAdapterMode = 'swiftshader' | 'gpu';
 

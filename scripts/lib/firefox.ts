@@ -15,11 +15,11 @@
  *   and Tint, and a second Vulkan driver beside SwiftShader.
  * - Without `webgpu`, a first visit sees what a Linux user sees by default: no navigator.gpu.
  */
-import { accessSync, constants, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import puppeteer, { type Browser } from 'puppeteer-core';
+import { isExecutable } from './browser';
 
 const SYSTEM_PATHS = ['/usr/bin/firefox-esr', '/usr/bin/firefox'];
 const PATH_NAMES = ['firefox-esr', 'firefox'];
@@ -31,16 +31,6 @@ export type FirefoxOptions = {
   newest?: boolean;
 };
 export type FoundFirefox = { path: string; why: string } | { path: null; reason: string };
-
-function isExecutable(file: string): boolean {
-  try {
-    if (!statSync(file).isFile()) return false;
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Where scripts/ci/firefox-webgpu.sh puts trixie's Firefox (the script computes the same path). */
 export function trixieFirefoxPath(env: NodeJS.ProcessEnv = process.env): string {
