@@ -47,49 +47,44 @@ function images(seed: number, cfg: VitConfig, batch: number): tf.Tensor4D {
 }
 
 describe('Vit forward shapes', () => {
-  it('returns logits [B, classes], no distillation logits and one [B, 1 + N, D] output per block without a distillation token', () => {
-    const cfg: VitConfig = { ...TINY_TEACHER, nLayers: 3 };
-    const vit = Vit.create(cfg, 1);
-    const x = images(1, cfg, 4);
-    const shapes = scoped(() => {
-      const out = vit.apply(x);
-      return {
-        logits: out.logits.shape,
-        hasDist: out.distLogits !== null,
-        blocks: out.blocks.map((b) => b.shape),
-      };
-    });
-    expect(shapes.logits).toEqual([4, cfg.numClasses]);
-    expect(shapes.hasDist).toBe(false);
-    expect(shapes.blocks).toEqual([
-      [4, 1 + 16, cfg.dModel],
-      [4, 1 + 16, cfg.dModel],
-      [4, 1 + 16, cfg.dModel],
-    ]);
-    x.dispose();
-    vit.dispose();
-  });
-
-  it('adds distillation logits [B, classes] and a second prefix token when distillToken is set', () => {
-    const vit = Vit.create(TINY_STUDENT, 1);
-    const x = images(2, TINY_STUDENT, 5);
-    const shapes = scoped(() => {
-      const out = vit.apply(x);
-      return {
-        logits: out.logits.shape,
-        dist: out.distLogits?.shape,
-        blocks: out.blocks.map((b) => b.shape),
-      };
-    });
-    expect(shapes.logits).toEqual([5, TINY_STUDENT.numClasses]);
-    expect(shapes.dist).toEqual([5, TINY_STUDENT.numClasses]);
-    expect(shapes.blocks).toEqual([
-      [5, 2 + 16, 16],
-      [5, 2 + 16, 16],
-    ]);
-    x.dispose();
-    vit.dispose();
-  });
+  // 16 patches of 4 x 4 in a 16 x 16 image, after the cls token and, when set, the distillation token.
+  it.each([
+    {
+      tokens: 'no distillation token',
+      cfg: { ...TINY_TEACHER, nLayers: 3 },
+      batch: 4,
+      dist: undefined,
+      block: [4, 1 + 16, 32],
+    },
+    {
+      tokens: 'a distillation token',
+      cfg: TINY_STUDENT,
+      batch: 5,
+      dist: [5, TINY_STUDENT.numClasses],
+      block: [5, 2 + 16, 16],
+    },
+  ])(
+    'returns logits [B, classes], distillation logits [B, classes] only with a distillation token, and a [B, prefix + N, D] output per block ($tokens)',
+    ({ cfg, batch, dist, block }) => {
+      const vit = Vit.create(cfg, 1);
+      const x = images(batch, cfg, batch);
+      const shapes = scoped(() => {
+        const out = vit.apply(x);
+        return {
+          logits: out.logits.shape,
+          dist: out.distLogits?.shape,
+          blocks: out.blocks.map((b) => b.shape),
+        };
+      });
+      expect(shapes).toEqual({
+        logits: [batch, cfg.numClasses],
+        dist,
+        blocks: Array(cfg.nLayers).fill(block),
+      });
+      x.dispose();
+      vit.dispose();
+    },
+  );
 
   it('patchTokens drops exactly the one cls token, or the cls and distillation tokens', () => {
     for (const cfg of [TINY_TEACHER, TINY_STUDENT]) {
