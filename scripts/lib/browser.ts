@@ -31,9 +31,6 @@ interface ChromiumLookup {
 // so it is loaded by URL and typed here.
 const lookup = (await import(new URL('../ensure-chromium.mjs', import.meta.url).href)) as ChromiumLookup;
 
-/** A plain file this user may run (the check the Chromium and Firefox lookups share). */
-export const isExecutable = (file: string): boolean => lookup.isExecutable(file);
-
 export type WebGpuAdapterMode = 'swiftshader' | 'gpu';
 
 /** Port of `vite preview` in the e2e tests; E2E_PORT lets two checkouts on one machine test side by side. */
@@ -146,3 +143,6 @@ export async function yieldEmulatedGpu(browser: Browser): Promise<string> {
     await session.detach();
   }
 }
+
+/** A plain file this user may run (the check the Chromium and Firefox lookups share). */
+export const isExecutable = (file: string): boolean => lookup.isExecutable(file);
