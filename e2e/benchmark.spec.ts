@@ -33,24 +33,44 @@ function expectSameTraining(
   expect(Math.abs(a.sum - e.sum)).toBeLessThan(tol.sum * Math.sqrt(e.sumSq));
 }
 
+/** The bench page (bench/index.html), ready to run jobs in its worker. */
+async function openBenchPage(page: Page): Promise<void> {
+  await page.goto('/bench/index.html');
+  await page.waitForFunction(() => 'runBench' in window);
+}
+
+/**
+ * The jobs' events from the bench page's worker on WebGPU, kept as an artifact when named;
+ * a failed job fails the test with its message.
+ */
+async function runOnWebGpu(page: Page, jobs: BenchJob[], artifact?: string): Promise<BenchEvent[]> {
+  const events = (await page.evaluate(
+    (request) => (window as unknown as { runBench: (r: unknown) => Promise<unknown> }).runBench(request),
+    { backend: 'webgpu', jobs },
+  )) as BenchEvent[];
+  if (artifact) writeFileSync(artifactPath(artifact), JSON.stringify(events, null, 2));
+  const failed = events.find((e) => e.type === 'failed');
+  expect(failed, failed?.type === 'failed' ? failed.message : '').toBeUndefined();
+  return events;
+}
+
+/** The measurement of the jobs' result event, null when there is none. */
+function measurementOf(events: BenchEvent[]): StepMeasurement | null {
+  const result = events.find((e) => e.type === 'result');
+  return result?.type === 'result' ? result.measurement : null;
+}
+
 test('on WebGPU the fast step matches the reference step with at most half the dispatches', async ({
   page,
 }) => {
   // About 90 s on an idle machine; the cores may be shared (CI saw twice that).
   test.setTimeout(600_000);
-  await page.goto('/bench/index.html');
-  await page.waitForFunction(() => 'runBench' in window);
+  await openBenchPage(page);
   // kernelShapesBatch: the fast step traced in compile-only mode at the same batch, afterwards.
   const jobs: BenchJob[] = [
     { size: 'tiny', timedSteps: 1, countSteps: 3, profile: true, kernelShapesBatch: 16 },
   ];
-  const events = (await page.evaluate(
-    (request) => (window as unknown as { runBench: (r: unknown) => Promise<unknown> }).runBench(request),
-    { backend: 'webgpu', jobs },
-  )) as BenchEvent[];
-  writeFileSync(artifactPath('fast-vs-reference.json'), JSON.stringify(events, null, 2));
-  const failed = events.find((e) => e.type === 'failed');
-  expect(failed, failed?.type === 'failed' ? failed.message : '').toBeUndefined();
+  const events = await runOnWebGpu(page, jobs, 'fast-vs-reference.json');
 
   const started = events.find((e) => e.type === 'started');
   expect(started?.type === 'started' && started.backend).toBe('webgpu');
@@ -116,14 +136,7 @@ async function fastAlone(page: Page, warmUp: boolean): Promise<StepMeasurement> 
   const jobs: BenchJob[] = [
     { size: 'tiny', timedSteps: 3, countSteps: 0, profile: false, kinds: ['fast'], warmUp },
   ];
-  const events = (await page.evaluate(
-    (request) => (window as unknown as { runBench: (r: unknown) => Promise<unknown> }).runBench(request),
-    { backend: 'webgpu', jobs },
-  )) as BenchEvent[];
-  const failed = events.find((e) => e.type === 'failed');
-  expect(failed, failed?.type === 'failed' ? failed.message : '').toBeUndefined();
-  const result = events.find((e) => e.type === 'result');
-  return (result?.type === 'result' ? result.measurement : null) as StepMeasurement;
+  return measurementOf(await runOnWebGpu(page, jobs)) as StepMeasurement;
 }
 
 test('after the pipeline warm-up the first fast step compiles nothing, and trains the same', async ({
@@ -133,8 +146,7 @@ test('after the pipeline warm-up the first fast step compiles nothing, and train
   // unchanged since it last passed there; npm run test:e2e:full (E2E_FULL=1) runs it.
   test.skip(!process.env.E2E_FULL, 'a long warm-up test: run it with npm run test:e2e:full (E2E_FULL=1)');
   test.setTimeout(400_000);
-  await page.goto('/bench/index.html');
-  await page.waitForFunction(() => 'runBench' in window);
+  await openBenchPage(page);
   const cold = await fastAlone(page, false);
   const warm = await fastAlone(page, true);
   const ratio = (m: StepMeasurement) => m.firstStepMs / m.medianStepMs;
@@ -173,8 +185,7 @@ test("the default size's fast step is shaped for a GPU: every kernel with real w
   page,
 }) => {
   test.setTimeout(600_000);
-  await page.goto('/bench/index.html');
-  await page.waitForFunction(() => 'runBench' in window);
+  await openBenchPage(page);
   // One step of one image runs (cheap on SwiftShader); the preset's batch of 64 is traced in
   // compile-only mode, which builds and fits every program as a dispatched step would.
   const jobs: BenchJob[] = [
@@ -190,14 +201,8 @@ test("the default size's fast step is shaped for a GPU: every kernel with real w
       kernelShapesBatch: 64,
     },
   ];
-  const events = (await page.evaluate(
-    (request) => (window as unknown as { runBench: (r: unknown) => Promise<unknown> }).runBench(request),
-    { backend: 'webgpu', jobs },
-  )) as BenchEvent[];
-  const failed = events.find((e) => e.type === 'failed');
-  expect(failed, failed?.type === 'failed' ? failed.message : '').toBeUndefined();
-  const result = events.find((e) => e.type === 'result');
-  const shapes = (result?.type === 'result' ? result.measurement.kernelShapes : null) ?? [];
+  const measurement = measurementOf(await runOnWebGpu(page, jobs));
+  const shapes = measurement?.kernelShapes ?? [];
   writeFileSync(artifactPath('kernel-shapes-default.json'), JSON.stringify(shapes, null, 2));
   expect(shapes.length).toBeGreaterThan(20);
   expect(shapeViolations(shapes)).toEqual([]);
@@ -209,7 +214,7 @@ test("the default size's fast step is shaped for a GPU: every kernel with real w
   // activations kept for the gradient), plus the starter set resident on the GPU (11,000
   // images, a pixel's three bytes packed in one int32), stays under 512 MB: laptops share
   // their memory with an integrated GPU.
-  const peak = result?.type === 'result' ? (result.measurement.kernelShapesPeakBytes ?? 0) : 0;
+  const peak = measurement?.kernelShapesPeakBytes ?? 0;
   const starterSet = 11_000 * 32 * 32 * 4;
   console.log(`default size, batch 64: step peak ${(peak / 2 ** 20).toFixed(1)} MiB of tensors`);
   expect(peak).toBeGreaterThan(0);
