@@ -1,28 +1,10 @@
 import { expect, type Page, test } from '@playwright/test';
 import { artifactPath } from '../scripts/lib/browser';
-import { openApp, seriousViolations } from './helpers';
+import { dropPicture, openApp, seriousViolations } from './helpers';
 
 // Keyboard and screen reader: the heatmaps' cell cursor, the Tab order, and an axe-core scan of
 // the page in both colour schemes. A tiny run on the shipped shapes teacher (wasm: this is about
 // the page, not the GPU) stepped a few times, with a photo dropped, so every panel is there.
-
-/** A small PNG made in the page, dropped on the drop zone as a user would. */
-async function dropPhoto(page: Page, name: string): Promise<void> {
-  const dataTransfer = await page.evaluateHandle(async (fileName) => {
-    const canvas = new OffscreenCanvas(40, 40);
-    const ctx = canvas.getContext('2d')!;
-    ctx.fillStyle = '#234';
-    ctx.fillRect(0, 0, 40, 40);
-    ctx.fillStyle = '#eee';
-    ctx.fillRect(8, 8, 24, 24);
-    const dt = new DataTransfer();
-    dt.items.add(
-      new File([await canvas.convertToBlob({ type: 'image/png' })], fileName, { type: 'image/png' }),
-    );
-    return dt;
-  }, name);
-  await page.getByLabel('Drop images').dispatchEvent('drop', { dataTransfer });
-}
 
 /** The page's intra-image maps as the store holds them: the reference the read-out must match. */
 async function intraMaps(page: Page): Promise<{ n: number; teacher: number[]; student: number[] }> {
@@ -111,7 +93,10 @@ test('the arrow keys move a cell cursor over a relation map, and the announced r
 test('Tab reaches every control in page order, and an axe-core scan finds nothing serious in the light or dark scheme', async ({
   page,
 }) => {
-  await dropPhoto(page, 'square.png');
+  await dropPicture(page, 'square.png', 40, [
+    ['#234', 0, 0, 40, 40],
+    ['#eee', 8, 8, 24, 24],
+  ]);
   // Judged by both models (their maps are in the card) before the page's controls are listed.
   await expect(
     page

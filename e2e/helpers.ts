@@ -102,6 +102,30 @@ export async function seriousViolations(page: Page): Promise<string[]> {
     );
 }
 
+/** A filled rectangle of a made picture: colour, then x, y, width and height in pixels. */
+export type Fill = [colour: string, x: number, y: number, width: number, height: number];
+
+/** A square PNG painted in the page from these fills, dropped on the drop zone as a user would. */
+export async function dropPicture(page: Page, name: string, size: number, fills: Fill[]): Promise<void> {
+  const dataTransfer = await page.evaluateHandle(
+    async ({ fileName, side, rects }) => {
+      const canvas = new OffscreenCanvas(side, side);
+      const ctx = canvas.getContext('2d')!;
+      for (const [colour, x, y, w, h] of rects) {
+        ctx.fillStyle = colour;
+        ctx.fillRect(x, y, w, h);
+      }
+      const dt = new DataTransfer();
+      dt.items.add(
+        new File([await canvas.convertToBlob({ type: 'image/png' })], fileName, { type: 'image/png' }),
+      );
+      return dt;
+    },
+    { fileName: name, side: size, rects: fills },
+  );
+  await page.getByLabel('Drop images').dispatchEvent('drop', { dataTransfer });
+}
+
 export async function waitForStep(page: Page, atLeast: number, timeout = 150_000): Promise<void> {
   await expect.poll(() => stepValue(page), { timeout, intervals: [500] }).toBeGreaterThanOrEqual(atLeast);
 }

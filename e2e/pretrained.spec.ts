@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { artifactPath } from '../scripts/lib/browser';
-import { openApp } from './helpers';
+import { dropPicture, openApp } from './helpers';
 
 // The real CIFAR-10 files of ../shared/cifar10 (the app checks their hashes, so fakes would be
 // refused); the test is skipped where they are absent.
@@ -33,20 +33,10 @@ test('on CIFAR-10 the shipped tiny teacher is loaded and used: no teacher phase,
   expect((await state()).teacherRows).toHaveLength(0);
 
   // The teacher in use is the CIFAR-10 one: an image gets three CIFAR-10 classes from it.
-  const dataTransfer = await page.evaluateHandle(async () => {
-    const canvas = new OffscreenCanvas(32, 32);
-    const ctx = canvas.getContext('2d')!;
-    ctx.fillStyle = '#4a7';
-    ctx.fillRect(0, 0, 32, 32);
-    ctx.fillStyle = '#eee';
-    ctx.fillRect(8, 12, 16, 8);
-    const dt = new DataTransfer();
-    dt.items.add(
-      new File([await canvas.convertToBlob({ type: 'image/png' })], 'probe.png', { type: 'image/png' }),
-    );
-    return dt;
-  });
-  await page.getByLabel('Drop images').dispatchEvent('drop', { dataTransfer });
+  await dropPicture(page, 'probe.png', 32, [
+    ['#4a7', 0, 0, 32, 32],
+    ['#eee', 8, 12, 16, 8],
+  ]);
   const predictions = page.getByTestId('image-card').first().getByTestId('teacher-predictions').locator('li');
   await expect(predictions).toHaveCount(3, { timeout: 60_000 });
   const cifar = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];

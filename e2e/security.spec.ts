@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { artifactPath } from '../scripts/lib/browser';
-import { openApp, waitForStep } from './helpers';
+import { dropPicture, openApp, waitForStep } from './helpers';
 
 /**
  * The built page carries a Content-Security-Policy that the app itself passes: it trains
@@ -43,18 +43,7 @@ test('the Content-Security-Policy refuses injected scripts, and the app runs und
 
   await page.getByRole('button', { name: 'Start' }).click();
   await waitForStep(page, 2, 200_000);
-  const dataTransfer = await page.evaluateHandle(async () => {
-    const canvas = new OffscreenCanvas(40, 40);
-    const ctx = canvas.getContext('2d')!;
-    ctx.fillStyle = '#ddd';
-    ctx.fillRect(8, 8, 24, 24);
-    const dt = new DataTransfer();
-    dt.items.add(
-      new File([await canvas.convertToBlob({ type: 'image/png' })], 'square.png', { type: 'image/png' }),
-    );
-    return dt;
-  });
-  await page.getByLabel('Drop images').dispatchEvent('drop', { dataTransfer });
+  await dropPicture(page, 'square.png', 40, [['#ddd', 8, 8, 24, 24]]);
   // Its preview is a data: URL image, decoded under the policy. Exact name: once a run's maps
   // arrive, the card's heatmaps ("… relation of square.png") match the name as a substring.
   const preview = page
