@@ -3,13 +3,19 @@
  * issue 26, a whole engine run that landed below the twin's range.
  *
  *   node --import tsx scripts/twin-trajectory.ts --out <dir> [--steps N] [--preset default] [--seed S]
- *     [--backend wasm|cpu] [--data public/data/starter] [--teacher public/models/cifar10-default]
+ *     [--backend wasm|cpu] [--data public/data/starter] [--teacher public/models/cifar10-default] [--whole-run]
  *
  * The first N steps of a run as `npm run train` makes them (the Trainer, its batches,
  * augmentation and sampled tokens, the schedule of the whole run's steps), with every batch,
  * label and sample written down; then tools/torch/trajectory.py replays those batches from the
  * same initial weights in the twin and compares each step's loss terms and the final weights.
  * Prints the comparison as JSON.
+ *
+ * --whole-run also writes the whole run's draws (stream.json: each step's images, crops,
+ * flips, sampled tokens and rate), so that `trajectory.py <dir> --whole-run --test-data DIR`
+ * trains the twin on the engine's own data stream from the engine's initial weights, all the
+ * steps, and scores it: the same draw as the engine's run, the twin's arithmetic. The N steps
+ * run here check the stream against the batches the engine really made.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,7 +25,7 @@ import { loadDatasetArg, readCheckpointDir, writeCheckpointDir } from './lib/nod
 import { findTorchPython } from './lib/torch-python';
 
 const USAGE =
-  'node --import tsx scripts/twin-trajectory.ts --out DIR [--steps N] [--preset NAME] [--seed S] [--backend wasm|cpu] [--data DIR] [--teacher DIR]';
+  'node --import tsx scripts/twin-trajectory.ts --out DIR [--steps N] [--preset NAME] [--seed S] [--backend wasm|cpu] [--data DIR] [--teacher DIR] [--whole-run]';
 
 async function main(): Promise<void> {
   const args = parseCli(
@@ -32,6 +38,7 @@ async function main(): Promise<void> {
       backend: { type: 'string' },
       data: { type: 'string' },
       teacher: { type: 'string' },
+      'whole-run': { type: 'boolean' },
     },
     USAGE,
   );
@@ -49,15 +56,23 @@ async function main(): Promise<void> {
   const teacherFiles = await readCheckpointDir(args.teacher ?? 'public/models/cifar10-default', '--teacher');
   const dataset = await loadDatasetArg(args.data ?? 'public/data/starter', 0);
   await startNodeBackend(backendChoice);
-  const [{ decodeCheckpoint }, { presetConfig }, { Trainer }, { restoreRng }, { randomSampleIndices }, tf] =
-    await Promise.all([
-      import('../src/engine/checkpoint'),
-      import('../src/engine/spec/presets'),
-      import('../src/engine/trainer'),
-      import('../src/engine/random'),
-      import('../src/engine/losses'),
-      import('../src/engine/tf'),
-    ]);
+  const [
+    { decodeCheckpoint },
+    { presetConfig },
+    { Trainer },
+    { makeRng, permutation, restoreRng },
+    { randomSampleIndices },
+    tf,
+  ] = await Promise.all([
+    import('../src/engine/checkpoint'),
+    import('../src/engine/spec/presets'),
+    import('../src/engine/trainer'),
+    import('../src/engine/random'),
+    import('../src/engine/losses'),
+    import('../src/engine/tf'),
+  ]);
+  const { learningRateAt } = await import('../src/engine/optim');
+  const { STANDARD_AUGMENT } = await import('../src/engine/data/gpu-data');
   const teacher = (
     await decodeCheckpoint(teacherFiles.manifest, teacherFiles.weights, { withOptimizers: false })
   ).models.get('teacher')?.model;
@@ -72,6 +87,40 @@ async function main(): Promise<void> {
     normalization: teacherFiles.manifest.normalization,
   });
   await writeCheckpointDir(path.join(out, 'initial'), await trainer.checkpoint());
+  if (args['whole-run']) {
+    // The draws of the trainer's generators in the order it makes them (EpochSampler.next,
+    // augmentBatch's offsets and flip per image, the rig's tokens per layer pair), for every step.
+    const { batch } = config.optim;
+    const span = 2 * STANDARD_AUGMENT.cropPadding + 1;
+    const order = makeRng(seed, 'data-order');
+    const augment = makeRng(seed, 'augment');
+    const sample = makeRng(seed, 'random-sample');
+    const perEpoch = Math.floor(dataset.train.count / batch);
+    const tokens = batch * (config.student.imageSize / config.student.patchSize) ** 2;
+    let epochOrder = permutation(dataset.train.count, order);
+    const stream = [];
+    for (let step = 0; step < trainer.totalSteps; step++) {
+      const cursor = step % perEpoch;
+      if (step > 0 && cursor === 0) epochOrder = permutation(dataset.train.count, order);
+      const indices = Array.from(epochOrder.slice(cursor * batch, (cursor + 1) * batch));
+      const crops = indices.map(() => [
+        Math.floor(augment() * span),
+        Math.floor(augment() * span),
+        augment() < 0.5 ? 1 : 0,
+      ]);
+      const samples = trainer.pairs.map(() => Array.from(randomSampleIndices(tokens, config.loss.k, sample)));
+      stream.push({
+        indices,
+        crops,
+        samples,
+        lr: learningRateAt(step, { ...config.optim, steps: trainer.totalSteps }),
+      });
+    }
+    writeFileSync(
+      path.join(out, 'stream.json'),
+      JSON.stringify({ data: args.data ?? 'public/data/starter', steps: stream }),
+    );
+  }
 
   // What each step feeds the student: recorded around the rig's step, drawn as the rig draws.
   type Rig = import('../src/engine/rig').Rig;
@@ -119,6 +168,10 @@ async function main(): Promise<void> {
   });
   if (res.status !== 0) throw new Error(`trajectory.py failed (${res.status})`);
   process.stdout.write(res.stdout);
+  if (args['whole-run'])
+    process.stderr.write(
+      `the whole run in the twin (about 90 min on one CPU thread): python3 tools/torch/trajectory.py ${out} --whole-run --test-data ../shared/cifar10\n`,
+    );
 }
 
 runCli('twin-trajectory', main);
