@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runScript } from './lib/run-script';
 
 const run = (script: 'train' | 'eval', args: string[]) => runScript(script, args);
@@ -89,28 +89,30 @@ describe.concurrent('command line: refusals', () => {
 });
 
 describe('command line: a teacher, then a distilled student', () => {
-  it('writes metrics.jsonl with every loss term and a checkpoint that eval reads', async () => {
-    const out = mkdtempSync(path.join(tmpdir(), 'kd-cli-'));
-    const teacherOut = path.join(out, 'teacher');
-    // The tiny preset on the built-in shapes, 12 steps, evaluated on 200 images.
-    const tinyRun = (phase: string, ...flags: string[]) =>
-      run('train', [
-        '--phase',
-        phase,
-        '--data',
-        'synthetic',
-        '--preset',
-        'tiny',
-        '--steps',
-        '12',
-        '--eval-limit',
-        '200',
-        ...flags,
-      ]);
+  const out = mkdtempSync(path.join(tmpdir(), 'kd-cli-'));
+  const teacherOut = path.join(out, 'teacher');
+  // The tiny preset on the built-in shapes, 12 steps, evaluated on 200 images.
+  const tinyRun = (phase: string, ...flags: string[]) =>
+    run('train', [
+      '--phase',
+      phase,
+      '--data',
+      'synthetic',
+      '--preset',
+      'tiny',
+      '--steps',
+      '12',
+      '--eval-limit',
+      '200',
+      ...flags,
+    ]);
+  beforeAll(async () => {
     const t = await tinyRun('teacher', '--out', teacherOut);
     expect(t.code, t.stderr).toBe(0);
     expect(t.stderr).toMatch(/ETA/);
+  });
 
+  it('writes metrics.jsonl with every loss term and a checkpoint that eval reads', async () => {
     const studentOut = path.join(out, 'student');
     const s = await tinyRun(
       'student',
@@ -151,6 +153,37 @@ describe('command line: a teacher, then a distilled student', () => {
     expect(result.count).toBe(200);
     // The same weights on the same 200 test images: eval agrees with the trainer's own evaluation.
     expect(result.testAccuracy).toBeCloseTo(last.testAccuracy, 6);
+  });
+
+  it("scales the student's inputs by its teacher's statistics, not by its own data's", async () => {
+    // A teacher that says it was trained on inputs of other statistics than this data's (as
+    // cifar10-default, trained on 50,000 images, against the 10,000 of the starter set).
+    const teacherDir = path.join(out, 'other-stats-teacher');
+    cpSync(path.join(teacherOut, 'checkpoint'), teacherDir, { recursive: true });
+    const manifestPath = path.join(teacherDir, 'model.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+    const teacherStats = { mean: [0.3, 0.4, 0.5], std: [0.2, 0.25, 0.3] };
+    expect(manifest.normalization).not.toEqual(teacherStats);
+    writeFileSync(manifestPath, JSON.stringify({ ...manifest, normalization: teacherStats }));
+
+    const studentOut = path.join(out, 'student-other-stats');
+    const s = await run('train', [
+      '--phase',
+      'student',
+      '--data',
+      'synthetic',
+      '--preset',
+      'tiny',
+      '--steps',
+      '2',
+      '--teacher',
+      teacherDir,
+      '--out',
+      studentOut,
+    ]);
+    expect(s.code, s.stderr).toBe(0);
+    const saved = JSON.parse(readFileSync(path.join(studentOut, 'checkpoint', 'model.json'), 'utf8'));
+    expect(saved.normalization).toEqual(teacherStats);
   });
 });
 

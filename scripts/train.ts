@@ -192,7 +192,20 @@ async function main(): Promise<void> {
   }
 
   const augment = resume && mixup === undefined ? undefined : { ...STANDARD_AUGMENT, mixup: mixup ?? 0 };
-  const trainer = new Trainer({ config, phase, dataset, teacher, baselines, resume, augment, stepKind });
+  // The teacher sees inputs scaled as in its own training (the page and the twin do the same):
+  // the starter set's channel statistics are not the full training set's the teacher had.
+  const normalization = teacherFiles?.manifest.normalization;
+  const trainer = new Trainer({
+    config,
+    phase,
+    dataset,
+    teacher,
+    baselines,
+    resume,
+    augment,
+    stepKind,
+    normalization,
+  });
   const metricsPath = path.join(out, METRICS_FILE);
   if (resume && plan.continuing) await truncateMetrics(metricsPath, trainer.step);
   else await writeFile(metricsPath, '');

@@ -1,6 +1,7 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tryBackend } from '../backend';
 import { makeRng } from '../random';
-import { onCpuBackend } from '../test-utils';
+import { onCpuBackend, WASM_PATHS } from '../test-utils';
 import * as tf from '../tf';
 import type { ImageSet } from './dataset';
 import { augmentBatch, channelStats, DeviceImageSet, EpochSampler, NO_AUGMENT, packPixels } from './gpu-data';
@@ -123,6 +124,67 @@ describe('augmentation', () => {
     const out = augmentBatch(images, NO_AUGMENT, makeRng(1));
     expect(Array.from(await out.data())).toEqual([1, 2, 3, 4]);
     tf.dispose([images, out]);
+  });
+});
+
+/**
+ * Which (dy, dx, mirrored) window of the zero-padded input each output image is, by comparing
+ * pixels with the input itself (the reference); undefined where none matches.
+ */
+function windowOf(
+  data: Float32Array,
+  got: Float32Array,
+  i: number,
+  [h, c, pad]: [number, number, number],
+): string | undefined {
+  for (let dy = -pad; dy <= pad; dy++)
+    for (let dx = -pad; dx <= pad; dx++)
+      for (const flip of [false, true]) {
+        let ok = true;
+        for (let y = 0; y < h && ok; y++)
+          for (let x = 0; x < h && ok; x++)
+            for (let k = 0; k < c && ok; k++) {
+              const sx = flip ? h - 1 - x + dx : x + dx;
+              const sy = y + dy;
+              const inside = sy >= 0 && sy < h && sx >= 0 && sx < h;
+              const ref = inside ? data[((i * h + sy) * h + sx) * c + k]! : 0;
+              if (Math.abs(got[((i * h + y) * h + x) * c + k]! - ref) > 1e-5) ok = false;
+            }
+        if (ok) return `${dy},${dx},${flip}`;
+      }
+  return undefined;
+}
+
+describe.each(['cpu', 'wasm'] as const)('random crop and flip on %s', (backend) => {
+  beforeAll(async () => {
+    expect(await tryBackend(backend, { wasmPaths: WASM_PATHS })).toBeNull();
+  });
+
+  // The twin draws each image's window uniformly from all (2 pad + 1)^2 offsets, mirrored or
+  // not. On wasm, cropAndResize once gave every unmirrored window of the top row the place of
+  // the one at its left end: 4 of these 50 windows never came out.
+  it('gives every window of the padded image, each about equally often', async () => {
+    const [b, h, c, pad] = [2000, 6, 2, 2];
+    const rng = makeRng(5, 'values');
+    const data = Float32Array.from({ length: b * h * h * c }, () => rng() * 2 - 1);
+    const images = tf.tensor4d(data, [b, h, h, c]);
+    const out = augmentBatch(images, { cropPadding: pad, flip: true, mixup: 0 }, makeRng(9, 'aug'));
+    const got = (await out.data()) as Float32Array;
+    tf.dispose([images, out]);
+    const counts = new Map<string, number>();
+    for (let i = 0; i < b; i++) {
+      const window = windowOf(data, got, i, [h, c, pad]);
+      expect(window, `image ${i} is no padded crop of its input`).toBeDefined();
+      counts.set(window!, (counts.get(window!) ?? 0) + 1);
+    }
+    const windows = (2 * pad + 1) ** 2 * 2;
+    expect(counts.size).toBe(windows);
+    // 40 expected each (the draws are seeded: the same every run); for unbiased draws, a count
+    // outside [11, 90] in any of the 50 windows has a chance below 1e-6.
+    for (const [window, n] of counts) {
+      expect(n, window).toBeGreaterThanOrEqual(11);
+      expect(n, window).toBeLessThanOrEqual(90);
+    }
   });
 });
 

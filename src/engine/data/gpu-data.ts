@@ -6,7 +6,8 @@
  * emulated in float32 textures, as on WebGL): 4 bytes a pixel instead of 12. A batch is a
  * gather of rows, an exact unpack in float arithmetic (divisions by powers of two), a
  * per-channel normalisation, then random crop (4-pixel zero padding) and horizontal flip
- * in one cropAndResize call whose boxes are the only per-step upload (16 bytes an image).
+ * in one cropAndResize call whose boxes are the only per-step upload (16 bytes an image;
+ * on wasm, whose cropAndResize misplaces some windows, a gather: see augmentBatch).
  */
 import { permutation, type Rng } from '../random';
 import * as tf from '../tf';
@@ -112,44 +113,70 @@ export class DeviceImageSet {
 
 /**
  * Random crop and flip of a batch [B, H, W, C] in one cropAndResize: each box is an
- * integer-aligned window of the padded image, given right-to-left to mirror it.
+ * integer-aligned window of the padded image, given right-to-left to mirror it. On wasm, one
+ * gather of the windows' pixels instead: tfjs-backend-wasm 4.22's CropAndResize copies a box
+ * that needs no interpolation row by row from column 0, whatever its left edge, so every
+ * unmirrored window at the top (offset 0, x) came out as the one at (0, 0): 7 of the 162
+ * windows of a 4-pixel pad, about 4% of the images, cropped at the wrong place.
  */
 export function augmentBatch(images: tf.Tensor4D, cfg: AugmentConfig, rng: Rng): tf.Tensor4D {
   if (cfg.cropPadding <= 0 && !cfg.flip) return images.clone();
   const [b, h, w] = images.shape;
   const pad = Math.max(0, cfg.cropPadding);
-  const ph = h + 2 * pad;
-  const pw = w + 2 * pad;
-  const boxes = new Float32Array(b * 4);
-  for (let i = 0; i < b; i++) {
+  const windows = Array.from({ length: b }, () => {
     const oy = pad ? Math.floor(rng() * (2 * pad + 1)) : 0;
     const ox = pad ? Math.floor(rng() * (2 * pad + 1)) : 0;
-    const flip = cfg.flip && rng() < 0.5;
+    return { oy, ox, flip: cfg.flip && rng() < 0.5 };
+  });
+  return tf.tidy(() => {
+    const padded = (
+      pad
+        ? images.pad([
+            [0, 0],
+            [pad, pad],
+            [pad, pad],
+            [0, 0],
+          ])
+        : images
+    ) as tf.Tensor4D;
+    return tf.getBackend() === 'wasm'
+      ? gatherWindows(padded, windows, h, w)
+      : cropWindows(padded, windows, h, w);
+  });
+}
+
+interface CropWindow {
+  oy: number;
+  ox: number;
+  flip: boolean;
+}
+
+/** The windows as cropAndResize boxes: 16 bytes an image to upload. */
+function cropWindows(padded: tf.Tensor4D, windows: CropWindow[], h: number, w: number): tf.Tensor4D {
+  const [b, ph, pw] = padded.shape;
+  const boxes = new Float32Array(b * 4);
+  windows.forEach(({ oy, ox, flip }, i) => {
     // Normalised corners: sample k of the crop lands exactly on padded pixel (offset + k).
     const y1 = oy / (ph - 1);
     const y2 = (oy + h - 1) / (ph - 1);
     const x1 = ox / (pw - 1);
     const x2 = (ox + w - 1) / (pw - 1);
     boxes.set(flip ? [y1, x2, y2, x1] : [y1, x1, y2, x2], i * 4);
-  }
-  return tf.tidy(() => {
-    const padded = pad
-      ? images.pad([
-          [0, 0],
-          [pad, pad],
-          [pad, pad],
-          [0, 0],
-        ])
-      : images;
-    const boxInd = tf.range(0, b, 1, 'int32') as tf.Tensor1D;
-    return tf.image.cropAndResize(
-      padded as tf.Tensor4D,
-      tf.tensor2d(boxes, [b, 4]),
-      boxInd,
-      [h, w],
-      'bilinear',
-    );
   });
+  const boxInd = tf.range(0, b, 1, 'int32') as tf.Tensor1D;
+  return tf.image.cropAndResize(padded, tf.tensor2d(boxes, [b, 4]), boxInd, [h, w], 'bilinear');
+}
+
+/** The windows as one gather of pixel rows: an index a pixel, a copy on the CPU's memory. */
+function gatherWindows(padded: tf.Tensor4D, windows: CropWindow[], h: number, w: number): tf.Tensor4D {
+  const [b, ph, pw, c] = padded.shape;
+  const rows = new Int32Array(b * h * w);
+  windows.forEach(({ oy, ox, flip }, i) => {
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        rows[(i * h + y) * w + x] = (i * ph + oy + y) * pw + ox + (flip ? w - 1 - x : x);
+  });
+  return tf.gather(padded.reshape([b * ph * pw, c]), tf.tensor1d(rows, 'int32')).reshape([b, h, w, c]);
 }
 
 /**
