@@ -85,6 +85,7 @@ const countSaid = async (page: Page, said: RegExp) =>
 
 const DEVICE_LOST = /GPU device was lost/;
 const NO_PROGRESS = /The training worker stopped responding/;
+const NO_ANSWER = /The training worker stopped responding \(no answer for \d+ s while paused\)/;
 
 /**
  * A lost device fails the reads in flight before its lost event comes; the page says it lost
@@ -170,7 +171,7 @@ test.describe('device losses: at step 3, then after the first checkpoint', () =>
   });
 });
 
-test.describe('no progress: a closed worker, then a GPU read that never returns', () => {
+test.describe('no progress: a closed worker, then a GPU read that never returns, then a worker closed while paused', () => {
   const page = onePage();
 
   for (const [fault, name, secondOfKind] of [
@@ -201,6 +202,55 @@ test.describe('no progress: a closed worker, then a GPU read that never returns'
       );
     });
   }
+
+  test('a worker closed while paused is noticed while paused, and the run comes back paused at its checkpoint', async () => {
+    // A paused run makes no steps: the page asks the worker whether it answers, every 5 s with a
+    // minute's patience on the site, here every second with 5 s (the worker answers in ms).
+    await page().evaluate(() =>
+      (
+        window.__kd as unknown as { livenessLimits: (l: { intervalMs: number; floorMs: number }) => void }
+      ).livenessLimits({ intervalMs: 1_000, floorMs: 5_000 }),
+    );
+    await page().getByRole('button', { name: 'Pause', exact: true }).click();
+    await expect(page().getByTestId('status')).toHaveText(/^paused/);
+    // The pause writes a checkpoint at the step it stopped at.
+    const checkpointAtStep = () =>
+      page().evaluate(() => {
+        const { run } = window.__kd.store.getState();
+        return run.status === 'paused' && run.lastCheckpointStep === run.step ? run.step : null;
+      });
+    await expect.poll(checkpointAtStep, { timeout: 60_000 }).not.toBeNull();
+    const pausedAt = (await checkpointAtStep())!;
+    const saidBefore = await countSaid(page(), NO_ANSWER);
+    const injectedAt = await now(page());
+    await inject(page(), 'close');
+    await expectSaidAgain(page(), NO_ANSWER, saidBefore, 60_000);
+    const backPaused = new RegExp(
+      `The run is back at its checkpoint at step ${pausedAt} of the \\w+ phase, paused: 0 steps`,
+    );
+    await expect
+      .poll(() => messages(page()), { timeout: 180_000 })
+      .toContainEqual(expect.stringMatching(backPaused));
+    await expect(page().getByTestId('status')).toHaveText(/^paused/);
+    expect(await stepValue(page())).toBe(pausedAt);
+    await expectAgreement(page());
+    // From the page's log: it noticed while the run was paused (nobody pressed Resume).
+    const log = (await runLog(page())).filter((e) => e.t >= injectedAt);
+    const noticed = log.findIndex((e) => e.status !== 'paused');
+    expect(noticed, 'the page noticed the closed worker').toBeGreaterThan(-1);
+    expect(log.slice(0, noticed).every((e) => e.status === 'paused')).toBe(true);
+    const back = log.slice(noticed).find((e) => e.status === 'paused')!;
+    expect(back.step).toBe(pausedAt);
+    expect(log.some((e) => e.status === 'training')).toBe(false);
+    console.log(
+      `fault a worker closed while paused: ${JSON.stringify({
+        noticedAfterS: (log[noticed]!.t - injectedAt) / 1000,
+        backPausedAfterS: (back.t - log[noticed]!.t) / 1000,
+        pausedAt,
+        backAt: back.step,
+      })}`,
+    );
+  });
 });
 
 test.describe('storage full, then a NaN loss', () => {

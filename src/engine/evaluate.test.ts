@@ -57,4 +57,25 @@ describe('evaluateAccuracy', () => {
       }
     },
   );
+
+  it('lets the thread run other tasks between batches (a paused worker answers the page meanwhile)', async () => {
+    expect(await tryBackend('cpu')).toBeNull();
+    const base = randomImageSet(12, 5, 'evaluate-yield');
+    const set = new DeviceImageSet(base, channelStats(base));
+    const teacher = Vit.create(TINY_TEACHER, 3, false);
+    try {
+      let finished = false;
+      const evaluation = evaluateAccuracy([teacher], set, { batch: 4 }).then(() => {
+        finished = true;
+      });
+      // On cpu every batch and the final read complete without leaving the thread: a task
+      // queued now runs before the end only if the evaluation yields between batches.
+      const ranBeforeTheEnd = new Promise<boolean>((resolve) => setTimeout(() => resolve(!finished), 0));
+      await evaluation;
+      expect(await ranBeforeTheEnd).toBe(true);
+    } finally {
+      teacher.dispose();
+      set.dispose();
+    }
+  });
 });

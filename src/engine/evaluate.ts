@@ -20,6 +20,15 @@ export interface EvaluateOptions {
   stepKind?: StepKind;
 }
 
+/**
+ * Lets the thread's other tasks run. On wasm and cpu each batch computes synchronously, so
+ * without this a whole test set would hold the worker's thread, and the page, which asks a
+ * paused worker whether it still answers, could take it for a dead one.
+ */
+function yieldToOtherTasks(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** Accuracy (0..1) of each model on a set. */
 export async function evaluateAccuracy(
   models: Vit[],
@@ -52,6 +61,7 @@ export async function evaluateAccuracy(
     });
     correct.dispose();
     correct = next;
+    if (start + batch < count) await yieldToOtherTasks();
   }
   const totals = await correct.data(); // GPU→CPU sync point
   correct.dispose();

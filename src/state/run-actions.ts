@@ -39,6 +39,7 @@ let toldSaveFailure = false;
 
 const bridge = new WorkerBridge({
   onEvent: (event) => {
+    recovery.heard();
     if (event.type === 'backend.progress')
       for (const d of startDeadlines) d.progress(event.name, event.stage);
     applyWorkerEvent(event, {
@@ -48,31 +49,42 @@ const bridge = new WorkerBridge({
       saveFailed,
     });
   },
-  onMalformed: (message) => useAppStore.getState().notify({ kind: 'error', message }),
+  onMalformed: (message) => {
+    recovery.heard();
+    useAppStore.getState().notify({ kind: 'error', message });
+  },
   onCrash: (message) => {
     const { run } = useAppStore.getState();
-    // A run that was training goes on in a fresh worker; otherwise the user decides.
-    if (run.status === 'training' || recovery.recovering) {
-      void recovery.recover('worker', message);
+    // A run that was training goes on in a fresh worker, a paused one comes back paused;
+    // otherwise the user decides.
+    if (run.status === 'training' || run.status === 'paused' || recovery.recovering) {
+      void recovery.recover('worker', message, { paused: run.status === 'paused' });
       return;
     }
-    useAppStore.getState().runtimeFailed(message);
-    useAppStore.getState().notify({
-      kind: 'error',
-      message: `${message} Press Reset to start a fresh worker.`,
-      action: { label: 'Restart worker', run: () => void restartWorker() },
-    });
+    workerStopped(message);
   },
 });
+
+/** The worker is gone with no run to continue: said, with a button that starts a fresh one. */
+function workerStopped(message: string): void {
+  useAppStore.getState().runtimeFailed(message);
+  useAppStore.getState().notify({
+    kind: 'error',
+    message: `${message} Press Reset to start a fresh worker.`,
+    action: { label: 'Restart worker', run: () => void restartWorker() },
+  });
+}
 
 /** The supervisor of the run (run-recovery.ts); main.tsx starts its stall checks. */
 export const recovery = createRecovery({
   restartWorker: () => restartWorker(),
   saveId: () => currentSaveId,
   savedStep: async (id) => (await listSavedRuns()).find((r) => r.id === id) ?? null,
-  // The run trains on, whether it was started with Start or with Step.
-  resume: (id) => startRun({ ...lastStart, paused: false, resumeSaved: id, afterFault: true }),
-  startOver: () => startRun({ ...lastStart, paused: false, afterFault: true }),
+  // A run that trained trains on, whether it was started with Start or with Step.
+  resume: (id, paused) => startRun({ ...lastStart, paused, resumeSaved: id, afterFault: true }),
+  startOver: (paused) => startRun({ ...lastStart, paused, afterFault: true }),
+  ping: () => void bridge.request({ type: 'worker.ping' }).catch(() => {}),
+  workerStopped,
 });
 
 /** A checkpoint could not be written: said once per run, then a lasting line in the run panel. */
@@ -437,5 +449,7 @@ export const debugHooks = {
     bridge.request({ type: 'debug.inject', fault, atStep }),
   /** Shorter stall limits for the supervisor, so tests need not wait a minute. */
   stallLimits: (limits: { floorMs?: number; firstStepMs?: number }) => recovery.setStallLimits(limits),
+  /** A shorter ping interval and limit for a worker that makes no steps (a paused run). */
+  livenessLimits: (limits: { intervalMs?: number; floorMs?: number }) => recovery.setLivenessLimits(limits),
   step: stepRun,
 };

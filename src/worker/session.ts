@@ -75,6 +75,7 @@ export class Session implements LoopHost {
       case 'backend.init':
       case 'backend.estimate':
       case 'debug.inject':
+      case 'worker.ping':
         throw new Error(`${cmd.type} is handled by the worker entry`);
       case 'data.load': {
         const dataset = await this.loadData(cmd.source);

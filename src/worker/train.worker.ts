@@ -112,6 +112,9 @@ self.addEventListener('message', (e: MessageEvent<unknown>) => {
     return;
   }
   const { command } = parsed;
+  // Answered here, never queued: a paused page asks this while a slow read or an analysis
+  // holds the queue, and only a dead or stuck thread must leave it unanswered.
+  if (command.type === 'worker.ping') return post({ type: 'ok', requestId: command.requestId });
   if (command.type === 'debug.inject') {
     try {
       injectFault(command.fault, command.atStep);

@@ -174,6 +174,11 @@ export const commandSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('saved.keepViews'), requestId, id: saveId, views: runViewsSchema }),
   /** The views kept for a saved run (answered with saved.views). */
   z.strictObject({ type: z.literal('saved.views'), requestId, id: saveId }),
+  /**
+   * Whether the worker still answers: handled ahead of the command queue and answered with ok,
+   * so only a thread that is gone or stuck leaves it unanswered (the page's liveness-watch.ts).
+   */
+  z.strictObject({ type: z.literal('worker.ping'), requestId }),
   z.strictObject({ type: z.literal('debug.counters'), requestId }),
   /** Test hooks: poison the loss with NaN, or destroy the GPU device. */
   z.strictObject({ type: z.literal('debug.fault'), requestId, fault: z.enum(['nan', 'device-lost']) }),
