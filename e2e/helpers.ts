@@ -9,6 +9,7 @@ export interface KdHooks {
       dispatches: number;
       submits: number;
       readbacks: number;
+      checkpointReadbacks: number;
       uploadBytes: number;
       uniformBytes: number;
     };

@@ -71,6 +71,14 @@ test.describe('a WebGPU run', () => {
       dispatches: (after.counters.dispatches - before.counters.dispatches) / steps,
       submits: (after.counters.submits - before.counters.submits) / steps,
       readbacks: (after.counters.readbacks - before.counters.readbacks) / steps,
+      // Checkpoints read the weights every 20 s of wall time: per step they grow as the steps
+      // slow down (0.21-0.22 a step in all at load 10 here), so the bound holds the rest, which
+      // the steps drive (one metrics read per 10 or more steps, one maps read per 50 or more).
+      stepReadbacks:
+        (after.counters.readbacks -
+          after.counters.checkpointReadbacks -
+          (before.counters.readbacks - before.counters.checkpointReadbacks)) /
+        steps,
       uploadBytes: (after.counters.uploadBytes - before.counters.uploadBytes) / steps,
       uniformBytes: (after.counters.uniformBytes - before.counters.uniformBytes) / steps,
       tensorsBefore: before.tensors,
@@ -78,7 +86,7 @@ test.describe('a WebGPU run', () => {
     };
     writeFileSync(artifactPath('gpu-counters.json'), `${JSON.stringify(perStep, null, 2)}\n`);
     console.log('GPU work per training step (tiny preset, steady state):', perStep);
-    expect(perStep.readbacks).toBeLessThan(0.2);
+    expect(perStep.stepReadbacks).toBeLessThan(0.2);
     expect(perStep.uploadBytes).toBeLessThan(4096);
     expect(perStep.dispatches).toBeGreaterThan(50);
     // TF.js submits every WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE dispatches (15) and before a read:

@@ -7,6 +7,7 @@
  */
 import type { Post, Run } from './run';
 import type { SavedRun, SavedRunStore } from './saved-run';
+import { asCheckpointReadbacks } from './shared/gpu-counters';
 
 /** Saved at least this often while training. */
 export const CHECKPOINT_INTERVAL_MS = 20 * 1000;
@@ -29,7 +30,7 @@ export async function saveCheckpoint(
   isCurrent: (run: Run) => boolean,
 ): Promise<void> {
   run.lastCheckpointAt = performance.now();
-  const ckpt = await run.trainer.checkpoint();
+  const ckpt = await asCheckpointReadbacks(() => run.trainer.checkpoint());
   const saved: SavedRun = {
     id: run.saveId,
     savedAt: Date.now(),

@@ -11,13 +11,25 @@ export interface GpuCounters {
   /** Command buffers handed to the queue (GPUQueue.submit calls). */
   submits: number;
   readbacks: number;
+  /**
+   * Of those, the readbacks that saved checkpoints: they come every 20 s of wall time, not
+   * every few steps, so per step they grow as steps slow down (a loaded machine).
+   */
+  checkpointReadbacks: number;
   /** Bytes of tensor data written to the GPU (mapped-at-creation buffers, writeBuffer to non-uniform buffers). */
   uploadBytes: number;
   /** Bytes of uniform parameters written (shape and scalar arguments of kernels). */
   uniformBytes: number;
 }
 
-const counters: GpuCounters = { dispatches: 0, submits: 0, readbacks: 0, uploadBytes: 0, uniformBytes: 0 };
+const counters: GpuCounters = {
+  dispatches: 0,
+  submits: 0,
+  readbacks: 0,
+  checkpointReadbacks: 0,
+  uploadBytes: 0,
+  uniformBytes: 0,
+};
 let installed = false;
 
 export function installGpuCounters(): boolean {
@@ -71,6 +83,16 @@ export function installGpuCounters(): boolean {
   } as typeof writeBuffer;
   installed = true;
   return true;
+}
+
+/** Runs `read` (a checkpoint's read of the weights) and counts its readbacks as a checkpoint's. */
+export async function asCheckpointReadbacks<T>(read: () => Promise<T>): Promise<T> {
+  const before = counters.readbacks;
+  try {
+    return await read();
+  } finally {
+    counters.checkpointReadbacks += counters.readbacks - before;
+  }
 }
 
 export function readGpuCounters(): GpuCounters {
