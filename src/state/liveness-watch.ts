@@ -10,6 +10,7 @@
  * worker keeps those stretches short (a training step, one batch of an evaluation, one
  * analysis), so the limit is the stall watch's: max(floor, 10 x the slowest step seen).
  */
+import { silenceLimitMs } from './stall-watch';
 
 export interface LivenessLimits {
   /** How long the page waits after the last word from the worker before asking again. */
@@ -19,9 +20,6 @@ export interface LivenessLimits {
 }
 
 export const DEFAULT_LIVENESS_LIMITS: LivenessLimits = { intervalMs: 5_000, floorMs: 60_000 };
-
-/** How many times the slowest step seen an unanswered ping may wait (as the stall watch). */
-const SLOW_STEP_FACTOR = 10;
 
 /** What the page should do now: nothing, send a ping, or count the worker as gone. */
 export type LivenessVerdict = 'wait' | 'ping' | 'gone';
@@ -46,7 +44,7 @@ export class LivenessWatch {
 
   /** How long an unanswered ping may wait, in ms, given the slowest step seen. */
   limitMs(slowestStepMs: number): number {
-    return Math.max(this.limits.floorMs, SLOW_STEP_FACTOR * slowestStepMs);
+    return silenceLimitMs(this.limits.floorMs, slowestStepMs);
   }
 
   /**

@@ -21,6 +21,11 @@ export const DEFAULT_STALL_LIMITS: StallLimits = { floorMs: 60_000, firstStepMs:
 /** How many times the slowest step seen the page waits for the next one. */
 const SLOW_STEP_FACTOR = 10;
 
+/** How long a worker may stay silent: max(floor, 10 x the slowest step seen), in ms. */
+export function silenceLimitMs(floorMs: number, slowestStepMs: number): number {
+  return Math.max(floorMs, SLOW_STEP_FACTOR * slowestStepMs);
+}
+
 export class StallWatch {
   limits: StallLimits;
   /** When the run began training or last advanced; null while it is not training. */
@@ -106,7 +111,7 @@ export class StallWatch {
 
   /** How long the page now waits for the next step, in ms. */
   limitMs(): number {
-    const limit = Math.max(this.limits.floorMs, SLOW_STEP_FACTOR * this.slowestStepMs);
+    const limit = silenceLimitMs(this.limits.floorMs, this.slowestStepMs);
     // Until a step has been timed (the first read waits for the first steps' GPU work too), the
     // first-step allowance holds.
     return this.measured ? limit : Math.max(limit, this.limits.firstStepMs);
